@@ -1,0 +1,61 @@
+"""Ember: PyTorch's API on NumPy (CPU) and CuPy (GPU), with define-by-run autograd.
+
+    import ember as torch
+"""
+__version__ = "0.1.0"
+
+from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype,
+                     float, float16, float32, float64, half, int, int8, int16, int32, int64,
+                     long, short, uint8, can_cast, get_default_dtype, promote_types,
+                     set_default_dtype)
+from ._dtype import result_type as _result_type_pair
+from ._device import device
+from ._tensor import Size, Tensor
+from . import _ops
+from ._ops import *  # noqa: F401,F403  (the op functions: ember.add, ember.exp, ...)
+from ._ops import (abs, add, argmax, argmin, bmm, clone, cos, div, dot, eq, exp, flatten, ge, gt,
+                   le, log, lt, matmul, max, mean, min, mm, mul, mv, narrow, ne, neg, norm,
+                   permute, pow, relu, reshape, select, sigmoid, sin, sqrt, squeeze, sub, sum,
+                   t, tanh, transpose, unsqueeze, where)
+from ._creation import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor,
+                        FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor, arange,
+                        as_tensor, asarray, empty, empty_like, eye, from_numpy, full, full_like,
+                        linspace, logspace, ones, ones_like, scalar_tensor, tensor, zeros,
+                        zeros_like)
+from ._creation import range  # noqa: A004  (torch.range, deprecated but present)
+from ._random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
+                      manual_seed, multinomial, normal, rand, rand_like, randint, randint_like,
+                      randn, randn_like, randperm, seed, set_rng_state)
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from . import autograd
+from ._tensor_str import set_printoptions, get_printoptions, printoptions
+
+
+def result_type(tensor, other):
+    """torch.result_type(tensor, other): the dtype an op on both would produce."""
+    return _result_type_pair(tensor, other)
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.dtype.is_floating_point
+
+
+def is_complex(input):
+    return input.dtype.is_complex
+
+
+def numel(input):
+    return input.numel()
+
+
+def is_nonzero(input):
+    if input.numel() != 1:
+        raise RuntimeError(f"Boolean value of Tensor with {'no values' if input.numel() == 0 else 'more than one value'} is ambiguous")
+    return bool(input.item())
+
+
+del _ops

@@ -1,0 +1,126 @@
+"""Devices, and the array module (``xp``) behind each one.
+
+Every op's forward is written once against an array module: NumPy for ``cpu``,
+CuPy for ``cuda``.  Op code asks the array for its module (``array_module``)
+instead of branching on the device, so adding CuPy needs no change to any op.
+"""
+import numpy as np
+
+_cupy = None
+
+
+def _load_cupy():
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy
+        except ImportError as e:  # no GPU stack installed
+            raise RuntimeError(
+                "Torch not compiled with CUDA enabled (Ember needs the optional 'cupy' "
+                "package for cuda devices: pip install 'ember[cuda]')") from e
+        _cupy = cupy
+    return _cupy
+
+
+class device:
+    """``device('cpu')``, ``device('cuda:1')``, ``device('cuda', 0)``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            self.type, self.index = type.type, type.index
+            return
+        if isinstance(type, int):  # torch.device(0) means cuda:0
+            type, index = "cuda", type
+        if not isinstance(type, str):
+            raise TypeError(f"device() received an invalid combination of arguments - got ({type!r})")
+        if ":" in type:
+            if index is not None:
+                raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: {type}")
+            type, _, idx = type.partition(":")
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}:{idx}'")
+            index = int(idx)
+        if type not in ("cpu", "cuda", "meta"):
+            raise RuntimeError(
+                "Expected one of cpu, cuda, meta device type at start of device string: " + type)
+        if index is not None and index < 0:
+            raise RuntimeError(f"Device index must not be negative, got {index}")
+        self.type, self.index = type, index
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __reduce__(self):
+        return (device, (self.type, self.index))
+
+
+CPU = device("cpu")
+
+
+def as_device(d):
+    if d is None or isinstance(d, device):
+        return d
+    return device(d)
+
+
+def array_module(array):
+    """NumPy for host arrays, CuPy for device arrays."""
+    if isinstance(array, np.ndarray):
+        return np
+    return _load_cupy().get_array_module(array)
+
+
+def module_for(dev):
+    """The array module that holds tensors on ``dev``."""
+    if dev is None or dev.type == "cpu":
+        return np
+    if dev.type == "cuda":
+        return _load_cupy()
+    raise RuntimeError(f"Ember cannot allocate arrays on device '{dev}'")
+
+
+def device_of(array):
+    if isinstance(array, np.ndarray):
+        return CPU
+    return device("cuda", array.device.id)
+
+
+def to_device_array(array, dev):
+    """Copy ``array`` onto ``dev`` (a no-op when it already lives there)."""
+    if dev.type == "cpu":
+        if isinstance(array, np.ndarray):
+            return array
+        return array.get()
+    cp = _load_cupy()
+    with cp.cuda.Device(dev.index or 0):
+        return cp.asarray(array)
+
+
+def cuda_is_available():
+    try:
+        cp = _load_cupy()
+        return cp.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # no driver, no device, or no cupy: all mean "not available"
+        return False
+
+
+def cuda_device_count():
+    try:
+        return _load_cupy().cuda.runtime.getDeviceCount()
+    except Exception:
+        return 0

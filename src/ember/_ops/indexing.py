@@ -1,0 +1,109 @@
+"""Advanced indexing (integer and boolean tensors, lists) and ``__setitem__``."""
+import numpy as np
+
+from .._tensor import Tensor, _make
+from .registry import apply, apply_inplace, defop, zeros_from_meta
+
+
+def _to_index(i, xp=np):
+    if isinstance(i, Tensor):
+        a = i._data
+        if a.dtype.kind not in "iub":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        return a
+    if isinstance(i, list):
+        return np.asarray([_to_index(x) if isinstance(x, Tensor) else x for x in i])
+    if isinstance(i, tuple):
+        return tuple(_to_index(x) for x in i)
+    return i
+
+
+def to_numpy_index(index):
+    """Ember index -> NumPy index (tensors become arrays)."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    return tuple(_to_index(i) for i in index)
+
+
+def _index_error(e):
+    msg = str(e).replace("axis", "dimension")
+    return IndexError(msg)
+
+
+def _index_fwd(a, index):
+    try:
+        return a[index]
+    except IndexError as e:
+        raise _index_error(e) from None
+
+
+def _index_bwd(ctx, g):
+    z = zeros_from_meta(ctx._input_meta[0], g)
+    return apply(index_put_op, (z, g), {"index": ctx.index, "accumulate": True})
+
+
+def _index_put_fwd(a, v, index, accumulate):
+    out = a.copy()
+    try:
+        if accumulate:
+            np.add.at(out, index, v) if isinstance(out, np.ndarray) else \
+                out.scatter_add(index, v)
+        else:
+            out[index] = v
+    except IndexError as e:
+        raise _index_error(e) from None
+    except ValueError as e:
+        raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be "
+                           f"broadcast to indexing result of shape "
+                           f"{list(a[index].shape)}") from None
+    return out
+
+
+def _index_put_bwd(ctx, g):
+    index = ctx.index
+    need = ctx.needs_input_grad
+    g_self = g_val = None
+    if need[0]:
+        g_self = g if ctx.accumulate else apply(
+            index_put_op, (g, _make(g._data.dtype.type(0) * np.ones((), g._data.dtype))),
+            {"index": index, "accumulate": False})
+    if need[1]:
+        g_val = apply(index_op, (g,), {"index": index})
+    return g_self, g_val
+
+
+index_op = defop("index", _index_fwd, _index_bwd, node="IndexBackward0")
+index_put_op = defop("index_put", _index_put_fwd, _index_put_bwd, node="IndexPutBackward0")
+
+
+def advanced_getitem(input, index):
+    return apply(index_op, (input,), {"index": to_numpy_index(index)})
+
+
+def setitem(self, index, value):
+    """``self[index] = value``: an in-place index_put (gradients reach self and value)."""
+    from .. import _dtype as D
+    idx = to_numpy_index(index)
+    if not isinstance(value, Tensor):
+        if isinstance(value, (list, tuple, np.ndarray)):
+            from .._creation import tensor as _tensor
+            value = _tensor(value, dtype=self.dtype)
+        else:
+            value = _make(np.asarray(value, dtype=self._data.dtype)) \
+                if isinstance(self._data, np.ndarray) else \
+                _make(__import__("cupy").asarray(value, dtype=self._data.dtype))
+    elif value.dtype is not self.dtype:
+        value = value.to(self.dtype)
+    return apply_inplace(index_put_op, self, (value,), {"index": idx, "accumulate": False})
+
+
+def nonzero(input, *, as_tuple=False):
+    nz = np.nonzero(input._data) if isinstance(input._data, np.ndarray) else input._data.nonzero()
+    if as_tuple:
+        if input.ndim == 0:
+            return (_make(np.zeros(int(bool(input._data)), dtype=np.int64)),)
+        return tuple(_make(n.astype(np.int64)) for n in nz)
+    if input.ndim == 0:
+        return _make(np.zeros((int(bool(input._data)), 0), dtype=np.int64))
+    xp = np if isinstance(input._data, np.ndarray) else __import__("cupy")
+    return _make(xp.stack(nz, axis=1).astype(np.int64) if nz else xp.zeros((0, 0), np.int64))

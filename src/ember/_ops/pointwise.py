@@ -1,0 +1,409 @@
+"""Pointwise ops: arithmetic, comparisons, and elementwise math.
+
+Each ``defop`` is the op's single entry (forward on arrays, backward in Ember
+ops); the functions below it are the public ``ember.*`` signatures.
+"""
+import numpy as np
+
+from .._tensor import Tensor
+from .registry import FLOAT, PROMOTE, PROMOTE_FLOAT, SAME, apply, defop
+
+
+def _check_int_div(b):
+    # torch raises for integer division by zero instead of returning garbage.
+    if isinstance(b, np.ndarray) and b.dtype.kind in "iub" and not b.all() or \
+            (type(b) is int and b == 0):
+        raise RuntimeError("ZeroDivisionError")
+
+
+# ---- arithmetic -------------------------------------------------------------------
+def _add_fwd(a, b, alpha=1):
+    return a + b if alpha == 1 else a + alpha * b
+
+
+def _add_bwd(ctx, g):
+    alpha = ctx.alpha if ctx._params else 1
+    return g, (g if alpha == 1 else g * alpha) if ctx.needs_input_grad[1] else None
+
+
+def _sub_fwd(a, b, alpha=1):
+    if getattr(a, "dtype", None) == np.bool_ and getattr(b, "dtype", None) == np.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    return a - b if alpha == 1 else a - alpha * b
+
+
+def _sub_bwd(ctx, g):
+    alpha = ctx.alpha if ctx._params else 1
+    return g, (-g if alpha == 1 else g * -alpha) if ctx.needs_input_grad[1] else None
+
+
+def _mul_bwd(ctx, g):
+    a, b = ctx.saved
+    need = ctx.needs_input_grad
+    return (g * _conj(b) if need[0] else None,
+            g * _conj(a) if need[1] else None)
+
+
+def _conj(x):
+    return x.conj() if isinstance(x, Tensor) and x.is_complex() else x
+
+
+def _div_fwd(a, b, rounding_mode=None):
+    if rounding_mode is None:
+        return np.true_divide(a, b)
+    if rounding_mode == "floor":
+        return _floor_divide_fwd(a, b)
+    if rounding_mode == "trunc":
+        _check_int_div(b)
+        q = np.true_divide(a, b)
+        kind = np.result_type(a, b).kind if isinstance(a, np.ndarray) else "f"
+        return np.trunc(q).astype(np.result_type(a, b)) if kind in "iu" else np.trunc(q)
+    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                       f"found '{rounding_mode}'")
+
+
+def _div_bwd(ctx, g):
+    a, b = ctx.saved
+    need = ctx.needs_input_grad
+    if ctx._params.get("rounding_mode") is not None:
+        return (g * 0 if need[0] else None, g * 0 if need[1] else None)
+    return (g / _conj(b) if need[0] else None,
+            -g * _conj(a) / _conj(b * b) if need[1] else None)
+
+
+def _floor_divide_fwd(a, b):
+    _check_int_div(b)
+    return np.floor_divide(a, b)
+
+
+def _remainder_bwd(ctx, g):
+    a, b = ctx.saved
+    need = ctx.needs_input_grad
+    return (g if need[0] else None,
+            -g * floor_divide(a, b) if need[1] else None)
+
+
+def _pow_fwd(a, b):
+    if isinstance(b, np.ndarray) and b.dtype.kind in "iu" and isinstance(a, np.ndarray) \
+            and a.dtype.kind in "iu" and (b < 0).any():
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    if type(b) is int and b < 0 and isinstance(a, np.ndarray) and a.dtype.kind in "iu":
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return np.power(a, b)
+
+
+def _pow_bwd(ctx, g):
+    a, b = ctx.saved
+    need = ctx.needs_input_grad
+    ga = gb = None
+    if need[0]:
+        if isinstance(b, Tensor):
+            ga = where(b == 0, 0.0, g * b * a ** (b - 1))
+        else:
+            ga = g * 0 if b == 0 else g * b * a ** (b - 1)
+    if need[1]:
+        # d/db a**b = a**b * log(a); torch defines it as 0 where a == 0 and b >= 0.
+        r = ctx.result
+        la = log(a) if isinstance(a, Tensor) else float(np.log(a)) if a > 0 else np.log(a + 0j)
+        gb = g * r * la
+        if isinstance(a, Tensor):
+            gb = where((a == 0) & (b >= 0), 0.0, gb)
+    return ga, gb
+
+
+add_op = defop("add", _add_fwd, _add_bwd, promote=PROMOTE)
+sub_op = defop("sub", _sub_fwd, _sub_bwd, promote=PROMOTE)
+mul_op = defop("mul", np.multiply, _mul_bwd, promote=PROMOTE, save=(0, 1))
+div_op = defop("div", _div_fwd, _div_bwd, promote=PROMOTE_FLOAT, save=(0, 1))
+div_round_op = defop("div_rounding", _div_fwd, _div_bwd, promote=PROMOTE, save=(0, 1),
+                     node="DivBackward1")
+floor_divide_op = defop("floor_divide", _floor_divide_fwd, promote=PROMOTE)
+remainder_op = defop("remainder", lambda a, b: np.remainder(a, b), _remainder_bwd,
+                     promote=PROMOTE, save=(0, 1))
+fmod_op = defop("fmod", lambda a, b: np.fmod(a, b),
+                lambda ctx, g: (g, -g * trunc_div(*ctx.saved) if ctx.needs_input_grad[1]
+                                else None), promote=PROMOTE, save=(0, 1))
+# torch has three entries: Tensor ** Scalar, Tensor ** Tensor, Scalar ** Tensor.
+pow_op = defop("pow", _pow_fwd, _pow_bwd, promote=PROMOTE, save=(0, 1), save_result=True)
+pow_tensor_op = defop("pow_tensor", _pow_fwd, _pow_bwd, promote=PROMOTE, save=(0, 1),
+                      save_result=True, node="PowBackward1")
+pow_scalar_base_op = defop("pow_scalar_base", _pow_fwd, _pow_bwd, promote=PROMOTE, save=(0, 1),
+                           save_result=True, node="PowBackward2")
+
+
+def trunc_div(a, b):
+    return div(a, b, rounding_mode="trunc")
+
+
+# ---- unary ------------------------------------------------------------------------
+def _unary(name, fwd, bwd, promote=FLOAT, save=(0,), save_result=False, node=None):
+    return defop(name, fwd, bwd, promote=promote, save=save, save_result=save_result, node=node)
+
+
+neg_op = defop("neg", lambda a: _neg_fwd(a), lambda ctx, g: -g)
+abs_op = _unary("abs", np.abs, lambda ctx, g: g * sign(ctx.saved[0]), promote=SAME)
+sign_op = _unary("sign", lambda a: _sign_fwd(a), lambda ctx, g: g * 0, promote=SAME, save=())
+exp_op = _unary("exp", np.exp, lambda ctx, g: g * _conj(ctx.result), save=(), save_result=True)
+log_op = _unary("log", np.log, lambda ctx, g: g / _conj(ctx.saved[0]))
+sqrt_op = _unary("sqrt", np.sqrt, lambda ctx, g: g / (2 * _conj(ctx.result)), save=(),
+                 save_result=True)
+sin_op = _unary("sin", np.sin, lambda ctx, g: g * _conj(cos(ctx.saved[0])))
+cos_op = _unary("cos", np.cos, lambda ctx, g: -g * _conj(sin(ctx.saved[0])))
+tanh_op = _unary("tanh", np.tanh, lambda ctx, g: g * _conj(1 - ctx.result * ctx.result),
+                 save=(), save_result=True)
+sigmoid_op = _unary("sigmoid", lambda a: _sigmoid_fwd(a),
+                    lambda ctx, g: g * _conj(ctx.result * (1 - ctx.result)), save=(),
+                    save_result=True)
+relu_op = _unary("relu", lambda a: _relu_fwd(a), lambda ctx, g: g * (ctx.result > 0),
+                 promote=SAME, save=(), save_result=True)
+
+
+def _neg_fwd(a):
+    if a.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                           "instead.")
+    return np.negative(a)
+
+
+def _sign_fwd(a):
+    return a.copy() if a.dtype == np.bool_ else np.sign(a)
+
+
+def _sigmoid_fwd(a):
+    # exp(-|a|) never overflows, so both branches stay finite for large |a|.
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+def _relu_fwd(a):
+    if a.dtype == np.bool_:
+        raise RuntimeError('"clamp_min_cpu" not implemented for \'Bool\'')
+    return np.maximum(a, a.dtype.type(0))
+
+
+def _extreme_bwd(sign):
+    def bwd(ctx, g):
+        a, b = ctx.saved
+        # torch splits the gradient evenly between equal operands
+        wins = (a > b) if sign > 0 else (a < b)
+        ties = a == b
+        w = wins * 1.0 + ties * 0.5
+        need = ctx.needs_input_grad
+        return (g * w if need[0] else None, g * (1.0 - w) if need[1] else None)
+    return bwd
+
+
+maximum_op = defop("maximum", np.maximum, _extreme_bwd(1), promote=PROMOTE, save=(0, 1))
+minimum_op = defop("minimum", np.minimum, _extreme_bwd(-1), promote=PROMOTE, save=(0, 1))
+
+
+def maximum(input, other, *, out=None):
+    return _out(apply(maximum_op, (input, other)), out)
+
+
+def minimum(input, other, *, out=None):
+    return _out(apply(minimum_op, (input, other)), out)
+
+
+conj_op = defop("conj", np.conjugate, lambda ctx, g: g.conj(), node="ConjBackward0")
+
+
+def conj(input):
+    """Complex conjugate; real tensors are returned as they are (as torch)."""
+    if input._data.dtype.kind != "c":
+        return input
+    return apply(conj_op, (input,))
+
+
+# ---- comparisons and selection ----------------------------------------------------
+eq_op = defop("eq", np.equal, promote=PROMOTE)
+ne_op = defop("ne", np.not_equal, promote=PROMOTE)
+lt_op = defop("lt", np.less, promote=PROMOTE)
+le_op = defop("le", np.less_equal, promote=PROMOTE)
+gt_op = defop("gt", np.greater, promote=PROMOTE)
+ge_op = defop("ge", np.greater_equal, promote=PROMOTE)
+
+
+def _where_fwd(cond, a, b):
+    if cond.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {_dtype_name(cond)}")
+    return np.where(cond, a, b)
+
+
+def _where_bwd(ctx, g):
+    cond, = ctx.saved
+    need = ctx.needs_input_grad
+    return (None,
+            where(cond, g, 0.0) if need[1] else None,
+            where(cond, 0.0, g) if need[2] else None)
+
+
+def _dtype_name(a):
+    from .._dtype import NP_TO_DTYPE
+    return NP_TO_DTYPE[a.dtype]._legacy
+
+
+where_op = defop("where", _where_fwd, _where_bwd, save=(0,))
+
+
+# ---- public functions -------------------------------------------------------------
+def _scalar_arg(x):
+    return x
+
+
+def add(input, other, *, alpha=1, out=None):
+    return _out(apply(add_op, (input, other), {"alpha": alpha} if alpha != 1 else {}), out)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    return _out(apply(sub_op, (input, other), {"alpha": alpha} if alpha != 1 else {}), out)
+
+
+subtract = sub
+
+
+def rsub(input, other, *, alpha=1):
+    return sub(other, input, alpha=alpha) if isinstance(other, Tensor) else \
+        add(neg(input) if alpha == 1 else mul(input, -alpha), other)
+
+
+def mul(input, other, *, out=None):
+    return _out(apply(mul_op, (input, other)), out)
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    if rounding_mode is None:
+        return _out(apply(div_op, (input, other)), out)
+    return _out(apply(div_round_op, (input, other), {"rounding_mode": rounding_mode}), out)
+
+
+divide = div
+
+
+def true_divide(input, other, *, out=None):
+    return div(input, other, out=out)
+
+
+def floor_divide(input, other, *, out=None):
+    return _out(apply(floor_divide_op, (input, other)), out)
+
+
+def remainder(input, other, *, out=None):
+    return _out(apply(remainder_op, (input, other)), out)
+
+
+def fmod(input, other, *, out=None):
+    return _out(apply(fmod_op, (input, other)), out)
+
+
+def pow(input, exponent, *, out=None):
+    if not isinstance(input, Tensor):
+        op = pow_scalar_base_op
+    elif isinstance(exponent, Tensor):
+        op = pow_tensor_op
+    else:
+        op = pow_op
+    return _out(apply(op, (input, exponent)), out)
+
+
+def neg(input, *, out=None):
+    return _out(apply(neg_op, (input,)), out)
+
+
+negative = neg
+
+
+def _unary_fn(op, name):
+    def f(input, *, out=None):
+        return _out(apply(op, (input,)), out)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"{name}(input, *, out=None) -> Tensor  (elementwise, as torch.{name})"
+    return f
+
+
+abs = _unary_fn(abs_op, "abs")
+absolute = abs
+sign = _unary_fn(sign_op, "sign")
+exp = _unary_fn(exp_op, "exp")
+log = _unary_fn(log_op, "log")
+sqrt = _unary_fn(sqrt_op, "sqrt")
+sin = _unary_fn(sin_op, "sin")
+cos = _unary_fn(cos_op, "cos")
+tanh = _unary_fn(tanh_op, "tanh")
+sigmoid = _unary_fn(sigmoid_op, "sigmoid")
+relu = _unary_fn(relu_op, "relu")
+
+
+def _cmp_fn(op, name):
+    def f(input, other, *, out=None):
+        return _out(apply(op, (input, other)), out)
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
+eq = _cmp_fn(eq_op, "eq")
+ne = _cmp_fn(ne_op, "ne")
+lt = _cmp_fn(lt_op, "lt")
+le = _cmp_fn(le_op, "le")
+gt = _cmp_fn(gt_op, "gt")
+ge = _cmp_fn(ge_op, "ge")
+not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
+
+
+def where(condition, input=None, other=None, *, out=None):
+    if input is None and other is None:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    from .registry import _promoted_arrays, PROMOTE as _P  # noqa: F401
+    # where promotes input/other like a binary op; the condition stays bool.
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError("where() expects at least one of input/other to be a Tensor")
+    return _out(_where(condition, input, other), out)
+
+
+def _where(cond, a, b):
+    from .. import _dtype as D
+    dt = D.result_type_of((a, b))
+    a = a.to(dt) if isinstance(a, Tensor) else a
+    b = b.to(dt) if isinstance(b, Tensor) else b
+    if not isinstance(a, Tensor):
+        a = _full_like_scalar(a, dt, b)
+    if not isinstance(b, Tensor):
+        b = _full_like_scalar(b, dt, a)
+    return apply(where_op, (cond, a, b))
+
+
+def _full_like_scalar(value, dt, like):
+    from .._tensor import _make
+    from .._device import array_module
+    xp = array_module(like._data)
+    return _make(xp.asarray(value, dtype=dt.np))
+
+
+def _out(result, out):
+    """Honour ``out=``: write the result into ``out`` (resized as torch does)."""
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
+    if out._requires_grad and out._grad_fn is None:
+        from ..autograd import grad_mode
+        if grad_mode.is_grad_enabled():
+            raise RuntimeError(f"{_caller()}(): functions with out=... arguments don't support "
+                               "automatic differentiation, but one of the arguments requires grad.")
+    if out._data.shape != result._data.shape:
+        out._data = result._data.astype(out._data.dtype, copy=True)
+    else:
+        out._data[...] = result._data
+    out._vc[0] += 1
+    return out
+
+
+def _caller():
+    return "op"

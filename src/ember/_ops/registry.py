@@ -1,0 +1,389 @@
+"""The op registry: every op is one ``Op`` entry with its forward and backward.
+
+- ``forward(*arrays, **params)`` runs on raw arrays of the tensors' array module
+  (NumPy or CuPy) and returns an array (or a tuple of arrays for ``nout > 1``).
+- ``backward(ctx, *grads)`` is written in Ember ops, so it is itself
+  differentiable (double backward for free).  ``ctx`` is the graph node: it gives
+  ``ctx.saved`` (the inputs listed in ``save``), ``ctx.result`` (the output, if
+  ``save_result``), ``ctx.needs_input_grad`` and the op's params as attributes.
+  It returns one gradient per positional input (None where not needed).
+
+``apply`` is the single dispatch path: dtype promotion (``promote`` rule), the
+forward, wrapping, and recording the graph node.  Reducing a broadcast gradient
+back to an input's shape, and casting it back to the input's dtype, happens in
+one place: ``OpNode.apply``.
+"""
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor, _make
+from ..autograd import grad_mode
+from ..autograd.graph import Node, _FREED_MSG, edge_of
+
+REGISTRY = {}
+_EMPTY = {}
+_state = grad_mode._state
+_NP2D = D.NP_TO_DTYPE
+_generic = np.generic
+
+# dtype rules -----------------------------------------------------------------------
+SAME = None          # forward sees the arrays as they are (shape ops, neg, abs, ...)
+PROMOTE = 1          # torch.result_type over the inputs; tensors are cast to it
+PROMOTE_FLOAT = 2    # as PROMOTE, then integral results go to the default float dtype
+FLOAT = 3            # unary: integral input goes to the default float dtype
+
+
+class Op:
+    """One registry entry.  See the module docstring for the contract."""
+
+    __slots__ = ("name", "forward", "backward", "promote", "save", "save_result", "nout",
+                 "differentiable", "view", "node_cls", "doc")
+
+    def __init__(self, name, forward, backward=None, *, promote=SAME, save=(),
+                 save_result=False, nout=1, differentiable=True, view=False, node=None):
+        self.name = name
+        self.forward = forward
+        self.backward = backward
+        self.promote = promote
+        self.save = tuple(save)
+        self.save_result = save_result
+        self.nout = nout
+        self.differentiable = differentiable and backward is not None
+        self.view = view
+        node_name = node or "".join(p.capitalize() for p in name.split("_")) + "Backward0"
+        self.node_cls = type(node_name, (OpNode,), {"op": self, "_num_outputs": nout,
+                                                     "__slots__": ()})
+
+    def __repr__(self):
+        return f"<ember op {self.name}>"
+
+
+def defop(name, forward, backward=None, **kw):
+    """Register an op (see ``Op``); returns it, for use with ``apply``."""
+    if name in REGISTRY:
+        raise ValueError(f"op {name!r} registered twice")
+    op = REGISTRY[name] = Op(name, forward, backward, **kw)
+    return op
+
+
+class OpNode(Node):
+    """The graph node of one op application; it is the ``ctx`` of the op's backward."""
+
+    __slots__ = ("next_functions", "needs_input_grad", "_saved", "_versions", "_result",
+                 "_result_vc", "_result_version", "_input_meta", "_params", "_output_meta")
+    op = None
+
+    def __getattr__(self, name):
+        # Op params (dim, keepdim, ...) read as ctx.<name>.
+        if not name.startswith("_"):
+            try:
+                return self._params[name]
+            except KeyError:
+                pass
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    @property
+    def saved(self):
+        """The saved inputs (tensors or Python scalars), version-checked."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(_FREED_MSG)
+        for t, v in zip(saved, self._versions):
+            if v is not None and t._vc[0] != v:
+                _raise_modified(self, t, v)
+        return saved
+
+    saved_tensors = saved
+
+    @property
+    def result(self):
+        data = self._result
+        if data is None:
+            raise RuntimeError(_FREED_MSG)
+        if self._result_vc[0] != self._result_version:
+            t = _make(data)
+            _raise_modified(self, t, self._result_version, self._result_vc[0])
+        t = _make(data)
+        t._vc = self._result_vc
+        t._grad_fn = self
+        t._requires_grad = True
+        return t
+
+    def _release(self):
+        if self._saved is not None and (self._saved or self._result is not None):
+            self._saved = None
+            self._result = None
+
+    def apply(self, grads):
+        op = self.op
+        if op.nout == 1:
+            out = op.backward(self, grads[0])
+        else:
+            grads = [g if g is not None else _zeros_for(meta)
+                     for g, meta in zip(grads, self._output_meta)]
+            out = op.backward(self, *grads)
+        if type(out) is not tuple:
+            out = (out,)
+        metas = self._input_meta
+        res = [None] * len(metas)
+        for i, meta in enumerate(metas):
+            if meta is None or i >= len(out):
+                continue
+            g = out[i]
+            if g is None:
+                continue
+            shape, npd = meta
+            if g._data.shape != shape:
+                g = sum_to_size(g, shape)
+            if g._data.dtype != npd:
+                g = g.to(_NP2D[npd])
+            res[i] = g
+        return res
+
+
+def zeros_from_meta(meta, like):
+    """Zeros with an input's (shape, dtype) from its meta, on ``like``'s device."""
+    from .._device import array_module
+    return _make(array_module(like._data).zeros(meta[0], dtype=meta[1]))
+
+
+def _zeros_for(meta):
+    shape, npd, xp = meta
+    return _make(xp.zeros(shape, dtype=npd))
+
+
+def _raise_modified(node, t, expected, actual=None):
+    actual = t._vc[0] if actual is None else actual
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{t.type()} [{', '.join(map(str, t._data.shape))}]]"
+        + (f", which is output {t._output_nr} of {t._grad_fn.name()}," if t._grad_fn else "")
+        + f" is at version {actual}; expected version {expected} instead. Hint: enable anomaly "
+        "detection to find the operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True).")
+
+
+def sum_to_size(g, shape):
+    """Reduce a broadcast gradient to ``shape`` (torch's sum_to_size); differentiable."""
+    from .reduction import sum as _sum
+    gshape = g._data.shape
+    lead = len(gshape) - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if dims:
+        g = _sum(g, dims, keepdim=True)
+    if lead or g._data.shape != shape:
+        g = g.reshape(shape)
+    return g
+
+
+def _cast(x, npd):
+    return x._data if x._data.dtype == npd else x._data.astype(npd)
+
+
+def _promoted_arrays(inputs, rule):
+    """Arrays for the forward, cast per the op's dtype rule (torch's promotion)."""
+    if rule == FLOAT:
+        a = inputs[0]._data
+        if a.dtype.kind in "biu":
+            a = a.astype(D._DEFAULT[0].np)
+        return (a,)
+    # Fast path: tensors of one dtype, Python scalars that cannot raise the category.
+    first = None
+    same = True
+    for x in inputs:
+        if isinstance(x, Tensor):
+            d = x._data.dtype
+            if first is None:
+                first = d
+            elif d != first:
+                same = False
+                break
+        elif x is not None:
+            same = False
+            break
+    if same and first is not None:
+        dt = _NP2D[first]
+    else:
+        dt = D.result_type_of(inputs)
+    if rule == PROMOTE_FLOAT and dt.category < D._FLOAT:
+        dt = D._DEFAULT[0]
+    npd = dt.np
+    out = []
+    host = True
+    for x in inputs:
+        if isinstance(x, Tensor):
+            a = x._data
+            if type(a) is not np.ndarray:
+                host = False
+            out.append(a if a.dtype == npd else a.astype(npd))
+        elif x is None or type(x) is bool or dt.category >= D.scalar_dtype(x).category:
+            out.append(x)
+        else:
+            out.append(npd.type(x))
+    if not host:
+        check_same_device(inputs)
+    return out
+
+
+def check_same_device(inputs):
+    devs = []
+    for x in inputs:
+        if isinstance(x, Tensor) and x.device not in devs:
+            devs.append(x.device)
+    if len(devs) > 1:
+        raise RuntimeError("Expected all tensors to be on the same device, but found at least "
+                           f"two devices, {devs[0]} and {devs[1]}!")
+
+
+def broadcast_error(inputs):
+    """torch's message for shapes that do not broadcast."""
+    shapes = [x._data.shape for x in inputs if isinstance(x, Tensor)]
+    a, b = shapes[0], shapes[1] if len(shapes) > 1 else shapes[0]
+    for i in range(1, max(len(a), len(b)) + 1):
+        sa = a[-i] if i <= len(a) else 1
+        sb = b[-i] if i <= len(b) else 1
+        if sa != sb and sa != 1 and sb != 1:
+            return (f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
+                    f"non-singleton dimension {max(len(a), len(b)) - i}")
+    return f"shapes {list(a)} and {list(b)} cannot be broadcast together"
+
+
+def apply(op, inputs, params=_EMPTY):
+    """Run ``op`` on ``inputs`` (tensors and Python scalars) and record the graph."""
+    rule = op.promote
+    if rule is None:
+        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+    else:
+        arrays = _promoted_arrays(inputs, rule)
+    try:
+        out = op.forward(*arrays, **params)
+    except ValueError as e:
+        if "broadcast" in str(e):
+            raise RuntimeError(broadcast_error(inputs)) from None
+        raise
+    except OverflowError:
+        # A Python int out of the integer dtype's range: torch wraps it around.
+        arrays = [np.array(a).astype(np.asarray(arrays[0]).dtype) if type(a) is int else a
+                  for a in arrays]
+        out = op.forward(*arrays, **params)
+
+    record = False
+    if _state.enabled and op.differentiable:
+        for x in inputs:
+            if isinstance(x, Tensor) and x._requires_grad:
+                record = True
+                break
+
+    if op.nout == 1:
+        if isinstance(out, _generic):
+            out = np.asarray(out)
+        result = _make(out)
+        if op.view:
+            _as_view(result, inputs[0])
+        if record:
+            node = _record(op, inputs, params)
+            if out.dtype.kind in "fcV":
+                result._grad_fn = node
+                result._requires_grad = True
+                if op.save_result:
+                    node._result = out
+                    node._result_vc = result._vc
+                    node._result_version = 0
+        return result
+
+    outs = tuple(_make(np.asarray(o) if isinstance(o, _generic) else o) for o in out)
+    if op.view:
+        for o in outs:
+            _as_view(o, inputs[0])
+    if record:
+        node = _record(op, inputs, params)
+        node._output_meta = [(o._data.shape, o._data.dtype, np if isinstance(o._data, np.ndarray)
+                              else __import__("cupy")) for o in outs]
+        for i, o in enumerate(outs):
+            if o._data.dtype.kind in "fcV":
+                o._grad_fn = node
+                o._output_nr = i
+                o._requires_grad = True
+    return outs
+
+
+def _as_view(result, base):
+    result._vc = base._vc
+    result._base = base._base if base._base is not None else base
+
+
+def _record(op, inputs, params):
+    node = op.node_cls()
+    nexts = []
+    needs = []
+    metas = []
+    for x in inputs:
+        if isinstance(x, Tensor) and x._requires_grad:
+            nexts.append(edge_of(x))
+            needs.append(True)
+            metas.append((x._data.shape, x._data.dtype))
+        else:
+            nexts.append((None, 0))
+            needs.append(False)
+            metas.append(None)
+    node.next_functions = tuple(nexts)
+    node.needs_input_grad = tuple(needs)
+    node._input_meta = metas
+    node._params = params
+    node._result = None
+    if op.save:
+        saved = []
+        versions = []
+        for i in op.save:
+            x = inputs[i]
+            saved.append(x)
+            versions.append(x._vc[0] if isinstance(x, Tensor) else None)
+        node._saved = tuple(saved)
+        node._versions = versions
+    else:
+        node._saved = ()
+        node._versions = ()
+    return node
+
+
+def apply_inplace(op, self, others, params=_EMPTY):
+    """``self.op_(*others)``: compute out of place, write into self, rebase its history."""
+    if _state.enabled and self._requires_grad and self._grad_fn is None:
+        if self._base is None or not self._base._requires_grad:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+    if self._base is not None and self._base._requires_grad and _state.enabled:
+        raise RuntimeError("Ember does not yet rebase the history of a view of a tensor that "
+                           "requires grad after an in-place operation")
+    src = self
+    if _state.enabled and op.save and 0 in op.save and self._requires_grad:
+        # The backward needs self's value from before the write: snapshot it.
+        src = _make(self._data.copy())
+        src._grad_fn, src._output_nr, src._requires_grad = \
+            self._grad_fn, self._output_nr, self._requires_grad
+        src._accumulator = self._accumulator
+    out = apply(op, (src,) + tuple(others), params)
+    if out._data.shape != self._data.shape:
+        raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
+                           f"broadcast shape {list(out._data.shape)}")
+    sd, od = self.dtype, out.dtype
+    if sd is not od and not D.can_cast(od, sd):
+        raise RuntimeError(f"result type {od._legacy} can't be cast to the desired output "
+                           f"type {sd._legacy}")
+    if not self._data.flags.writeable:
+        raise RuntimeError("unsupported operation: more than one element of the written-to "
+                           "tensor refers to a single memory location. Please clone() the "
+                           "tensor before performing the operation.")
+    self._data[...] = out._data
+    self._vc[0] += 1
+    node = out._grad_fn
+    if node is not None:
+        self._grad_fn = node
+        self._output_nr = out._output_nr
+        self._requires_grad = True
+        if op.save_result:
+            node._result = self._data
+            node._result_vc = self._vc
+            node._result_version = self._vc[0]
+    return self

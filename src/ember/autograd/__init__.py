@@ -1,0 +1,117 @@
+"""ember.autograd: backward/grad, grad modes, custom Functions, legacy Variable."""
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .engine import run_backward
+from .function import Function, FunctionCtx
+from .variable import Variable
+from . import graph
+
+__all__ = ["backward", "grad", "Function", "Variable", "no_grad", "enable_grad",
+           "set_grad_enabled", "is_grad_enabled", "graph"]
+
+
+def _tensors(x):
+    from .._tensor import Tensor
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        return (x,)
+    return tuple(x)
+
+
+def _make_grads(outputs, grads, is_grads_batched=False):
+    from .._tensor import Tensor
+    from .._creation import ones_like
+    out = []
+    for i, (o, g) in enumerate(zip(outputs, grads)):
+        if g is None:
+            if not o._requires_grad:
+                continue
+            if o._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if not o.dtype.is_floating_point:
+                raise RuntimeError(f"grad can be implicitly created only for real scalar outputs "
+                                   f"but got {o.dtype}")
+            out.append(ones_like(o))
+            continue
+        if not isinstance(g, Tensor):
+            raise TypeError(f"gradients can be either Tensors or None, but got "
+                            f"{type(g).__name__}")
+        if g._data.shape != o._data.shape:
+            # Legacy call kept on purpose (the 2018 seed's out.backward(torch.Tensor([1.0]))):
+            # a one-element gradient for a one-element output is reshaped, not rejected.
+            if g._data.size == 1 and o._data.size == 1:
+                g = g.reshape(o._data.shape)
+            else:
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                                   f"{g.shape} and output[{i}] has a shape of {o.shape}.")
+        if g.dtype.is_complex != o.dtype.is_complex:
+            raise RuntimeError(f"For complex Tensors, both grad_output and output are required to "
+                               f"have the same dtype. Mismatch in dtype: grad_output[{i}] has a "
+                               f"dtype of {g.dtype} and output[{i}] has a dtype of {o.dtype}.")
+        if g.dtype is not o.dtype:
+            g = g.to(o.dtype)
+        out.append(g)
+    return out
+
+
+def _roots(outputs):
+    from .graph import edge_of
+    roots = []
+    for i, o in enumerate(outputs):
+        if not o._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a "
+                               "grad_fn")
+        roots.append(edge_of(o))
+    return roots
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None):
+    """Accumulate d(tensors)/d(leaves) into the leaves' ``.grad``."""
+    tensors = _tensors(tensors)
+    if grad_tensors is None:
+        grad_tensors = grad_variables
+    grad_tensors = _tensors(grad_tensors) if grad_tensors is not None else (None,) * len(tensors)
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"grad can be implicitly created only for scalar outputs")
+    if inputs is not None:
+        inputs = _tensors(inputs)
+        if len(inputs) == 0:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    for i, t in enumerate(tensors):
+        if not t._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a "
+                               "grad_fn")
+    grads = _make_grads(tensors, grad_tensors)
+    if retain_graph is None:
+        retain_graph = create_graph
+    run_backward(_roots(tensors), grads, retain_graph, create_graph, inputs=inputs,
+                 accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Return d(outputs)/d(inputs) without touching ``.grad``."""
+    from .._creation import zeros_like
+    outputs = _tensors(outputs)
+    inputs_t = _tensors(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    else:
+        grad_outputs = _tensors(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"grad requires one grad_output per output: got {len(grad_outputs)} "
+                           f"grad_outputs and {len(outputs)} outputs")
+    for i, t in enumerate(inputs_t):
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _make_grads(outputs, grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    result = run_backward(_roots(outputs), grads, retain_graph, create_graph, inputs=inputs_t,
+                          accumulate=False, allow_unused=allow_unused)
+    if materialize_grads:
+        result = [zeros_like(t) if g is None else g for g, t in zip(result, inputs_t)]
+    return tuple(result)

@@ -1,0 +1,228 @@
+"""The backward engine: an iterative walk of the graph in dependency order.
+
+1. Count, for every node reachable from the roots, how many edges lead into it.
+2. Start from the roots; a node runs once every edge into it has delivered (its
+   count drops to zero), so each node runs exactly once, after all its consumers.
+3. Gradients arriving at the same (node, output_nr) are summed in a buffer.
+4. After a node runs, its saved tensors are released unless ``retain_graph``.
+
+No recursion anywhere, so a 100,000-op chain is as fine as a 3-op one.  The walk
+runs with grad mode set to ``create_graph``: without it, backward formulas (which
+are ordinary Ember ops) record nothing and cost nothing extra.
+"""
+from . import grad_mode
+from .graph import AccumulateGrad, edge_of
+
+
+def _clone_data(t):
+    from .._tensor import _make
+    return _make(t._data.copy())
+
+
+def accumulate_grad(variable, g, create_graph, shared):
+    """Add ``g`` into ``variable.grad`` the way torch's AccumulateGrad does."""
+    old = variable._grad
+    if old is None:
+        if not create_graph:
+            g = g.detach() if g._grad_fn is not None else g
+            data = g._data
+            # Never let .grad alias another tensor's memory: later in-place
+            # accumulation (or an optimizer's grad.mul_) would corrupt it.
+            if shared or data.base is not None or not data.flags.c_contiguous:
+                g = _clone_data(g)
+        variable._grad = g
+    elif create_graph or old._requires_grad:
+        variable._grad = old + g
+    else:
+        od = old._data
+        if od.shape == g._data.shape and od.flags.writeable:
+            od += g._data
+            old._vc[0] += 1
+        else:
+            variable._grad = old + g
+    if variable._post_acc_hooks:
+        for hook in list(variable._post_acc_hooks.values()):
+            hook(variable)
+
+
+def _run_tensor_hooks(node, buf):
+    for nr, hooks in node._tensor_hooks.items():
+        if nr < len(buf) and buf[nr] is not None:
+            for hook in list(hooks.values()):
+                new = hook(buf[nr])
+                if new is not None:
+                    buf[nr] = new
+
+
+def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, accumulate=True,
+                 allow_unused=False):
+    """Backpropagate ``root_grads`` from ``roots`` (a list of (node, output_nr)).
+
+    With ``inputs`` (tensors), gradients stop at those tensors; with
+    ``accumulate=False`` (autograd.grad) they are returned instead of being added
+    into ``.grad``.
+    """
+    # 1. dependency counts over the reachable graph
+    deps = {}
+    root_nodes = []
+    for node, _ in roots:
+        if node not in deps:
+            deps[node] = 0
+            root_nodes.append(node)
+    stack = list(root_nodes)
+    order = []
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        for nxt, _ in node.next_functions:
+            if nxt is not None:
+                if nxt in deps:
+                    deps[nxt] += 1
+                else:
+                    deps[nxt] = 1
+                    stack.append(nxt)
+
+    # Where gradients are captured (autograd.grad / backward(inputs=...)).
+    capture = None
+    needed = None
+    if inputs is not None:
+        capture = {}
+        for i, t in enumerate(inputs):
+            node, nr = edge_of(t)
+            if node is None:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            capture.setdefault(node, []).append((nr, i))
+        needed = _needed_nodes(order, deps, capture)
+    captured = [None] * (len(inputs) if inputs is not None else 0)
+
+    # 2. seed the buffers with the root gradients
+    buffers = {}
+    shared = set()  # ids of gradient objects handed to more than one place
+    for (node, nr), g in zip(roots, root_grads):
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node._num_outputs
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
+        shared.add(id(g))  # the caller still holds it
+
+    prev = grad_mode._state.enabled
+    grad_mode._state.enabled = bool(create_graph)
+    try:
+        ready = [n for n in root_nodes if deps[n] == 0]
+        while ready:
+            node = ready.pop()
+            buf = buffers.pop(node, None)
+            if buf is not None:
+                if node._tensor_hooks:
+                    _run_tensor_hooks(node, buf)
+                if node._retained:
+                    _retain(node, buf)
+                if capture is not None and node in capture:
+                    for nr, i in capture[node]:
+                        g = buf[nr]
+                        if g is None:
+                            continue
+                        if accumulate:
+                            accumulate_grad(inputs[i], g, create_graph, True)
+                        else:
+                            captured[i] = g if captured[i] is None else captured[i] + g
+                if needed is not None and node not in needed:
+                    buf = None  # nothing we want lies beyond this node
+            if type(node) is AccumulateGrad:
+                if buf is not None and buf[0] is not None:
+                    if node._pre_hooks:
+                        buf = _call_pre_hooks(node, buf)
+                    accumulate_grad(node.variable, buf[0], create_graph, id(buf[0]) in shared)
+                continue
+            grads_in = None
+            if buf is not None and any(g is not None for g in buf):
+                if node._pre_hooks:
+                    buf = _call_pre_hooks(node, buf)
+                grads_in = node.apply(buf)
+                if node._post_hooks:
+                    for hook in list(node._post_hooks.values()):
+                        new = hook(tuple(grads_in), tuple(buf))
+                        if new is not None:
+                            grads_in = list(new)
+                if not retain_graph:
+                    node._release()
+            nexts = node.next_functions
+            for k in range(len(nexts)):
+                nxt, nr = nexts[k]
+                if nxt is None:
+                    continue
+                if grads_in is not None:
+                    g = grads_in[k]
+                    if g is not None:
+                        b = buffers.get(nxt)
+                        if b is None:
+                            b = buffers[nxt] = [None] * nxt._num_outputs
+                        old = b[nr]
+                        if old is None:
+                            # A gradient passed through unchanged (AddBackward's) or handed
+                            # to two inputs must not become two leaves' .grad unshared.
+                            if any(x is g for x in buf) or any(x is g for x in grads_in[:k]):
+                                shared.add(id(g))
+                            b[nr] = g
+                        else:
+                            b[nr] = old + g
+                d = deps[nxt] - 1
+                deps[nxt] = d
+                if d == 0:
+                    ready.append(nxt)
+    finally:
+        grad_mode._state.enabled = prev
+
+    if inputs is not None and not accumulate:
+        for i, g in enumerate(captured):
+            if g is None and not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior.")
+    return captured
+
+
+def _call_pre_hooks(node, buf):
+    for hook in list(node._pre_hooks.values()):
+        new = hook(tuple(buf))
+        if new is not None:
+            buf = list(new)
+    return buf
+
+
+def _retain(node, buf):
+    for nr, ref in list(node._retained.items()):
+        t = ref()
+        if t is None or nr >= len(buf) or buf[nr] is None:
+            continue
+        g = buf[nr]
+        if t._grad is None:
+            t._grad = g.detach().clone() if not grad_mode._state.enabled else g.clone()
+        else:
+            t._grad = t._grad + g
+
+
+def _needed_nodes(order, deps, capture):
+    """Nodes that must run: those with a path to a captured node.
+
+    Walks a topological order (Kahn's, on a copy of the dependency counts) from the
+    sinks back, so every node is decided after all of its successors.
+    """
+    remaining = dict(deps)
+    topo = []
+    ready = [n for n in order if remaining[n] == 0]
+    while ready:
+        node = ready.pop()
+        topo.append(node)
+        for nxt, _ in node.next_functions:
+            if nxt is not None:
+                remaining[nxt] -= 1
+                if remaining[nxt] == 0:
+                    ready.append(nxt)
+    needed = set()
+    for node in reversed(topo):
+        for nxt, _ in node.next_functions:
+            if nxt is not None and (nxt in needed or nxt in capture):
+                needed.add(node)
+                break
+    return needed

@@ -1,0 +1,184 @@
+"""Custom differentiable operations: ``class F(autograd.Function)`` with static
+``forward(ctx, ...)`` and ``backward(ctx, *grads)``, called as ``F.apply(...)``."""
+from . import grad_mode
+from .graph import Node, _FREED_MSG, edge_of
+
+
+class FunctionCtx:
+    """The ``ctx`` API shared by custom Function nodes."""
+
+    def save_for_backward(self, *tensors):
+        self._to_save = tensors
+
+    def save_for_forward(self, *tensors):
+        self._saved_for_forward = tensors
+
+    def mark_dirty(self, *tensors):
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        self._materialize_grads = value
+
+    @property
+    def saved_tensors(self):
+        saved = self.__dict__.get("_saved")
+        if saved is None:
+            if self.__dict__.get("_freed"):
+                raise RuntimeError(_FREED_MSG)
+            return ()
+        from .._ops.registry import _raise_modified
+        for t, v in zip(saved, self._saved_versions):
+            if v is not None and t._vc[0] != v:
+                _raise_modified(self, t, v)
+        return saved
+
+
+class BackwardCFunction(Node, FunctionCtx):
+    """The graph node of one ``Function.apply`` call; it doubles as ``ctx``."""
+
+    _cls = None
+    _num_outputs = 1
+    _materialize_grads = True
+    _dirty = ()
+    _non_differentiable = ()
+
+    def apply(self, grads):
+        cls = self._cls
+        if self._materialize_grads:
+            from .._creation import zeros
+            grads = [g if g is not None else zeros(shape, dtype=dt)
+                     for g, (shape, dt) in zip(grads, self._output_meta)]
+        result = cls.backward(self, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        n_args = self._n_args
+        if len(result) != n_args:
+            if len(result) > n_args and all(r is None for r in result[n_args:]):
+                result = result[:n_args]
+            else:
+                raise RuntimeError(f"function {type(self).__name__} returned an incorrect number "
+                                   f"of gradients (expected {n_args}, got {len(result)})")
+        out = []
+        for pos, meta in zip(self._tensor_positions, self._input_meta):
+            g = result[pos]
+            if g is None or meta is None:
+                out.append(None)
+                continue
+            shape = meta[0]
+            if tuple(g.shape) != shape:
+                from .._ops.registry import sum_to_size
+                try:
+                    g = sum_to_size(g, shape)
+                except Exception:
+                    g = None
+                if g is None or tuple(g.shape) != shape:
+                    raise RuntimeError(f"Function {type(self).__name__} returned an invalid "
+                                       f"gradient at index {pos} - got {list(result[pos].shape)} "
+                                       f"but expected shape compatible with {list(shape)}")
+            out.append(g)
+        return out
+
+    def _release(self):
+        if self.__dict__.get("_saved") is not None:
+            self._saved = None
+            self._freed = True
+
+
+class FunctionMeta(type):
+    def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        cls._backward_cls = type(name + "Backward", (BackwardCFunction,), {"_cls": cls})
+
+
+class Function(FunctionCtx, metaclass=FunctionMeta):
+    """Base class for custom autograd operations (torch.autograd.Function)."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for your "
+                                  "custom autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .._tensor import Tensor, _make
+        node = cls._backward_cls()
+        tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        node.needs_input_grad = needs
+        node._n_args = len(args)
+        node._tensor_positions = tensor_positions
+        uses_setup = cls.setup_context is not Function.setup_context
+        with grad_mode.no_grad():
+            if uses_setup:
+                outputs = cls.forward(*args, **kwargs)
+                cls.setup_context(node, args, outputs)
+            else:
+                outputs = cls.forward(node, *args, **kwargs)
+        is_tuple = isinstance(outputs, tuple)
+        outs = outputs if is_tuple else (outputs,)
+        record = grad_mode.is_grad_enabled() and any(needs)
+        to_save = node.__dict__.pop("_to_save", None)
+        if not record:
+            return outputs
+        node.next_functions = tuple(edge_of(args[i]) for i in tensor_positions)
+        node._input_meta = [(args[i]._data.shape, args[i]._data.dtype)
+                            if args[i]._requires_grad else None for i in tensor_positions]
+        dirty = {id(t) for t in node._dirty}
+        non_diff = {id(t) for t in node._non_differentiable}
+        input_ids = {id(args[i]) for i in tensor_positions}
+        new_outs = []
+        metas = []
+        nr = 0
+        for o in outs:
+            if not isinstance(o, Tensor):
+                new_outs.append(o)
+                continue
+            if id(o) in input_ids and id(o) not in dirty:
+                o = _alias(o)  # an input returned unchanged becomes a new output tensor
+            if id(o) in dirty:
+                o._vc[0] += 1
+            metas.append((o._data.shape, o.dtype))
+            if id(o) not in non_diff and o.dtype.category >= 2:
+                o._grad_fn = node
+                o._output_nr = nr
+                o._requires_grad = True
+            nr += 1
+            new_outs.append(o)
+        node._num_outputs = nr
+        node._output_meta = metas
+        if to_save is not None:
+            node._saved = tuple(to_save)
+            node._saved_versions = [t._vc[0] if isinstance(t, Tensor) else None for t in to_save]
+        return tuple(new_outs) if is_tuple else new_outs[0]
+
+
+def _alias(t):
+    from .._tensor import _make
+    a = _make(t._data)
+    a._vc = t._vc
+    return a
+
+
+def once_differentiable(fn):
+    """Run ``backward`` without building a graph (it cannot be differentiated again)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(ctx, *args):
+        with grad_mode.no_grad():
+            return fn(ctx, *args)
+    return wrapper

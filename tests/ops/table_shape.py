@@ -1,0 +1,63 @@
+"""Op-table entries: shape and view ops, and basic indexing."""
+import torch
+
+import ember
+
+from .harness import OpInfo, Sample, arr
+
+
+def one(shape, *args, **kwargs):
+    return lambda rng: [Sample((arr(rng, shape),) + args, kwargs)]
+
+
+ENTRIES = [
+    OpInfo("view", lambda x, *s: x.view(*s), lambda x, *s: x.view(*s),
+           lambda rng: [Sample((arr(rng, (3, 4)), 12)), Sample((arr(rng, (3, 4)), 2, -1)),
+                        Sample((arr(rng, (2, 3, 4)), (6, 4))), Sample((arr(rng, ()), 1))]),
+    OpInfo("reshape_copy", lambda x, *s: x.t().reshape(*s), lambda x, *s: x.t().reshape(*s),
+           lambda rng: [Sample((arr(rng, (3, 4)), 12)), Sample((arr(rng, (3, 4)), 6, 2))],
+           covers=("reshape_copy", "t")),
+    OpInfo("reshape", ember.reshape, torch.reshape,
+           lambda rng: [Sample((arr(rng, (3, 4)), (4, 3))), Sample((arr(rng, (3, 4)), (-1,)))],
+           covers=("view",)),
+    OpInfo("flatten", ember.flatten, torch.flatten,
+           lambda rng: [Sample((arr(rng, (2, 3, 4)),)), Sample((arr(rng, (2, 3, 4)), 1)),
+                        Sample((arr(rng, (2, 3, 4)), 0, 1)), Sample((arr(rng, ()),))],
+           covers=("view",)),
+    OpInfo("permute", ember.permute, torch.permute,
+           lambda rng: [Sample((arr(rng, (2, 3, 4)), (2, 0, 1))), Sample((arr(rng, (2, 3)), (1, 0)))]),
+    OpInfo("transpose", ember.transpose, torch.transpose,
+           lambda rng: [Sample((arr(rng, (2, 3, 4)), 0, 2)), Sample((arr(rng, (2, 3)), -1, 0))]),
+    OpInfo("t", ember.t, torch.t,
+           lambda rng: [Sample((arr(rng, (2, 3)),)), Sample((arr(rng, (3,)),))],
+           covers=("t", "transpose")),
+    OpInfo("unsqueeze", ember.unsqueeze, torch.unsqueeze,
+           lambda rng: [Sample((arr(rng, (2, 3)), 0)), Sample((arr(rng, (2, 3)), -1)),
+                        Sample((arr(rng, ()), 0))]),
+    OpInfo("squeeze", ember.squeeze, torch.squeeze,
+           lambda rng: [Sample((arr(rng, (2, 1, 3, 1)),)), Sample((arr(rng, (2, 1, 3)), 1)),
+                        Sample((arr(rng, (2, 1, 3)), 0)), Sample((arr(rng, (1, 2, 1)), (0, 2)))]),
+    OpInfo("expand", lambda x, *s: x.expand(*s), lambda x, *s: x.expand(*s),
+           lambda rng: [Sample((arr(rng, (3, 1)), 3, 4)), Sample((arr(rng, (3,)), 2, 3)),
+                        Sample((arr(rng, (1, 3)), -1, 3))]),
+    OpInfo("clone", ember.clone, torch.clone, one((3, 4))),
+    OpInfo("select", ember.select, torch.select,
+           lambda rng: [Sample((arr(rng, (3, 4)), 0, 1)), Sample((arr(rng, (3, 4)), 1, -1))]),
+    OpInfo("slice", lambda x: x[1:3, ::2], lambda x: x[1:3, ::2], one((4, 5))),
+    OpInfo("narrow", ember.narrow, torch.narrow,
+           lambda rng: [Sample((arr(rng, (4, 5)), 1, 1, 3))], covers=("slice",)),
+    OpInfo("getitem_basic", lambda x: x[0, ..., None, 1:], lambda x: x[0, ..., None, 1:],
+           one((3, 4, 5)), covers=("select", "slice", "unsqueeze")),
+    OpInfo("alias", lambda x: x[...], lambda x: x[...], one((3, 4))),
+    OpInfo("slice_scatter", lambda x: x[1:3] * 1, lambda x: x[1:3] * 1, one((4, 2)),
+           covers=("slice_scatter", "slice")),
+    OpInfo("getitem_advanced", lambda x, i: x[ember.tensor(i)], lambda x, i: x[torch.tensor(i)],
+           lambda rng: [Sample((arr(rng, (5, 3)), [0, 2, 2, 4])),
+                        Sample((arr(rng, (4,)), [True, False, True, True]))],
+           covers=("index", "index_put")),
+    OpInfo("to_copy", lambda x: x.double() * 2, lambda x: x.double() * 2, one((3, 4))),
+    OpInfo("to_device", lambda x: x.to("cpu") * 1, lambda x: x.to("cpu") * 1, one((3,)),
+           covers=("to_device",)),
+    OpInfo("view_dtype", lambda x: x.view(ember.int32), lambda x: x.view(torch.int32), one((3,)),
+           grad=False),
+]
