@@ -131,6 +131,8 @@ CASES = [
 ]
 
 
+# Ember's float16 cast of 1e5 warns about the overflow to inf; torch does not.
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")
 @pytest.mark.parametrize("data,dtype,opts,grad", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_repr_matches_torch(data, dtype, opts, grad):
     tt, et = _pair(data, dtype, grad)

@@ -13,10 +13,6 @@ from ._device import device
 from ._tensor import Size, Tensor
 from . import _ops
 from ._ops import *  # noqa: F401,F403  (the op functions: ember.add, ember.exp, ...)
-from ._ops import (abs, add, argmax, argmin, bmm, clone, cos, div, dot, eq, exp, flatten, ge, gt,
-                   le, log, lt, matmul, max, mean, min, mm, mul, mv, narrow, ne, neg, norm,
-                   permute, pow, relu, reshape, select, sigmoid, sin, sqrt, squeeze, sub, sum,
-                   t, tanh, transpose, unsqueeze, where)
 from ._creation import (BFloat16Tensor, BoolTensor, ByteTensor, CharTensor, DoubleTensor,
                         FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor, arange,
                         as_tensor, asarray, empty, empty_like, eye, from_numpy, full, full_like,

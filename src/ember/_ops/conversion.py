@@ -55,3 +55,7 @@ view_dtype_op = defop("view_dtype", _view_dtype_fwd, view=True)
 
 def view_dtype(input, dtype):
     return apply(view_dtype_op, (input,), {"dtype": dtype})
+
+
+__all__ = []
+METHODS = {}

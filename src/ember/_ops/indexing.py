@@ -107,3 +107,11 @@ def nonzero(input, *, as_tuple=False):
         return _make(np.zeros((int(bool(input._data)), 0), dtype=np.int64))
     xp = np if isinstance(input._data, np.ndarray) else __import__("cupy")
     return _make(xp.stack(nz, axis=1).astype(np.int64) if nz else xp.zeros((0, 0), np.int64))
+
+
+def _setitem(self, index, value):
+    setitem(self, index, value)
+
+
+__all__ = ["nonzero"]
+METHODS = {"nonzero": nonzero, "__setitem__": _setitem}

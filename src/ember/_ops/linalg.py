@@ -172,3 +172,9 @@ def bmm(input, mat2, *, out=None):
                            f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, "
                            f"{mat2.shape[1]}].")
     return apply(bmm_op, (input, mat2))
+
+
+__all__ = ["matmul", "mm", "dot", "mv", "bmm"]
+METHODS = {name: globals()[name] for name in __all__}
+METHODS["__matmul__"] = matmul
+METHODS["__rmatmul__"] = lambda self, other: matmul(other, self)

@@ -6,7 +6,7 @@ ops); the functions below it are the public ``ember.*`` signatures.
 import numpy as np
 
 from .._tensor import Tensor
-from .registry import FLOAT, PROMOTE, PROMOTE_FLOAT, SAME, apply, defop
+from .registry import FLOAT, PROMOTE, PROMOTE_FLOAT, SAME, apply, apply_inplace, defop
 
 
 def _check_int_div(b):
@@ -250,10 +250,6 @@ where_op = defop("where", _where_fwd, _where_bwd, save=(0,))
 
 
 # ---- public functions -------------------------------------------------------------
-def _scalar_arg(x):
-    return x
-
-
 def add(input, other, *, alpha=1, out=None):
     return _out(apply(add_op, (input, other), {"alpha": alpha} if alpha != 1 else {}), out)
 
@@ -407,3 +403,102 @@ def _out(result, out):
 
 def _caller():
     return "op"
+
+
+# ---- bitwise ------------------------------------------------------------------------
+def _bitwise_op(name, ufunc):
+    op = defop(name, ufunc, promote=PROMOTE)
+
+    def f(input, other, *, out=None):
+        for x in (input, other):
+            if isinstance(x, Tensor) and x._data.dtype.kind in "fc":
+                raise RuntimeError(f'"{name}_cpu" not implemented for \'{_dtype_name(x._data)}\'')
+        return _out(apply(op, (input, other)), out)
+    f.__name__ = name
+    return op, f
+
+
+bitwise_and_op, bitwise_and = _bitwise_op("bitwise_and", np.bitwise_and)
+bitwise_or_op, bitwise_or = _bitwise_op("bitwise_or", np.bitwise_or)
+bitwise_xor_op, bitwise_xor = _bitwise_op("bitwise_xor", np.bitwise_xor)
+bitwise_not_op = defop("bitwise_not", np.invert)
+
+
+def bitwise_not(input, *, out=None):
+    if input._data.dtype.kind in "fc":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return _out(apply(bitwise_not_op, (input,)), out)
+
+
+# ---- Tensor methods, in-place forms and Python operators -----------------------------
+def _reflected(fn):
+    def r(self, other):
+        return fn(other, self)
+    return r
+
+
+def _binary_inplace(op, params_of=None):
+    def method(self, other, **kwargs):
+        return apply_inplace(op, self, (other,), params_of(**kwargs) if params_of else {})
+    return method
+
+
+def _unary_inplace(op):
+    def method(self):
+        return apply_inplace(op, self, ())
+    return method
+
+
+def _alpha(alpha=1):
+    return {"alpha": alpha} if alpha != 1 else {}
+
+
+def _div_(self, other, *, rounding_mode=None):
+    if rounding_mode is None:
+        return apply_inplace(div_op, self, (other,))
+    return apply_inplace(div_round_op, self, (other,), {"rounding_mode": rounding_mode})
+
+
+def _pow_(self, exponent):
+    return apply_inplace(pow_tensor_op if isinstance(exponent, Tensor) else pow_op, self,
+                         (exponent,))
+
+
+__all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
+           "floor_divide", "remainder", "fmod", "pow", "neg", "negative", "abs", "absolute",
+           "sign", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "maximum",
+           "minimum", "conj", "eq", "ne", "lt", "le", "gt", "ge", "not_equal", "less",
+           "less_equal", "greater", "greater_equal", "where", "bitwise_and", "bitwise_or",
+           "bitwise_xor", "bitwise_not"]
+
+METHODS = {name: globals()[name] for name in __all__ if name not in ("where", "rsub")}
+METHODS.update({
+    "where": lambda self, condition, other: where(condition, self, other),
+    "add_": _binary_inplace(add_op, _alpha), "sub_": _binary_inplace(sub_op, _alpha),
+    "mul_": _binary_inplace(mul_op), "div_": _div_,
+    "floor_divide_": _binary_inplace(floor_divide_op),
+    "remainder_": _binary_inplace(remainder_op), "fmod_": _binary_inplace(fmod_op),
+    "pow_": _pow_, "neg_": _unary_inplace(neg_op), "abs_": _unary_inplace(abs_op),
+    "sign_": _unary_inplace(sign_op), "exp_": _unary_inplace(exp_op),
+    "log_": _unary_inplace(log_op), "sqrt_": _unary_inplace(sqrt_op),
+    "sin_": _unary_inplace(sin_op), "cos_": _unary_inplace(cos_op),
+    "tanh_": _unary_inplace(tanh_op), "sigmoid_": _unary_inplace(sigmoid_op),
+    "relu_": _unary_inplace(relu_op),
+    "__add__": add, "__radd__": _reflected(add), "__iadd__": _binary_inplace(add_op),
+    "__sub__": sub, "__rsub__": _reflected(sub), "__isub__": _binary_inplace(sub_op),
+    "__mul__": mul, "__rmul__": _reflected(mul), "__imul__": _binary_inplace(mul_op),
+    "__truediv__": div, "__rtruediv__": _reflected(div), "__itruediv__": _binary_inplace(div_op),
+    "__floordiv__": floor_divide, "__rfloordiv__": _reflected(floor_divide),
+    "__ifloordiv__": _binary_inplace(floor_divide_op),
+    "__mod__": remainder, "__rmod__": _reflected(remainder),
+    "__imod__": _binary_inplace(remainder_op),
+    "__pow__": pow, "__rpow__": _reflected(pow), "__ipow__": _pow_,
+    "__neg__": neg, "__pos__": lambda self: self, "__abs__": abs, "__invert__": bitwise_not,
+    "__and__": bitwise_and, "__or__": bitwise_or, "__xor__": bitwise_xor,
+    "__rand__": _reflected(bitwise_and), "__ror__": _reflected(bitwise_or),
+    "__rxor__": _reflected(bitwise_xor),
+    "__iand__": _binary_inplace(bitwise_and_op), "__ior__": _binary_inplace(bitwise_or_op),
+    "__ixor__": _binary_inplace(bitwise_xor_op),
+    "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
+})

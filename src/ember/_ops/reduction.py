@@ -296,3 +296,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, out=None):
     dims = normalize_dims(dim, input.ndim) if dim is not None else None
     r = apply(norm_op, (input,), {"p": float(p), "dim": dims, "keepdim": keepdim})
     return r.to(dtype) if dtype is not None else r
+
+
+__all__ = ["sum", "mean", "max", "min", "argmax", "argmin", "norm"]
+METHODS = {name: globals()[name] for name in __all__}

@@ -365,3 +365,16 @@ def _is_advanced(i):
         return not (i._data.ndim == 0 and i._data.dtype.kind in "iu")
     return isinstance(i, (list, np.ndarray, bool, np.bool_)) or \
         (isinstance(i, tuple))
+
+
+def _getitem(self, index):
+    return getitem(self, index)
+
+
+__all__ = ["view", "reshape", "view_as", "reshape_as", "flatten", "permute", "transpose",
+           "swapaxes", "swapdims", "t", "unsqueeze", "squeeze", "expand", "expand_as", "clone",
+           "contiguous", "narrow", "select"]
+METHODS = {name: globals()[name] for name in __all__}
+METHODS["__getitem__"] = _getitem
+del METHODS["expand_as"], METHODS["view_as"], METHODS["reshape_as"]
+METHODS.update({"expand_as": expand_as, "view_as": view_as, "reshape_as": reshape_as})
