@@ -84,8 +84,10 @@ def _summary_values(a, edge):
         return a
     if not edge:
         return np.empty((0,) * a.ndim, dtype=a.dtype)
-    rows = list(range(edge)) + list(range(a.shape[0] - edge, a.shape[0])) \
-        if a.shape[0] > 2 * edge else range(a.shape[0])
+    n = a.shape[0]
+    rows = list(range(n))
+    if n > 2 * edge:
+        rows = rows[:edge] + rows[n - edge:]
     return np.stack([_summary_values(a[i], edge) for i in rows])
 
 
@@ -110,8 +112,7 @@ class _Format:
             return
         mags = np.abs(shown).astype(np.float64)
         lo, hi = float(mags.min()), float(mags.max())
-        with np.errstate(over="ignore", divide="ignore"):
-            spread = hi / lo
+        spread = hi / lo  # Python floats: overflows to inf instead of raising
         self.int_mode = bool(np.all(shown == np.ceil(shown)))
         self.sci_mode = spread > 1000.0 or hi > 1.0e8 or (not self.int_mode and lo < 1.0e-4)
         if sci_override is not None:

@@ -7,7 +7,8 @@ gathers them, so adding an op never touches it unless a new family module is add
 """
 from .._tensor import Tensor
 from . import conversion, indexing, linalg, pointwise, reduction, shape
-from .registry import REGISTRY, apply, apply_inplace
+from .inplace import apply_inplace
+from .registry import REGISTRY, apply
 
 FAMILIES = (pointwise, reduction, shape, indexing, linalg, conversion)
 

@@ -2,7 +2,8 @@
 import numpy as np
 
 from .._tensor import Tensor, _make
-from .registry import apply, apply_inplace, defop, zeros_from_meta
+from .inplace import apply_inplace
+from .registry import apply, defop, zeros_from_meta
 
 
 def _to_index(i, xp=np):

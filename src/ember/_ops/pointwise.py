@@ -6,7 +6,8 @@ ops); the functions below it are the public ``ember.*`` signatures.
 import numpy as np
 
 from .._tensor import Tensor
-from .registry import FLOAT, PROMOTE, PROMOTE_FLOAT, SAME, apply, apply_inplace, defop
+from .inplace import apply_inplace
+from .registry import FLOAT, PROMOTE, PROMOTE_FLOAT, SAME, apply, defop
 
 
 def _check_int_div(b):
