@@ -1,35 +1,16 @@
 """repr/str of Ember tensors must equal torch's, character for character."""
-import importlib.util
 import math
-import os
-import sys
 
 import numpy as np
 import pytest
 import torch
 
 import ember
-
-
-def _printing_module():
-    # A conftest may stand in a stub for ember._tensor_str (so op tests do not
-    # depend on printing); these tests need the real module whatever is loaded.
-    mod = sys.modules.get("ember._tensor_str")
-    if mod is not None and getattr(mod, "__file__", None):
-        return mod
-    path = os.path.join(os.path.dirname(ember.__file__), "_tensor_str.py")
-    spec = importlib.util.spec_from_file_location("ember._tensor_str", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-ts = _printing_module()
+from ember import _tensor_str as ts
 
 
 @pytest.fixture(autouse=True)
-def _real_printing(monkeypatch):
-    monkeypatch.setitem(sys.modules, "ember._tensor_str", ts)
+def _reset_printoptions():
     yield
     ts.set_printoptions(profile="default")
     torch.set_printoptions(profile="default")

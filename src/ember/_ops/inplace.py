@@ -6,7 +6,7 @@ checks see the write) and its autograd history is rebased onto the new node.
 """
 from .. import _dtype as D
 from .._tensor import _make
-from .registry import _state, apply
+from .registry import _EMPTY, _state, apply
 
 
 def apply_inplace(op, self, others, params=_EMPTY):
