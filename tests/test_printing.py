@@ -223,5 +223,6 @@ def test_printoptions_context_restores():
 
 
 def test_public_names_exported():
-    for name in ("set_printoptions", "get_printoptions", "printoptions", "tensor_repr"):
-        assert callable(getattr(ts, name))
+    for name in ("set_printoptions", "get_printoptions", "printoptions"):
+        assert getattr(ember, name) is getattr(ts, name)
+    assert callable(ts.tensor_repr)
