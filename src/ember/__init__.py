@@ -55,3 +55,20 @@ def is_nonzero(input):
 
 
 del _ops
+
+# Subpackages load on first use (PEP 562), so `import ember` stays quick; `ember.nn`,
+# `ember.optim`, ... then behave as torch's eagerly imported ones do.
+_SUBMODULES = ("nn", "optim", "utils", "func", "linalg", "testing", "serialization")
+_LAZY = {"save": "serialization", "load": "serialization",
+         "inference_mode": "autograd", "is_inference_mode_enabled": "autograd"}
+
+
+def __getattr__(name):
+    import importlib
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY:
+        module = importlib.import_module(f"{__name__}.{_LAZY[name]}")
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")
