@@ -1,4 +1,5 @@
 """Op-table entries: reductions."""
+import numpy as np
 import torch
 
 import ember
@@ -50,4 +51,86 @@ ENTRIES = [
                         Sample((arr(rng, (3, 4)), 1, 0)), Sample((arr(rng, (3, 4)), 3, 1, True)),
                         Sample((distinct(rng, (3, 4)), float("inf"))),
                         Sample((arr(rng, (2, 3), "float64"), "fro", (0, 1)))]),
+]
+
+
+def with_zeros(rng):
+    one = arr(rng, (3, 4), low=0.5, high=1.5)
+    one[1, 2] = 0.0
+    two = arr(rng, (2, 3), low=0.5, high=1.5)
+    two[0, :2] = 0.0
+    return [Sample((one,)), Sample((one, 1)), Sample((two, 1, True))]
+
+
+def prod_samples(rng):
+    return [Sample((arr(rng, (3, 4), low=0.5, high=1.5),)), Sample((arr(rng, (3, 4)), 1)),
+            Sample((arr(rng, (2, 3, 2), "float64"), -1, True)), Sample((arr(rng, ()),)),
+            Sample((arr(rng, (2, 3), "int32", -3, 4), 0), grad=False),
+            Sample((arr(rng, (4,), "bool"),), grad=False)]
+
+
+def var_samples(rng):
+    x = arr(rng, (3, 4))
+    return [Sample((x,)), Sample((x, 1)), Sample((x, (0, 1), False, True)),
+            Sample((arr(rng, (2, 3, 4), "float64"), 0), {"correction": 0, "keepdim": True}),
+            Sample((x, False)), Sample((x,), {"dim": -1, "correction": 2})]
+
+
+def nan_samples(rng):
+    x = arr(rng, (3, 4))
+    x[0, 1] = x[2, 3] = np.nan
+    return [Sample((x,)), Sample((x, 1)), Sample((x, (0, 1), True)),
+            Sample((arr(rng, (2, 3), "int64", 0, 5), 0), grad=False)]
+
+
+def ties(rng):
+    x = arr(rng, (3, 4))
+    x[0, 1] = x[0, 3] = x.max() + 1
+    x[2, 0] = x[1, 0] = x.min() - 1
+    return [Sample((x,)), Sample((x, 1)), Sample((x, (0, 1), True)), Sample((x, 0)),
+            Sample((arr(rng, (4, 3), "int64", 0, 9), -1), grad=False)]
+
+
+def logical_samples(rng):
+    b = arr(rng, (3, 4), "bool")
+    b[0] = True
+    return [Sample((b,)), Sample((b, 1)), Sample((b, (0, 1), True)),
+            Sample((arr(rng, (3, 4), "int64", 0, 2), 0)),
+            Sample((arr(rng, (3,), "uint8", 0, 3),)), Sample((np.array([0.0, 1.5, np.nan]),))]
+
+
+def stats_forms(lib):
+    def f(x):
+        return (lib.var_mean(x), lib.var_mean(x, 1, keepdim=True), lib.std_mean(x, 0),
+                lib.std_mean(x, dim=1, unbiased=False), x.var(1), x.std(0, keepdim=True),
+                x.prod(1, keepdim=True), x.amax(0), x.amin((0, 1)), x.logsumexp(1),
+                x.nansum(), x.count_nonzero(0), lib.aminmax(x), lib.aminmax(x, dim=1))
+    return f
+
+
+ENTRIES += [
+    OpInfo("prod", ember.prod, torch.prod, prod_samples),
+    OpInfo("prod_zeros", ember.prod, torch.prod, with_zeros, covers=("prod",), gradgrad=False),
+    OpInfo("var", ember.var, torch.var, var_samples),
+    OpInfo("std", ember.std, torch.std, var_samples),
+    OpInfo("nansum", ember.nansum, torch.nansum, nan_samples, fd=False),
+    OpInfo("nanmean", ember.nanmean, torch.nanmean, lambda rng: nan_samples(rng)[:3], fd=False,
+           covers=("nansum", "sum", "div")),
+    OpInfo("amax", ember.amax, torch.amax, ties, fd=False),
+    OpInfo("amin", ember.amin, torch.amin, ties, fd=False),
+    OpInfo("logsumexp", ember.logsumexp, torch.logsumexp,
+           lambda rng: [Sample((arr(rng, (3, 4)), 1)), Sample((arr(rng, (2, 3, 4)), (0, 2), True)),
+                        Sample((np.array([[800.0, 799.0], [-np.inf, -np.inf]]), 1), grad=False),
+                        Sample((arr(rng, (3,), "int64", 0, 4), 0), grad=False),
+                        Sample((arr(rng, (2, 3), "float64"), -1))]),
+    OpInfo("all", ember.all, torch.all, logical_samples, grad=False),
+    OpInfo("any", ember.any, torch.any, logical_samples, grad=False),
+    OpInfo("count_nonzero", ember.count_nonzero, torch.count_nonzero,
+           lambda rng: [Sample((arr(rng, (3, 4), "int64", 0, 2),)),
+                        Sample((arr(rng, (3, 4), "int64", 0, 2), 1)),
+                        Sample((arr(rng, (2, 3, 4), "bool"), (0, 2)))], grad=False),
+    OpInfo("reduction_forms", stats_forms(ember), stats_forms(torch),
+           lambda rng: [Sample((arr(rng, (3, 4)),), grad=False)], grad=False,
+           covers=("var", "std", "mean", "prod", "amax", "amin", "logsumexp", "nansum",
+                   "count_nonzero")),
 ]

@@ -1,16 +1,17 @@
-"""Reductions: sum, mean, max/min, norm.
+"""Reductions: sum, mean, prod, std/var, max/min, amax/amin, logsumexp, all/any, norm.
 
 Gradients of reductions expand ``grad`` back over the reduced dims; ``_unreduce``
 is that one shared step.
 """
 import builtins
+import warnings
 from collections import namedtuple
 
 import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, _wrap_dim
-from .registry import SAME, apply, defop
+from .registry import FLOAT, apply, defop
 
 _max = builtins.max
 _min = builtins.min
@@ -298,5 +299,264 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, out=None):
     return r.to(dtype) if dtype is not None else r
 
 
-__all__ = ["sum", "mean", "max", "min", "argmax", "argmin", "norm"]
+# ---- prod ---------------------------------------------------------------------------
+def _prod_fwd(a, dim=None, keepdim=False, dtype=None):
+    if dtype is None and a.dtype.kind in "biu":
+        dtype = np.int64  # torch multiplies integers (and bools) in int64
+    return a.prod(axis=_axis(dim, a.ndim), keepdims=keepdim, dtype=dtype)
+
+
+def _prod_bwd(ctx, g):
+    from .pointwise import where
+    x, = ctx.saved
+    shape = ctx._input_meta[0][0]
+    dims, keepdim = ctx.dim, ctx.keepdim
+    r = _unreduce(ctx.result, shape, dims, keepdim)
+    g = _unreduce(g, shape, dims, keepdim)
+    if not (x._data == 0).any():
+        return g * r / x
+    # With zeros, result / x is 0/0: use the product of the other elements instead.
+    # It is the product of the non-zeros where x is the only zero, and 0 everywhere else.
+    zero = x == 0
+    nonzero = where(zero, 1.0, x)
+    others = _unreduce(_prod_keep(nonzero, dims), shape, dims, True)
+    nzeros = _unreduce(zero.sum(dims, keepdim=True) if dims is not None else zero.sum(),
+                       shape, dims if dims is not None else None, dims is not None)
+    return g * where(zero, where(nzeros == 1, others, 0.0), r / nonzero)
+
+
+def _prod_keep(x, dims):
+    if dims is None:
+        return prod(x)
+    return prod(x, dims[0], keepdim=True)
+
+
+prod_op = defop("prod", _prod_fwd, _prod_bwd, save=(0,), save_result=True)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """prod(input, *, dtype=None) or prod(input, dim, keepdim=False, *, dtype=None)."""
+    if dim is None:
+        return apply(prod_op, (input,), {"dim": None, "keepdim": False,
+                                         "dtype": dtype.np if dtype is not None else None})
+    return apply(prod_op, (input,), _reduce_args(input, _wrap_dim(dim, input.ndim), keepdim,
+                                                 dtype))
+
+
+# ---- nansum / nanmean ------------------------------------------------------------------
+def _nansum_fwd(a, dim=None, keepdim=False, dtype=None):
+    if dtype is None and a.dtype.kind in "biu":
+        dtype = np.int64
+    return np.nansum(a, axis=_axis(dim, a.ndim), keepdims=keepdim, dtype=dtype)
+
+
+def _nansum_bwd(ctx, g):
+    from .pointwise import where
+    from .unary import isnan
+    x, = ctx.saved
+    shape = ctx._input_meta[0][0]
+    return where(isnan(x), 0.0, _unreduce(g, shape, ctx.dim, ctx.keepdim))
+
+
+nansum_op = defop("nansum", _nansum_fwd, _nansum_bwd, save=(0,))
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    return apply(nansum_op, (input,), _reduce_args(input, dim, keepdim, dtype))
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """The mean of the non-NaN elements: nansum / their count."""
+    from .unary import isnan
+    if dtype is None and not (input.is_floating_point() or input.is_complex()):
+        raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {input.dtype._legacy}")
+    count = sum(~isnan(input), dim, keepdim)
+    return nansum(input, dim, keepdim, dtype=dtype) / count
+
+
+# ---- amax / amin: ties share the gradient evenly -----------------------------------------
+def _amax_fwd(a, dim, keepdim, largest):
+    name = "amax" if largest else "amin"
+    if a.size == 0 and (dim is None or builtins.any(a.shape[d] == 0 for d in dim)):
+        raise (RuntimeError if dim is None else IndexError)(
+            f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+            "the reduction dim with the 'dim' argument." if dim is None else
+            f"{name}(): Expected reduction dim {dim[0]} to have non-zero size.")
+    ax = _axis(dim, a.ndim)
+    return a.max(axis=ax, keepdims=keepdim) if largest else a.min(axis=ax, keepdims=keepdim)
+
+
+def _amax_bwd(ctx, g):
+    x, = ctx.saved
+    shape = ctx._input_meta[0][0]
+    dims = ctx.dim
+    r = _unreduce(ctx.result, shape, dims, ctx.keepdim)
+    mask = x == r
+    count = mask.sum(dims, keepdim=True) if dims is not None else mask.sum()
+    return _unreduce(g, shape, dims, ctx.keepdim) * mask / count
+
+
+amax_op = defop("amax", lambda a, dim, keepdim: _amax_fwd(a, dim, keepdim, True), _amax_bwd,
+                save=(0,), save_result=True)
+amin_op = defop("amin", lambda a, dim, keepdim: _amax_fwd(a, dim, keepdim, False), _amax_bwd,
+                save=(0,), save_result=True)
+
+
+def _dims_or_all(input, dim):
+    if dim is None or dim == () or dim == []:
+        return None
+    return normalize_dims(dim, input.ndim)
+
+
+def amax(input, dim=(), keepdim=False, *, out=None):
+    return apply(amax_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
+
+
+def amin(input, dim=(), keepdim=False, *, out=None):
+    return apply(amin_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
+
+
+_aminmax = namedtuple("aminmax", ["min", "max"])
+_aminmax.__module__ = "torch.return_types"
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    d = () if dim is None else dim
+    return _aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
+
+
+# ---- logsumexp ------------------------------------------------------------------------------
+def _logsumexp_fwd(a, dim, keepdim):
+    ax = _axis(dim, a.ndim)
+    if a.size == 0:
+        return np.log(np.exp(a).sum(axis=ax, keepdims=keepdim))
+    # Shift by the max so exp never overflows; an infinite max is not shifted (inf - inf).
+    m = a.max(axis=ax, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
+    with np.errstate(divide="ignore"):
+        r = np.log(np.exp(a - m).sum(axis=ax, keepdims=True)) + m
+    return r if keepdim else (r.reshape(()) if ax is None else r.squeeze(ax))
+
+
+def _logsumexp_bwd(ctx, g):
+    from .pointwise import exp
+    x, = ctx.saved
+    shape = ctx._input_meta[0][0]
+    r = _unreduce(ctx.result, shape, ctx.dim, ctx.keepdim)
+    return _unreduce(g, shape, ctx.dim, ctx.keepdim) * exp(x - r)
+
+
+logsumexp_op = defop("logsumexp", _logsumexp_fwd, _logsumexp_bwd, promote=FLOAT, save=(0,),
+                     save_result=True)
+
+
+def logsumexp(input, dim, keepdim=False, *, out=None):
+    """log(sum(exp(input), dim)), computed without overflow."""
+    return apply(logsumexp_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
+
+
+# ---- all / any / count_nonzero ---------------------------------------------------------------
+def _logical_reduce(a, dim, keepdim, fn):
+    r = fn(a, axis=_axis(dim, a.ndim), keepdims=keepdim)
+    # torch keeps uint8 for uint8 input; every other dtype gives bool.
+    return r.astype(np.uint8) if a.dtype == np.uint8 else r
+
+
+all_op = defop("all", lambda a, dim, keepdim: _logical_reduce(a, dim, keepdim, np.all))
+any_op = defop("any", lambda a, dim, keepdim: _logical_reduce(a, dim, keepdim, np.any))
+count_nonzero_op = defop("count_nonzero", lambda a, dim: np.asarray(
+    np.count_nonzero(a, axis=_axis(dim, a.ndim)), dtype=np.int64))
+
+
+def all(input, dim=None, keepdim=False, *, out=None):
+    return apply(all_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
+
+
+def any(input, dim=None, keepdim=False, *, out=None):
+    return apply(any_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
+
+
+def count_nonzero(input, dim=None):
+    return apply(count_nonzero_op, (input,), {"dim": _dims_or_all(input, dim)})
+
+
+# ---- var / std ---------------------------------------------------------------------------------
+def _var_fwd(a, dim, correction, keepdim, take_sqrt):
+    if a.dtype.kind not in "fc":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    ax = _axis(dim, a.ndim)
+    n = a.size if ax is None else int(np.prod([a.shape[d] for d in ax]))
+    if n - correction <= 0:
+        warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the reduction factor (input numel divided by output numel).",
+                      UserWarning, stacklevel=4)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.var(a, axis=ax, ddof=correction, keepdims=keepdim)
+        r = np.sqrt(r) if take_sqrt else r
+    return np.asarray(r).astype(a.real.dtype, copy=False)
+
+
+def _var_bwd_from(ctx, g, x):
+    shape = ctx._input_meta[0][0]
+    dims = ctx.dim
+    n = 1
+    for d in (dims if dims is not None else range(len(shape))):
+        n *= shape[d]
+    centered = x - (x.mean(dims, keepdim=True) if dims is not None else x.mean())
+    return _unreduce(g, shape, dims, ctx.keepdim) * centered * (2.0 / (n - ctx.correction))
+
+
+def _var_bwd(ctx, g):
+    return _var_bwd_from(ctx, g, ctx.saved[0])
+
+
+def _std_bwd(ctx, g):
+    from .pointwise import where
+    r = ctx.result
+    # torch's convention: zero gradient where the deviation is zero (instead of 0/0).
+    return _var_bwd_from(ctx, where(r == 0, 0.0, g / (2 * r)), ctx.saved[0])
+
+
+var_op = defop("var", lambda a, dim, correction, keepdim: _var_fwd(a, dim, correction, keepdim,
+                                                                   False),
+               _var_bwd, save=(0,))
+std_op = defop("std", lambda a, dim, correction, keepdim: _var_fwd(a, dim, correction, keepdim,
+                                                                   True),
+               _std_bwd, save=(0,), save_result=True)
+
+
+def _var_params(input, dim, unbiased, keepdim, correction):
+    # The legacy forms: var(input, unbiased) and var(input, dim, unbiased, keepdim).
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise RuntimeError("Cannot specify both unbiased and correction")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return {"dim": _dims_or_all(input, dim), "correction": correction, "keepdim": keepdim}
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """var(input, dim=None, *, correction=1, keepdim=False); also the unbiased= forms."""
+    return apply(var_op, (input,), _var_params(input, dim, unbiased, keepdim, correction))
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    return apply(std_op, (input,), _var_params(input, dim, unbiased, keepdim, correction))
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    p = _var_params(input, dim, unbiased, keepdim, correction)
+    return apply(var_op, (input,), p), mean(input, p["dim"], keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    p = _var_params(input, dim, unbiased, keepdim, correction)
+    return apply(std_op, (input,), p), mean(input, p["dim"], keepdim)
+
+
+__all__ = ["sum", "mean", "max", "min", "argmax", "argmin", "norm", "prod", "nansum", "nanmean",
+           "amax", "amin", "aminmax", "logsumexp", "all", "any", "count_nonzero", "var", "std",
+           "var_mean", "std_mean"]
 METHODS = {name: globals()[name] for name in __all__}

@@ -1,0 +1,394 @@
+"""Elementwise math of two or more tensors beyond arithmetic: atan2, hypot, fmax/fmin,
+lerp, addcmul/addcdiv, copysign, logaddexp, xlogy, float_power, clamp, the logical
+ops, bit shifts, and the closeness tests (isclose, allclose, equal).
+"""
+import math
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from .inplace import apply_inplace
+from .pointwise import _out, div, mul, pow, sigmoid, where
+from .registry import PROMOTE, PROMOTE_FLOAT, apply, defop
+from .unary import _not_implemented, isnan
+
+_LN2 = math.log(2.0)
+
+
+def _float_only(kernel):
+    """Forward wrapper for kernels torch has only for floating dtypes."""
+    def wrap(fwd):
+        def f(a, b, **kw):
+            for x in (a, b):
+                if isinstance(x, np.ndarray) and x.dtype.kind not in "fc":
+                    _not_implemented(kernel, x)
+            return fwd(a, b, **kw)
+        return f
+    return wrap
+
+
+# ---- atan2, hypot, copysign ----------------------------------------------------------
+def _atan2_bwd(ctx, g):
+    a, b = ctx.saved
+    r = a * a + b * b
+    need = ctx.needs_input_grad
+    return (g * b / r if need[0] else None, g * -a / r if need[1] else None)
+
+
+def _hypot_bwd(ctx, g):
+    a, b = ctx.saved
+    need = ctx.needs_input_grad
+    r = ctx.result
+    return (g * a / r if need[0] else None, g * b / r if need[1] else None)
+
+
+def _copysign_bwd(ctx, g):
+    a, _ = ctx.saved
+    # d/da copysign(a, b) = sign(a) * sign(result), 0 where a == 0 (torch's convention).
+    r = ctx.result
+    need = ctx.needs_input_grad
+    return (where(a == 0, 0.0, g * (r / where(a == 0, 1.0, a))) if need[0] else None,
+            g * 0 if need[1] else None)
+
+
+atan2_op = defop("atan2", np.arctan2, _atan2_bwd, promote=PROMOTE_FLOAT, save=(0, 1))
+hypot_op = defop("hypot", _float_only("hypot")(np.hypot), _hypot_bwd, promote=PROMOTE,
+                 save=(0, 1), save_result=True)
+copysign_op = defop("copysign", np.copysign, _copysign_bwd, promote=PROMOTE_FLOAT, save=(0, 1),
+                    save_result=True)
+
+
+# ---- fmax / fmin: NaN loses ------------------------------------------------------------
+def _fextreme_bwd(larger):
+    def bwd(ctx, g):
+        a, b = ctx.saved
+        # torch gives the whole gradient to a where it wins or ties (or b is NaN).
+        to_a = ((a >= b) if larger else (a <= b)) | isnan(b)
+        need = ctx.needs_input_grad
+        return (where(to_a, g, 0.0) if need[0] else None,
+                where(to_a, 0.0, g) if need[1] else None)
+    return bwd
+
+
+fmax_op = defop("fmax", np.fmax, _fextreme_bwd(True), promote=PROMOTE, save=(0, 1))
+fmin_op = defop("fmin", np.fmin, _fextreme_bwd(False), promote=PROMOTE, save=(0, 1))
+
+
+# ---- logaddexp, xlogy, float_power ---------------------------------------------------------
+def _logaddexp_bwd(base2):
+    def bwd(ctx, g):
+        a, b = ctx.saved
+        # d/da log(e^a + e^b) = sigmoid(a - b): stable for any gap between a and b.
+        d = a - b if not base2 else (a - b) * _LN2
+        need = ctx.needs_input_grad
+        return (g * sigmoid(d) if need[0] else None, g * sigmoid(-d) if need[1] else None)
+    return bwd
+
+
+logaddexp_op = defop("logaddexp", _float_only("logaddexp")(np.logaddexp), _logaddexp_bwd(False),
+                     promote=PROMOTE, save=(0, 1))
+logaddexp2_op = defop("logaddexp2", _float_only("logaddexp2")(np.logaddexp2),
+                      _logaddexp_bwd(True), promote=PROMOTE, save=(0, 1))
+
+
+def _xlogy_fwd(x, y):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = x * np.log(y)
+    # 0 * log(y) is 0 even for y == 0 or inf; NaN in y still propagates.
+    return np.where((x == 0) & ~np.isnan(y), 0, r).astype(r.dtype, copy=False)
+
+
+def _xlogy_bwd(ctx, g):
+    x, y = ctx.saved
+    need = ctx.needs_input_grad
+    gx = gy = None
+    if need[0]:
+        gx = g * xlogy(x != 0, y) if isinstance(x, Tensor) else None
+    if need[1]:
+        gy = g * x / y
+    return gx, gy
+
+
+xlogy_op = defop("xlogy", _xlogy_fwd, _xlogy_bwd, promote=PROMOTE_FLOAT, save=(0, 1))
+
+
+def xlogy(input, other, *, out=None):
+    if isinstance(input, Tensor) and input.dtype is D.bool:
+        input = input.to(D.get_default_dtype())
+    return _out(apply(xlogy_op, (input, other)), out)
+
+
+def float_power(input, exponent, *, out=None):
+    """float_power: pow computed in double precision (complex128 for complex operands)."""
+    complex_ = any(isinstance(x, Tensor) and x.is_complex() or isinstance(x, complex)
+                   for x in (input, exponent))
+    dt = D.complex128 if complex_ else D.float64
+    a = input.to(dt) if isinstance(input, Tensor) else input
+    b = exponent.to(dt) if isinstance(exponent, Tensor) else exponent
+    return _out(pow(a, b), out)
+
+
+# ---- lerp, addcmul, addcdiv --------------------------------------------------------------
+_CPP_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int",
+              "float16": "c10::Half", "bfloat16": "c10::BFloat16", "bool": "bool",
+              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
+              "int16": "short int", "int8": "signed char", "uint8": "unsigned char"}
+
+
+def _lerp_fwd(start, end, weight):
+    return start + weight * (end - start)
+
+
+def _lerp_bwd(ctx, g):
+    start, end, weight = ctx.saved
+    need = ctx.needs_input_grad
+    return (g * (1 - weight) if need[0] else None,
+            g * weight if need[1] else None,
+            g * (end - start) if need[2] else None)
+
+
+lerp_op = defop("lerp", _lerp_fwd, _lerp_bwd, save=(0, 1, 2))
+
+
+def lerp(input, end, weight, *, out=None):
+    """lerp(input, end, weight): input + weight * (end - input); dtypes must agree."""
+    for name, x in (("end", end), ("weight", weight)):
+        if isinstance(x, Tensor) and x.dtype is not input.dtype and \
+                (name == "end" or x.ndim > 0):
+            raise RuntimeError(f"expected dtype {_CPP_NAMES[input.dtype.name]} for `{name}` but "
+                               f"got dtype {_CPP_NAMES[x.dtype.name]}")
+    if isinstance(weight, Tensor) and weight.dtype is not input.dtype:
+        weight = weight.to(input.dtype)  # a 0-dim weight of another float dtype is allowed
+    return _out(apply(lerp_op, (input, end, weight)), out)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    prod = mul(tensor1, tensor2)
+    return _out(input + (prod if value == 1 else prod * value), out)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    if not tensor1.is_floating_point() and not tensor1.is_complex() and \
+            not tensor2.is_floating_point() and not tensor2.is_complex():
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future  release "
+            "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+            "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))"
+            ".to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
+            "float inputs. The future addcdiv behavior is just the latter implementation: "
+            "(input + value * tensor1 / tensor2), for all dtypes.")
+    q = div(tensor1, tensor2)
+    return _out(input + (q if value == 1 else q * value), out)
+
+
+# ---- clamp ----------------------------------------------------------------------------------
+def _clamp_fwd(x, lo, hi):
+    if lo is None:
+        return np.minimum(x, hi)
+    if hi is None:
+        return np.maximum(x, lo)
+    # minimum(maximum(x, lo), hi): where lo > hi the result is hi, as torch.
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def _clamp_bwd(ctx, g):
+    x, lo, hi = ctx.saved
+    need = ctx.needs_input_grad
+    keep = None
+    if lo is not None:
+        keep = x >= lo
+    if hi is not None:
+        keep = (x <= hi) if keep is None else keep & (x <= hi)
+    gx = where(keep, g, 0.0) if need[0] else None
+    glo = where(x < lo, g, 0.0) if need[1] else None
+    ghi = where(x > hi, g, 0.0) if need[2] else None
+    return gx, glo, ghi
+
+
+clamp_op = defop("clamp", _clamp_fwd, _clamp_bwd, promote=PROMOTE, save=(0, 1, 2),
+                 node="ClampBackward1")
+clamp_tensor_op = defop("clamp_tensor", _clamp_fwd, _clamp_bwd, promote=PROMOTE,
+                        save=(0, 1, 2), node="ClampBackward0")
+
+
+def _clamp_args(min, max):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    tensor = isinstance(min, Tensor) or isinstance(max, Tensor)
+    return clamp_tensor_op if tensor else clamp_op
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    """clamp(input, min=None, max=None): bounds may be numbers or tensors (broadcast)."""
+    return _out(apply(_clamp_args(min, max), (input, min, max)), out)
+
+
+clip = clamp
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
+# ---- logical ops and shifts ---------------------------------------------------------------
+logical_and_op = defop("logical_and", np.logical_and)
+logical_or_op = defop("logical_or", np.logical_or)
+logical_xor_op = defop("logical_xor", np.logical_xor)
+logical_not_op = defop("logical_not", np.logical_not)
+
+
+def _shift(kernel, ufunc):
+    def fwd(a, b):
+        for x in (a, b):
+            arr = np.asarray(x)
+            if arr.dtype.kind in "fc":
+                _not_implemented(kernel, arr)
+        if isinstance(a, np.ndarray) and a.dtype == np.bool_:
+            _not_implemented(kernel, a)
+        r = ufunc(a, b)
+        return r.astype(np.result_type(a), copy=False) if isinstance(a, np.ndarray) else r
+    return fwd
+
+
+lshift_op = defop("bitwise_left_shift", _shift("lshift", np.left_shift), promote=PROMOTE)
+rshift_op = defop("bitwise_right_shift", _shift("rshift", np.right_shift), promote=PROMOTE)
+
+
+def logical_and(input, other, *, out=None):
+    return _out(apply(logical_and_op, (input, other)), out)
+
+
+def logical_or(input, other, *, out=None):
+    return _out(apply(logical_or_op, (input, other)), out)
+
+
+def logical_xor(input, other, *, out=None):
+    return _out(apply(logical_xor_op, (input, other)), out)
+
+
+def logical_not(input, *, out=None):
+    return _out(apply(logical_not_op, (input,)), out)
+
+
+def bitwise_left_shift(input, other, *, out=None):
+    return _out(apply(lshift_op, (input, other)), out)
+
+
+def bitwise_right_shift(input, other, *, out=None):
+    return _out(apply(rshift_op, (input, other)), out)
+
+
+# ---- closeness -------------------------------------------------------------------------------
+def _isclose_fwd(a, b, rtol, atol, equal_nan):
+    if a.dtype.kind in "biu" and b.dtype.kind in "biu":
+        a = a.astype(np.float64)
+        b = b.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+isclose_op = defop("isclose", _isclose_fwd)
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"{input.dtype._legacy} did not match {other.dtype._legacy}")
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+    return apply(isclose_op, (input, other),
+                 {"rtol": rtol, "atol": atol, "equal_nan": equal_nan})
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def equal(input, other):
+    """True when both have the same shape and elements (dtypes may differ)."""
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    return bool((input._data == other._data).all())
+
+
+# ---- Tensor methods -----------------------------------------------------------------------
+def _binary_inplace(op):
+    def method(self, other):
+        return apply_inplace(op, self, (other,))
+    return method
+
+
+def _clamp_(self, min=None, max=None):
+    return apply_inplace(_clamp_args(min, max), self, (min, max))
+
+
+def _lerp_(self, end, weight):
+    if isinstance(weight, Tensor):
+        weight = weight.to(self.dtype)
+    return apply_inplace(lerp_op, self, (end, weight))
+
+
+def _reflected(fn):
+    def r(self, other):
+        return fn(other, self)
+    return r
+
+
+__all__ = ["atan2", "arctan2", "hypot", "copysign", "fmax", "fmin", "logaddexp", "logaddexp2",
+           "xlogy", "float_power", "lerp", "addcmul", "addcdiv", "clamp", "clip", "clamp_min",
+           "clamp_max", "logical_and", "logical_or", "logical_xor", "logical_not",
+           "bitwise_left_shift", "bitwise_right_shift", "isclose", "allclose", "equal"]
+
+
+def _public(op):
+    def f(input, other, *, out=None):
+        return _out(apply(op, (input, other)), out)
+    return f
+
+
+atan2 = _public(atan2_op)
+arctan2 = atan2
+hypot = _public(hypot_op)
+copysign = _public(copysign_op)
+fmax = _public(fmax_op)
+fmin = _public(fmin_op)
+logaddexp = _public(logaddexp_op)
+logaddexp2 = _public(logaddexp2_op)
+for _n in ("atan2", "hypot", "copysign", "fmax", "fmin", "logaddexp", "logaddexp2"):
+    globals()[_n].__name__ = globals()[_n].__qualname__ = _n
+
+METHODS = {name: globals()[name] for name in __all__}
+METHODS.update({
+    "atan2_": _binary_inplace(atan2_op), "arctan2_": _binary_inplace(atan2_op),
+    "hypot_": _binary_inplace(hypot_op), "copysign_": _binary_inplace(copysign_op),
+    "xlogy_": _binary_inplace(xlogy_op), "lerp_": _lerp_,
+    "clamp_": _clamp_, "clip_": _clamp_,
+    "clamp_min_": lambda self, min: _clamp_(self, min=min),
+    "clamp_max_": lambda self, max: _clamp_(self, max=max),
+    "logical_and_": _binary_inplace(logical_and_op), "logical_or_": _binary_inplace(logical_or_op),
+    "logical_xor_": _binary_inplace(logical_xor_op),
+    "logical_not_": lambda self: apply_inplace(logical_not_op, self, ()),
+    "bitwise_left_shift_": _binary_inplace(lshift_op),
+    "bitwise_right_shift_": _binary_inplace(rshift_op),
+    "float_power_": lambda self, exponent: _float_power_(self, exponent),
+    "addcmul_": lambda self, t1, t2, *, value=1: self.add_(mul(t1, t2), alpha=value),
+    "addcdiv_": lambda self, t1, t2, *, value=1: self.add_(div(t1, t2), alpha=value),
+    "__lshift__": bitwise_left_shift, "__rshift__": bitwise_right_shift,
+    "__rlshift__": _reflected(bitwise_left_shift), "__rrshift__": _reflected(bitwise_right_shift),
+    "__ilshift__": _binary_inplace(lshift_op), "__irshift__": _binary_inplace(rshift_op),
+})
+
+
+def _float_power_(self, exponent):
+    dt = D.complex128 if self.is_complex() else D.float64
+    if self.dtype is not dt:
+        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype.name.capitalize()}"
+                           f" but the operation's result requires dtype {dt.name.capitalize()}")
+    return self.pow_(exponent)
+

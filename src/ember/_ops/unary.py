@@ -1,0 +1,330 @@
+"""Elementwise math of one tensor: exponentials and logs, trigonometric and hyperbolic
+functions, special functions, rounding, and the float-classification predicates.
+
+Forwards run on raw arrays (special functions through ``scipy.special``, imported
+lazily so that importing Ember does not pay for SciPy); backwards are written in Ember
+ops, so every derivative here is itself differentiable.
+"""
+import math
+
+import numpy as np
+
+from .. import _dtype as D
+from .inplace import apply_inplace
+from .pointwise import _out, abs, exp, sqrt, where
+from .registry import FLOAT, apply, defop
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+
+def _type_name(a):
+    return D.NP_TO_DTYPE[a.dtype]._legacy
+
+
+def _not_implemented(kernel, a):
+    """torch's error for a kernel that has no implementation for the input's dtype."""
+    raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{_type_name(a)}'")
+
+
+def _special():
+    from scipy import special
+    return special
+
+
+def _float_op(name, fwd, bwd, *, save=(0,), save_result=False):
+    """An op whose integral/bool inputs compute in the default float dtype (as torch)."""
+    return defop(name, fwd, bwd, promote=FLOAT, save=save, save_result=save_result)
+
+
+def _result_op(name, fwd, bwd):
+    return _float_op(name, fwd, bwd, save=(), save_result=True)
+
+
+# ---- exponentials and logarithms ----------------------------------------------------
+exp2_op = _result_op("exp2", np.exp2, lambda ctx, g: g * ctx.result * _LN2)
+expm1_op = _result_op("expm1", np.expm1, lambda ctx, g: g * (ctx.result + 1))
+log2_op = _float_op("log2", np.log2, lambda ctx, g: g / (ctx.saved[0] * _LN2))
+log10_op = _float_op("log10", np.log10, lambda ctx, g: g / (ctx.saved[0] * _LN10))
+log1p_op = _float_op("log1p", np.log1p, lambda ctx, g: g / (ctx.saved[0] + 1))
+
+# ---- trigonometric and hyperbolic ---------------------------------------------------
+tan_op = _result_op("tan", np.tan, lambda ctx, g: g * (1 + ctx.result * ctx.result))
+asin_op = _float_op("asin", np.arcsin,
+                    lambda ctx, g: g / sqrt(1 - ctx.saved[0] * ctx.saved[0]))
+acos_op = _float_op("acos", np.arccos,
+                    lambda ctx, g: -g / sqrt(1 - ctx.saved[0] * ctx.saved[0]))
+atan_op = _float_op("atan", np.arctan, lambda ctx, g: g / (1 + ctx.saved[0] * ctx.saved[0]))
+sinh_op = _float_op("sinh", np.sinh, lambda ctx, g: g * cosh(ctx.saved[0]))
+cosh_op = _float_op("cosh", np.cosh, lambda ctx, g: g * sinh(ctx.saved[0]))
+asinh_op = _float_op("asinh", np.arcsinh,
+                     lambda ctx, g: g / sqrt(ctx.saved[0] * ctx.saved[0] + 1))
+acosh_op = _float_op("acosh", np.arccosh,
+                     lambda ctx, g: g / sqrt(ctx.saved[0] * ctx.saved[0] - 1))
+atanh_op = _float_op("atanh", np.arctanh,
+                     lambda ctx, g: g / (1 - ctx.saved[0] * ctx.saved[0]))
+deg2rad_op = _float_op("deg2rad", np.deg2rad, lambda ctx, g: g * (math.pi / 180), save=())
+rad2deg_op = _float_op("rad2deg", np.rad2deg, lambda ctx, g: g * (180 / math.pi), save=())
+
+
+# ---- special functions ----------------------------------------------------------------
+def _same_dtype(fn):
+    """Wrap a SciPy function so its result keeps the input's float dtype."""
+    def fwd(a):
+        return np.asarray(fn(_special())(a)).astype(a.dtype, copy=False)
+    return fwd
+
+
+_2_SQRTPI = 2 / math.sqrt(math.pi)
+
+erf_op = _float_op("erf", _same_dtype(lambda s: s.erf),
+                   lambda ctx, g: g * _2_SQRTPI * exp(-ctx.saved[0] * ctx.saved[0]))
+erfc_op = _float_op("erfc", _same_dtype(lambda s: s.erfc),
+                    lambda ctx, g: g * -_2_SQRTPI * exp(-ctx.saved[0] * ctx.saved[0]))
+erfinv_op = _result_op("erfinv", _same_dtype(lambda s: s.erfinv),
+                       lambda ctx, g: g * (math.sqrt(math.pi) / 2) * exp(ctx.result * ctx.result))
+lgamma_op = _float_op("lgamma", _same_dtype(lambda s: s.gammaln),
+                      lambda ctx, g: g * digamma(ctx.saved[0]))
+
+
+def _digamma_fwd(a):
+    # torch defines digamma(0) as -inf (SciPy gives nan for the pole at 0).
+    r = np.asarray(_special().psi(a)).astype(a.dtype, copy=False)
+    return np.where(a == 0, -np.inf, r).astype(a.dtype, copy=False)
+
+
+def _polygamma_fwd(a, n):
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    if n == 0:
+        return _digamma_fwd(a)
+    return np.asarray(_special().polygamma(n, a)).astype(a.dtype, copy=False)
+
+
+digamma_op = _float_op("digamma", _digamma_fwd, lambda ctx, g: g * polygamma(1, ctx.saved[0]))
+polygamma_op = _float_op("polygamma", _polygamma_fwd,
+                         lambda ctx, g: g * polygamma(ctx.n + 1, ctx.saved[0]))
+
+
+# ---- powers and roots -----------------------------------------------------------------
+def _square_fwd(a):
+    if a.dtype == np.bool_:
+        a = a.astype(np.int64)  # torch squares bools as int64 (square is pow(x, 2))
+    return a * a
+
+
+square_op = defop("square", _square_fwd, lambda ctx, g: g * (2 * ctx.saved[0]), save=(0,),
+                  node="PowBackward0")
+rsqrt_op = _result_op("rsqrt", lambda a: 1 / np.sqrt(a),
+                      lambda ctx, g: g * (-0.5 * ctx.result * ctx.result * ctx.result))
+reciprocal_op = _result_op("reciprocal", lambda a: np.reciprocal(a),
+                           lambda ctx, g: -g * ctx.result * ctx.result)
+
+
+# ---- rounding ---------------------------------------------------------------------------
+def _rounding(name, ufunc):
+    def fwd(a):
+        if a.dtype.kind in "biu":
+            return a.copy()  # integers are already whole: torch returns a copy
+        return ufunc(a)
+    return defop(name, fwd, lambda ctx, g: g * 0, node=name.capitalize() + "Backward0")
+
+
+floor_op = _rounding("floor", np.floor)
+ceil_op = _rounding("ceil", np.ceil)
+trunc_op = _rounding("trunc", np.trunc)
+
+
+def _round_fwd(a, decimals=0):
+    if a.dtype.kind in "biu":
+        if decimals:
+            _not_implemented("round", a)
+        return a.copy()
+    # np.round rounds half to even, as torch does, and scales by 10**decimals as torch.
+    return np.round(a, decimals)
+
+
+def _frac_fwd(a):
+    if a.dtype.kind in "biu":
+        _not_implemented("frac", a)
+    return a - np.trunc(a)
+
+
+round_op = defop("round", _round_fwd, lambda ctx, g: g * 0)
+frac_op = defop("frac", _frac_fwd, lambda ctx, g: g)
+
+
+# ---- sign-like, logit, nan_to_num ---------------------------------------------------------
+def _sgn_fwd(a):
+    if a.dtype.kind == "c":
+        m = np.abs(a)
+        return np.where(m == 0, 0, a / np.where(m == 0, 1, m)).astype(a.dtype, copy=False)
+    return a.copy() if a.dtype == np.bool_ else np.sign(a)
+
+
+def _sgn_bwd(ctx, g):
+    x, = ctx.saved
+    if not x.is_complex():
+        return g * 0
+    # For z/|z|: (g - sgn * Re(conj(g) * sgn)) / |z|, zero where z == 0 (torch's choice).
+    m = abs(x)
+    s = ctx.result
+    r = (g - s * (g.conj() * s).real) / where(m == 0, 1.0, m)
+    return where(m == 0, 0.0, r)
+
+
+sgn_op = defop("sgn", _sgn_fwd, _sgn_bwd, save=(0,), save_result=True)
+
+
+def _logit_fwd(a, eps=None):
+    if eps is not None:
+        a = np.clip(a, eps, 1 - eps)
+    return np.log(a / (1 - a))
+
+
+def _logit_bwd(ctx, g):
+    x, = ctx.saved
+    eps = ctx._params.get("eps")
+    d = g / (x * (1 - x))
+    if eps is None:
+        return d
+    # Clamped inputs are constants of the clamp: their gradient is zero.
+    return where((x < eps) | (x > 1 - eps), 0.0, d)
+
+
+logit_op = _float_op("logit", _logit_fwd, _logit_bwd)
+
+
+def _nan_to_num_fwd(a, nan=0.0, posinf=None, neginf=None):
+    if a.dtype.kind not in "fc":
+        return a.copy()
+    return np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+
+nan_to_num_op = defop("nan_to_num", _nan_to_num_fwd,
+                      lambda ctx, g: g * isfinite(ctx.saved[0]), save=(0,))
+
+
+def _positive_check(input):
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+# ---- float classification: bool results, no gradient ---------------------------------------
+def _isposinf(a):
+    return np.isposinf(a) if a.dtype.kind == "f" else np.zeros(a.shape, dtype=bool)
+
+
+def _isneginf(a):
+    return np.isneginf(a) if a.dtype.kind == "f" else np.zeros(a.shape, dtype=bool)
+
+
+isnan_op = defop("isnan", np.isnan)
+isinf_op = defop("isinf", np.isinf)
+isfinite_op = defop("isfinite", np.isfinite)
+isposinf_op = defop("isposinf", _isposinf)
+isneginf_op = defop("isneginf", _isneginf)
+signbit_op = defop("signbit", lambda a: np.signbit(a) if a.dtype != np.bool_
+                       else np.zeros(a.shape, dtype=bool))
+
+
+# ---- public functions -----------------------------------------------------------------------
+def _fn(op, name):
+    def f(input, *, out=None):
+        return _out(apply(op, (input,)), out)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"{name}(input, *, out=None) -> Tensor  (elementwise, as torch.{name})"
+    return f
+
+
+exp2 = _fn(exp2_op, "exp2")
+expm1 = _fn(expm1_op, "expm1")
+log2 = _fn(log2_op, "log2")
+log10 = _fn(log10_op, "log10")
+log1p = _fn(log1p_op, "log1p")
+tan = _fn(tan_op, "tan")
+asin = _fn(asin_op, "asin")
+acos = _fn(acos_op, "acos")
+atan = _fn(atan_op, "atan")
+sinh = _fn(sinh_op, "sinh")
+cosh = _fn(cosh_op, "cosh")
+asinh = _fn(asinh_op, "asinh")
+acosh = _fn(acosh_op, "acosh")
+atanh = _fn(atanh_op, "atanh")
+arcsin, arccos, arctan = asin, acos, atan
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+deg2rad = _fn(deg2rad_op, "deg2rad")
+rad2deg = _fn(rad2deg_op, "rad2deg")
+erf = _fn(erf_op, "erf")
+erfc = _fn(erfc_op, "erfc")
+erfinv = _fn(erfinv_op, "erfinv")
+lgamma = _fn(lgamma_op, "lgamma")
+digamma = _fn(digamma_op, "digamma")
+square = _fn(square_op, "square")
+rsqrt = _fn(rsqrt_op, "rsqrt")
+reciprocal = _fn(reciprocal_op, "reciprocal")
+floor = _fn(floor_op, "floor")
+ceil = _fn(ceil_op, "ceil")
+trunc = _fn(trunc_op, "trunc")
+fix = trunc
+frac = _fn(frac_op, "frac")
+sgn = _fn(sgn_op, "sgn")
+isnan = _fn(isnan_op, "isnan")
+isinf = _fn(isinf_op, "isinf")
+isfinite = _fn(isfinite_op, "isfinite")
+isposinf = _fn(isposinf_op, "isposinf")
+isneginf = _fn(isneginf_op, "isneginf")
+signbit = _fn(signbit_op, "signbit")
+
+
+def polygamma(n, input, *, out=None):
+    return _out(apply(polygamma_op, (input,), {"n": int(n)}), out)
+
+
+def round(input, *, decimals=0, out=None):
+    return _out(apply(round_op, (input,), {"decimals": decimals} if decimals else {}), out)
+
+
+def logit(input, eps=None, *, out=None):
+    return _out(apply(logit_op, (input,), {"eps": eps} if eps is not None else {}), out)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
+    params = {"nan": nan, "posinf": posinf, "neginf": neginf}
+    return _out(apply(nan_to_num_op, (input,), params), out)
+
+
+def positive(input):
+    """positive(input) -> input itself (torch returns the same tensor)."""
+    return _positive_check(input)
+
+
+# ---- Tensor methods and in-place forms ---------------------------------------------------------
+def _inplace(op, params_of=None):
+    def method(self, *args, **kwargs):
+        return apply_inplace(op, self, (), params_of(*args, **kwargs) if params_of else {})
+    return method
+
+
+_UNARY = ["exp2", "expm1", "log2", "log10", "log1p", "tan", "asin", "acos", "atan", "sinh",
+          "cosh", "asinh", "acosh", "atanh", "deg2rad", "rad2deg", "erf", "erfc", "erfinv",
+          "lgamma", "digamma", "square", "rsqrt", "reciprocal", "floor", "ceil", "trunc", "frac",
+          "sgn"]
+_ALIASES = ["arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "fix"]
+
+__all__ = _UNARY + _ALIASES + ["polygamma", "round", "logit", "nan_to_num", "positive", "isnan",
+                               "isinf", "isfinite", "isposinf", "isneginf", "signbit"]
+
+METHODS = {name: globals()[name] for name in __all__ if name != "polygamma"}
+METHODS.update({name + "_": _inplace(globals()[name + "_op"]) for name in _UNARY})
+METHODS.update({alias + "_": METHODS[target + "_"] for alias, target in
+                zip(_ALIASES, ["asin", "acos", "atan", "asinh", "acosh", "atanh", "trunc"])})
+METHODS.update({
+    "polygamma": lambda self, n: polygamma(n, self),
+    "polygamma_": _inplace(polygamma_op, lambda n: {"n": int(n)}),
+    "round_": _inplace(round_op, lambda decimals=0: {"decimals": decimals} if decimals else {}),
+    "logit_": _inplace(logit_op, lambda eps=None: {"eps": eps} if eps is not None else {}),
+    "nan_to_num_": _inplace(nan_to_num_op, lambda nan=0.0, posinf=None, neginf=None:
+                            {"nan": nan, "posinf": posinf, "neginf": neginf}),
+})
