@@ -13,6 +13,8 @@ forward, wrapping, and recording the graph node.  Reducing a broadcast gradient
 back to an input's shape, and casting it back to the input's dtype, happens in
 one place: ``OpNode.apply``.
 """
+import re
+
 import numpy as np
 
 from .. import _dtype as D
@@ -154,13 +156,24 @@ def _zeros_for(meta):
 
 def _raise_modified(node, t, expected, actual=None):
     actual = t._vc[0] if actual is None else actual
+    # torch names the tensor's current grad_fn without its "Backward<n>" suffix.
+    producer = ""
+    if t._grad_fn is not None:
+        producer = f", which is output {t._output_nr} of {_BACKWARD_SUFFIX.sub('', t._grad_fn.name())},"
+    if grad_mode._anomaly.enabled:
+        hint = ("the backtrace further above shows the operation that failed to compute its "
+                "gradient. The variable in question was changed in there or anywhere later. "
+                "Good luck!")
+    else:
+        hint = ("enable anomaly detection to find the operation that failed to compute its "
+                "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{t.type()} [{', '.join(map(str, t._data.shape))}]]"
-        + (f", which is output {t._output_nr} of {t._grad_fn.name()}," if t._grad_fn else "")
-        + f" is at version {actual}; expected version {expected} instead. Hint: enable anomaly "
-        "detection to find the operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True).")
+        f"operation: [{t.type()} [{', '.join(map(str, t._data.shape))}]]{producer} is at version "
+        f"{actual}; expected version {expected} instead. Hint: {hint}")
+
+
+_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
 
 
 def sum_to_size(g, shape):
@@ -237,16 +250,25 @@ def check_same_device(inputs):
 
 
 def broadcast_error(inputs):
-    """torch's message for shapes that do not broadcast."""
+    """torch's message for shapes that do not broadcast.
+
+    torch broadcasts the shapes left to right, so the message names the first shape
+    that fails against the broadcast of all the shapes before it.
+    """
     shapes = [x._data.shape for x in inputs if isinstance(x, Tensor)]
-    a, b = shapes[0], shapes[1] if len(shapes) > 1 else shapes[0]
-    for i in range(1, max(len(a), len(b)) + 1):
-        sa = a[-i] if i <= len(a) else 1
-        sb = b[-i] if i <= len(b) else 1
-        if sa != sb and sa != 1 and sb != 1:
-            return (f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
-                    f"non-singleton dimension {max(len(a), len(b)) - i}")
-    return f"shapes {list(a)} and {list(b)} cannot be broadcast together"
+    a = shapes[0]
+    for b in shapes[1:]:
+        n = max(len(a), len(b))
+        out = []
+        for i in range(1, n + 1):  # torch reports the rightmost mismatch
+            sa = a[-i] if i <= len(a) else 1
+            sb = b[-i] if i <= len(b) else 1
+            if sa != sb and sa != 1 and sb != 1:
+                return (f"The size of tensor a ({sa}) must match the size of tensor b ({sb}) at "
+                        f"non-singleton dimension {n - i}")
+            out.append(sb if sa == 1 else sa)
+        a = tuple(reversed(out))
+    return f"shapes {[list(s) for s in shapes]} cannot be broadcast together"
 
 
 def apply(op, inputs, params=_EMPTY):

@@ -103,3 +103,13 @@ class set_grad_enabled(_DecoratorContextManager):
 
     def clone(self):
         return self.__class__(self.mode)
+
+
+class _AnomalyState:
+    """Anomaly mode is process-wide, as torch's is; ``enabled`` is the one flag the hot
+    paths read."""
+    enabled = False
+    check_nan = True
+
+
+_anomaly = _AnomalyState()
