@@ -17,87 +17,187 @@ __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "ful
            "ByteTensor", "BoolTensor"]
 
 
+def requires_grad_leaf(t):
+    """requires_grad=True given to a factory (torch words this error differently)."""
+    if t._data.dtype.kind not in "fcV":
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                           "gradients")
+    t._requires_grad = True
+    return t
+
+
 def _finish(arr, dtype, device, requires_grad):
     dev = as_device(device)
     if dev is not None and dev.type != "cpu":
         arr = to_device_array(arr, dev)
     t = _make(arr)
     if requires_grad:
-        t.requires_grad_(True)
+        requires_grad_leaf(t)
     return t
 
 
-def _infer_np_dtype(data):
-    """torch's inference for Python data: floats take the default dtype."""
-    arr = np.asarray(data)
-    kind = arr.dtype.kind
-    if kind == "f" and not _has_np_float(data):
-        return arr, D.get_default_dtype().np
-    if kind == "c":
-        return arr, D.default_complex_dtype().np
-    if kind in "iu" and not isinstance(data, np.ndarray):
-        return arr, np.dtype(np.int64)
-    if kind in "OUS":
-        raise TypeError(f"new(): invalid data type '{arr.dtype.name if kind != 'O' else 'object'}'")
-    return arr, arr.dtype
+_PY_SCALAR_DTYPE = {builtins.bool: "bool", builtins.int: "int64", builtins.float: "float",
+                    builtins.complex: "complex"}
 
 
-def _has_np_float(data):
-    return isinstance(data, (np.ndarray, np.floating))
+def _is_seq(x):
+    return isinstance(x, (list, tuple, builtins.range)) or \
+        (isinstance(x, np.ndarray) and x.ndim > 0)
+
+
+def _leaf_dtype(x):
+    """The dtype torch infers for one element of the data given to ``tensor``."""
+    t = type(x)
+    name = _PY_SCALAR_DTYPE.get(t)
+    if name is not None:
+        if name == "float":
+            return D.get_default_dtype()
+        if name == "complex":
+            return D.default_complex_dtype()
+        return D.bool if name == "bool" else D.int64
+    if isinstance(x, Tensor):
+        return x.dtype
+    if isinstance(x, (np.generic, np.ndarray)):
+        return D.from_numpy_dtype(x.dtype)
+    if isinstance(x, (builtins.str, bytes)):
+        raise TypeError(f"new(): invalid data type '{t.__name__}'")
+    raise RuntimeError(f"Could not infer dtype of {t.__name__}")
+
+
+class _Scan:
+    """One walk over nested data: torch's shape checks, inferred dtype, tensors found."""
+
+    def __init__(self, data):
+        self.shape = []
+        x = data
+        while _is_seq(x):
+            if isinstance(x, np.ndarray):
+                self.shape.extend(x.shape)
+                break
+            self.shape.append(len(x))
+            if not len(x):
+                break
+            x = x[0]
+        self.dtype = None
+        self.has_tensor = False
+        self.nested_leaf = None   # a sequence where a number belongs
+        self._walk(data, 0)
+
+    def _add(self, d):
+        self.dtype = d if self.dtype is None else D.promote_types(self.dtype, d)
+
+    def _walk(self, x, dim):
+        shape = self.shape
+        if isinstance(x, np.ndarray) and x.ndim:
+            if tuple(x.shape) != tuple(shape[dim:]):
+                raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} "
+                                 f"(got {x.shape[0]})")
+            self._add(_leaf_dtype(x))
+            return
+        if dim == len(shape) - 1:
+            if len(x) != shape[dim]:
+                raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} "
+                                 f"(got {len(x)})")
+            types = set(map(type, x))
+            if types <= _PY_SCALARS:   # the common case, without a Python-level loop
+                for t in types:
+                    self._add(_leaf_dtype(t()))
+                return
+            for item in x:
+                self._leaf(item)
+            return
+        for item in x:
+            if not _is_seq(item):
+                raise TypeError("not a sequence")
+            if len(item) != shape[dim + 1] and not isinstance(item, np.ndarray):
+                raise ValueError(f"expected sequence of length {shape[dim + 1]} at dim "
+                                 f"{dim + 1} (got {len(item)})")
+            self._walk(item, dim + 1)
+
+    def _leaf(self, item):
+        if _is_seq(item):
+            self.nested_leaf = item
+            return
+        if isinstance(item, Tensor):
+            self.has_tensor = True
+            if item._data.size != 1:
+                if item._data.dtype.kind in "biu":
+                    raise TypeError("only integer tensors of a single element can be "
+                                    "converted to an index")
+                raise ValueError("only one element tensors can be converted to Python scalars")
+        self._add(_leaf_dtype(item))
+
+
+_PY_SCALARS = {builtins.bool, builtins.int, builtins.float, builtins.complex}
+
+# torch names the target type by its C++ name in this message
+_C_NAMES = {"uint8": "uint8", "int8": "int8", "int16": "int16", "int32": "int32",
+            "int64": "int64", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
+
+
+def _to_array(data, npd):
+    try:
+        return np.array(data, dtype=npd)
+    except OverflowError:
+        name = D.NP_TO_DTYPE[npd].name
+        if name == "int64":
+            raise ValueError("Overflow when unpacking long long") from None
+        raise RuntimeError(f"value cannot be converted to type {_C_NAMES.get(name, name)} "
+                           "without overflow") from None
 
 
 def _flatten_tensors(data):
-    """Lists that hold tensors: replace them with their values."""
+    """Lists that hold (one-element) tensors: replace them with their values."""
     if isinstance(data, Tensor):
-        return data._data if isinstance(data._data, np.ndarray) else data._data.get()
+        return _host(data._data).reshape(())
     if isinstance(data, (list, tuple)):
         return [_flatten_tensors(x) for x in data]
     return data
 
 
-def _check_ragged(data, dim=0):
-    if isinstance(data, (list, tuple)) and data and isinstance(data[0], (list, tuple)):
-        n = len(data[0])
-        for x in data:
-            if not isinstance(x, (list, tuple)):
-                raise TypeError(f"not a sequence")
-            if len(x) != n:
-                raise ValueError(f"expected sequence of length {n} at dim {dim + 1} (got {len(x)})")
-        for x in data:
-            _check_ragged(x, dim + 1)
+def _host(a):
+    return a if isinstance(a, np.ndarray) else a.get()
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
-    """Copy ``data`` (nested lists, scalars, arrays, tensors) into a new leaf tensor."""
+    """Copy ``data`` (nested lists, scalars, arrays, tensors) into a new leaf tensor.
+
+    The dtype is inferred as torch does: Python floats take the default dtype, ints
+    int64, and NumPy arrays/scalars and tensors keep theirs, promoted together.
+    """
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use "
-                      "sourceTensor.clone().detach() or sourceTensor.clone().detach()."
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
                       "requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
         arr = data._data.copy()
         if dtype is not None:
             arr = arr.astype(dtype.np)
-        dev = as_device(device)
-        t = _make(arr if dev is None else to_device_array(arr, dev))
-        if requires_grad:
-            t.requires_grad_(True)
-        return t
-    if isinstance(data, (list, tuple)):
-        _check_ragged(data)
-        data = _flatten_tensors(data)
-    elif not isinstance(data, (np.ndarray, np.generic, int, float, complex, bool)):
-        if hasattr(data, "__array__") or hasattr(data, "__cuda_array_interface__"):
-            data = np.asarray(data.get() if hasattr(data, "get") else data)
-        else:
-            raise TypeError(f"Could not infer dtype of {type(data).__name__}")
-    if isinstance(data, np.ndarray) and data.dtype.kind in "OUS":
-        raise TypeError(f"can't convert np.ndarray of type numpy.{data.dtype.name}. The only "
-                        "supported types are: float64, float32, float16, complex64, complex128, "
-                        "int64, int32, int16, int8, uint8, and bool.")
-    arr, npd = _infer_np_dtype(data)
-    if dtype is not None:
-        npd = dtype.np
-    arr = np.array(arr, dtype=npd, copy=True)
+        return _finish(arr, dtype, device, requires_grad)
+    if _is_seq(data) and not isinstance(data, np.ndarray):
+        scan = _Scan(data)
+        inferred = scan.dtype or D.get_default_dtype()
+        if scan.nested_leaf is not None:
+            if (dtype or inferred).category == D._INT:
+                raise TypeError(f"'{type(scan.nested_leaf).__name__}' object cannot be "
+                                "interpreted as an integer")
+            raise TypeError(f"must be real number, not {type(scan.nested_leaf).__name__}")
+        if scan.has_tensor:
+            data = _flatten_tensors(data)
+        if isinstance(data, builtins.range):
+            data = list(data)
+        npd = (dtype or inferred).np
+        arr = _to_array(data, npd)
+        if not scan.shape or 0 in scan.shape:
+            arr = arr.reshape(scan.shape)
+    else:
+        if hasattr(data, "__cuda_array_interface__") and hasattr(data, "get"):
+            data = data.get()
+        elif not isinstance(data, (np.ndarray, np.generic)) and type(data) not in _PY_SCALARS \
+                and hasattr(data, "__array__"):
+            data = np.asarray(data)
+        inferred = _leaf_dtype(data)
+        arr = _to_array(data, (dtype or inferred).np)
     return _finish(arr, dtype, device, requires_grad)
 
 
@@ -123,7 +223,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     else:
         t = as_tensor(obj, dtype=dtype, device=device)
     if requires_grad:
-        t.requires_grad_(True)
+        requires_grad_leaf(t)
     return t
 
 
@@ -132,36 +232,82 @@ def from_numpy(ndarray):
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     D.from_numpy_dtype(ndarray.dtype)
+    if any(s < 0 for s in ndarray.strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors "
+                         "with negative strides are not currently supported. (You can probably "
+                         "work around this by making a copy of your array  with array.copy().) ")
     return _make(ndarray)
 
 
-def _size(size):
-    if len(size) == 1 and isinstance(size[0], (list, tuple)):
-        size = tuple(size[0])
+def _size(size, name):
+    """torch's size argument: varargs ints, or one tuple/list/Size; torch's errors."""
+    if len(size) == 1 and not isinstance(size[0], (int, np.integer)):
+        one = size[0]
+        if isinstance(one, (list, tuple)):
+            size = tuple(one)
+        elif isinstance(one, Tensor) and one._data.dtype.kind in "iu" and one._data.ndim == 0:
+            size = (one.__index__(),)
+        else:
+            raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, "
+                            f"not {type(one).__name__}")
     out = []
     for s in size:
-        if isinstance(s, Tensor):
+        if isinstance(s, Tensor) and s._data.dtype.kind in "iu" and s._data.ndim == 0:
             s = s.__index__()
-        if not isinstance(s, (int, np.integer)):
-            raise TypeError(f"{'empty'}(): argument 'size' must be tuple of ints, but found "
-                            f"element of type {type(s).__name__} at pos {len(out)}")
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{list(size)}")
+        if not isinstance(s, (int, np.integer)) or isinstance(s, builtins.bool):
+            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos "
+                            f"{len(out) + 1} with error \"type must be tuple of ints,but got "
+                            f"{type(s).__name__}\"")
         out.append(int(s))
+    for s in out:
+        if s < 0:
+            if name == "zeros":
+                raise RuntimeError("zeros: Dimension size must be non-negative.")
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {out}")
     return tuple(out)
+
+
+# torch's C++ names for the types a fill value must fit
+_FILL_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int",
+               "int64": "int64_t", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+               "float32": "float", "float64": "double"}
+
+
+def _check_fill(value, d):
+    """The fill value as stored in dtype ``d``; torch refuses one that does not fit."""
+    if d.category == D._INT:
+        lim = np.iinfo(d.np)
+    elif d.category == D._FLOAT and d is not D.float64:
+        lim = np.finfo(d.np) if d.np.kind == "f" else _BF16_LIMITS
+    else:
+        return value
+    if isinstance(value, complex):
+        return value
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        if d.category == D._FLOAT:
+            return value
+    elif lim.min <= value <= lim.max:
+        return value
+    elif d is D.uint8 and -255 <= value < 0:  # torch wraps negative bytes, as C does
+        return int(value) % 256
+    raise RuntimeError(f"value cannot be converted to type {_FILL_NAMES[d.name]} without "
+                       "overflow")
+
+
+class _BF16_LIMITS:
+    min, max = -3.3895313892515355e38, 3.3895313892515355e38
 
 
 def _factory(fill):
     def make(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False, memory_format=None):
-        shape = _size(size)
+        shape = _size(size, make.__name__)
         d = dtype or D.get_default_dtype()
         xp = module_for(as_device(device))
         arr = fill(xp, shape, d.np)
         t = _make(arr)
         if requires_grad:
-            t.requires_grad_(True)
+            requires_grad_leaf(t)
         return t
     return make
 
@@ -175,16 +321,18 @@ zeros.__name__, ones.__name__, empty.__name__ = "zeros", "ones", "empty"
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
-    if dtype is None:
-        dtype = D.scalar_dtype(fill_value) if not isinstance(fill_value, Tensor) else \
-            fill_value.dtype
-    if isinstance(fill_value, Tensor):
+    if not isinstance(size, (list, tuple)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    shape = _size(tuple(size), "full")
+    if isinstance(fill_value, Tensor):  # a tensor fill value counts as a Python number
         fill_value = fill_value.item()
-    xp = module_for(as_device(device))
-    t = _make(xp.full(_size((size,) if isinstance(size, int) else tuple(size)), fill_value,
-                      dtype=dtype.np))
+    if dtype is None:
+        dtype = D.scalar_dtype(fill_value)
+    fill_value = _check_fill(fill_value, dtype)
+    t = _make(module_for(as_device(device)).full(shape, fill_value, dtype=dtype.np))
     if requires_grad:
-        t.requires_grad_(True)
+        requires_grad_leaf(t)
     return t
 
 
@@ -203,7 +351,7 @@ def _like(fill_name):
             xp.ones(input._data.shape, dtype=d.np)
         t = _make(arr)
         if requires_grad:
-            t.requires_grad_(True)
+            requires_grad_leaf(t)
         return t
     make.__name__ = fill_name + "_like"
     return make
@@ -218,9 +366,12 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
               memory_format=None):
     d = dtype or input.dtype
     dev = as_device(device) or input.device
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    fill_value = _check_fill(fill_value, d)
     t = _make(module_for(dev).full(input._data.shape, fill_value, dtype=d.np))
     if requires_grad:
-        t.requires_grad_(True)
+        requires_grad_leaf(t)
     return t
 
 
@@ -234,25 +385,34 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if end is None:
         start, end = 0, start
     start, end, step = _num(start), _num(end), _num(step)
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) / step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
-        if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-               for v in (start, end, step)):
+        if all(isinstance(v, (int, np.integer)) for v in (start, end, step)):
             dtype = D.int64
         else:
             dtype = D.get_default_dtype()
+    if dtype.category <= D._INT:  # torch computes integral ranges in integers
+        if step != 0 and builtins.int(step) == 0:
+            raise ValueError("step must be nonzero")
+        start, end, step = (builtins.int(v) for v in (start, end, step))
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {_fmt(start)} -> {_fmt(end)}")
+    if (end - start) / step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = math.ceil((end - start) / step)
     xp = module_for(as_device(device))
     # computed in float64 then cast, so float32 steps accumulate no error (as torch)
     arr = (start + step * xp.arange(n, dtype=np.float64)).astype(dtype.np) \
-        if dtype.category >= 2 else xp.arange(start, end, step, dtype=dtype.np)
+        if dtype.category >= D._FLOAT else xp.arange(start, end, step, dtype=dtype.np)
     t = _make(arr)
     if requires_grad:
-        t.requires_grad_(True)
+        requires_grad_leaf(t)
     return t
+
+
+def _fmt(v):
+    return repr(v) if isinstance(v, builtins.float) and not math.isfinite(v) else str(v)
 
 
 def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
@@ -270,13 +430,16 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False):
     if steps < 0:
-        raise RuntimeError("linspace(): number of steps must be non-negative")
-    d = dtype or D.get_default_dtype()
+        raise RuntimeError("number of steps must be non-negative")
     start, end = _num(start), _num(end)
-    arr = np.linspace(start, end, steps, dtype=np.float64 if d.category < 3 else np.complex128)
-    if d.category == D._INT:
+    if dtype is None:
+        dtype = D.default_complex_dtype() if isinstance(start, complex) or \
+            isinstance(end, complex) else D.get_default_dtype()
+    arr = np.linspace(start, end, steps,
+                      dtype=np.complex128 if dtype.category == D._COMPLEX else np.float64)
+    if dtype.category <= D._INT:
         arr = np.trunc(arr)
-    return _finish(arr.astype(d.np), d, device, requires_grad)
+    return _finish(arr.astype(dtype.np), dtype, device, requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
@@ -294,28 +457,29 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     d = dtype or D.get_default_dtype()
     t = _make(module_for(as_device(device)).eye(n, m, dtype=d.np))
     if requires_grad:
-        t.requires_grad_(True)
+        requires_grad_leaf(t)
     return t
 
 
 # ---- legacy constructors ------------------------------------------------------------
-def legacy_new(cls, dtype, args, kwargs):
+def legacy_new(cls, dtype, args, kwargs, generic=True):
     """``Tensor(...)`` / ``FloatTensor(...)``: from data, from sizes, or empty."""
     device = kwargs.pop("device", None)
     if kwargs:
         raise TypeError(f"new() received an invalid combination of arguments - got unexpected "
                         f"keyword arguments {', '.join(kwargs)}")
     if not args:
-        return _legacy_cast(cls, zeros(0, dtype=dtype, device=device))
+        return _legacy_cast(cls, empty(0, dtype=dtype, device=device))
     if len(args) == 1 and isinstance(args[0], Tensor):
         src = args[0]
-        if src.dtype is not dtype:
+        # ember.Tensor(t) aliases t whatever its dtype; FloatTensor(t) insists on float32
+        if src.dtype is not dtype and not generic:
             raise TypeError(f"expected {dtype._legacy} (got {src.dtype._legacy})")
         return _legacy_cast(cls, src.detach())
     if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
-        return _legacy_cast(cls, zeros(*args, dtype=dtype, device=device))
+        return _legacy_cast(cls, empty(*args, dtype=dtype, device=device))
     if len(args) == 1 and isinstance(args[0], tuple(_SIZE_TYPES())):
-        return _legacy_cast(cls, zeros(tuple(args[0]), dtype=dtype, device=device))
+        return _legacy_cast(cls, empty(tuple(args[0]), dtype=dtype, device=device))
     if len(args) == 1:
         data = args[0]
         if isinstance(data, (int, float, bool, complex)):
@@ -343,7 +507,7 @@ class _LegacyTensorMeta(type):
             other.device.type == "cpu"
 
     def __call__(cls, *args, **kwargs):
-        return legacy_new(Tensor, cls._ember_dtype, args, kwargs)
+        return legacy_new(Tensor, cls._ember_dtype, args, kwargs, generic=False)
 
 
 def _legacy_type(name, dt):

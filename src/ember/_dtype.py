@@ -111,7 +111,7 @@ def from_numpy_dtype(npd):
         return NP_TO_DTYPE[npd]
     except KeyError:
         raise TypeError(
-            f"can't convert np.ndarray of type {npd}. The only supported types are: "
+            f"can't convert np.ndarray of type numpy.{npd.type.__name__}. The only supported types are: "
             "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
             "uint8, and bool.") from None
 

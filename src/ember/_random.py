@@ -23,7 +23,7 @@ class Generator:
     def manual_seed(self, seed):
         seed = int(seed)
         if seed < -0x8000_0000_0000_0000 or seed > 0xFFFF_FFFF_FFFF_FFFF:
-            raise RuntimeError(f"Overflow when unpacking long long")
+            raise ValueError("Overflow when unpacking long long")
         seed &= 0xFFFF_FFFF_FFFF_FFFF  # torch reinterprets negative seeds as unsigned
         self._seed = seed
         self._rng = np.random.Generator(np.random.PCG64(seed))
@@ -47,12 +47,11 @@ class Generator:
 
     def set_state(self, new_state):
         if not isinstance(new_state, Tensor) or new_state.dtype is not D.uint8:
-            raise TypeError("expected a torch.ByteTensor, but got "
-                            f"{type(new_state).__name__}")
-        raw = bytes(new_state.numpy().tobytes())
-        if len(raw) != 48:
-            raise RuntimeError("Expected either a PhiloxCudaState or a CPUGeneratorImplState "
-                               f"of size 48 bytes, but got {len(raw)}")
+            raise TypeError("RNG state must be a torch.ByteTensor")
+        raw = bytes(np.ascontiguousarray(new_state._data).tobytes())
+        if len(raw) != 48:  # PCG64's state, not torch's 5056-byte mt19937 state
+            raise RuntimeError("Expected a CPUGeneratorImplState of size 48 but found the "
+                               f"input RNG state size to be {len(raw)}")
         bg = np.random.PCG64()
         bg.state = {"bit_generator": "PCG64",
                     "state": {"state": int.from_bytes(raw[0:16], "little"),
@@ -95,33 +94,27 @@ def _rng(generator):
     return (generator or default_generator)._rng
 
 
-def _shape(size):
-    if len(size) == 1 and isinstance(size[0], (list, tuple)):
-        size = tuple(size[0])
-    for s in size:
-        if not isinstance(s, (int, np.integer)):
-            raise TypeError(f"argument 'size' must be tuple of ints, but found element of type "
-                            f"{type(s).__name__}")
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
-    return tuple(int(s) for s in size)
+def _shape(size, name):
+    from ._creation import _size
+    return _size(size, name)
 
 
-def _float_dtype(dtype, name):
+def _float_dtype(dtype, kernel):
     d = dtype or D.get_default_dtype()
-    if d.category != D._FLOAT and d.category != 3:
-        raise RuntimeError(f"\"{name}\" not implemented for '{d._legacy}'")
+    if d.category < D._FLOAT:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{d._legacy}'")
     return d
 
 
 def _finish(arr, dtype, device, requires_grad):
+    from ._creation import requires_grad_leaf
     arr = np.asarray(arr).astype(dtype.np, copy=False)
     dev = as_device(device)
     if dev is not None and dev.type != "cpu":
         arr = to_device_array(arr, dev)
     t = _make(arr)
     if requires_grad:
-        t.requires_grad_(True)
+        requires_grad_leaf(t)
     return t
 
 
@@ -129,24 +122,39 @@ def _gen_dtype(d):
     return np.float64 if d in (D.float64, D.complex128) else np.float32
 
 
+# Mantissa bits of the half-precision types: uniform draws on a grid of this spacing
+# never round up to 1.0 when cast, which float32 draws would.
+_HALF_BITS = {"float16": 11, "bfloat16": 8}
+
+
+def _uniform01(g, shape, d):
+    bits = _HALF_BITS.get(d.name)
+    if bits is not None:
+        return g.integers(0, 1 << bits, size=shape).astype(np.float32) * np.float32(2.0 ** -bits)
+    return g.random(shape, dtype=_gen_dtype(d))
+
+
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
     """Uniform samples on [0, 1)."""
+    shape = _shape(size, "rand")
     d = _float_dtype(dtype, "check_uniform_bounds")
-    arr = _rng(generator).random(_shape(size), dtype=_gen_dtype(d))
+    g = _rng(generator)
+    arr = _uniform01(g, shape, d)
     if d.is_complex:
-        arr = arr + 1j * _rng(generator).random(arr.shape, dtype=_gen_dtype(d))
+        arr = arr + 1j * _uniform01(g, shape, d)
     return _finish(arr, d, device, requires_grad)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
     """Standard normal samples."""
+    shape = _shape(size, "randn")
     d = _float_dtype(dtype, "normal_kernel_cpu")
     g = _rng(generator)
-    arr = g.standard_normal(_shape(size), dtype=_gen_dtype(d))
+    arr = g.standard_normal(shape, dtype=_gen_dtype(d))
     if d.is_complex:  # torch: real and imaginary parts each have variance 1/2
-        arr = (arr + 1j * g.standard_normal(arr.shape, dtype=_gen_dtype(d))) / np.sqrt(2)
+        arr = (arr + 1j * g.standard_normal(shape, dtype=_gen_dtype(d))) / np.sqrt(2)
     return _finish(arr, d, device, requires_grad)
 
 
@@ -161,18 +169,20 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
                             "required argument 'size'")
     if high is None:
         low, high = 0, low
+    low, high = int(low), int(high)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
     d = dtype or D.int64
-    arr = _rng(generator).integers(low, high, size=_shape(tuple(size)), dtype=np.int64)
+    arr = _rng(generator).integers(low, high, size=_shape(tuple(size), "randint"),
+                                   dtype=np.int64)
     return _finish(arr, d, device, requires_grad)
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     if n < 0:
-        raise RuntimeError(f"n must be non-negative, got{n}")
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     return _finish(_rng(generator).permutation(n), dtype or D.int64, device, requires_grad)
 
 
@@ -193,43 +203,146 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
     if high is None:
         low, high = 0, low
     return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype,
-                   device=device or input.device)
+                   device=device or input.device, requires_grad=requires_grad)
+
+
+def _fmt_double(x):
+    """A double as C++ streams print it (``-1``, ``-0.5``), as torch's messages show."""
+    return f"{x:g}"
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
            device=None, requires_grad=False):
-    """normal(mean, std[, size]): mean/std may be tensors (broadcast) or floats."""
+    """normal(mean, std[, size]): mean/std may be tensors (broadcast) or floats.
+
+    With tensor arguments the sample is ``mean + std * z``, built from Ember ops, so
+    gradients flow to a mean or std that requires them.
+    """
     g = _rng(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         ref = mean if isinstance(mean, Tensor) else std
-        m = mean._data if isinstance(mean, Tensor) else mean
-        s = std._data if isinstance(std, Tensor) else std
-        if np.any(np.asarray(s) < 0):
-            raise RuntimeError(f"normal expects all elements of std >= 0.0")
-        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
-        z = g.standard_normal(shape)
-        return _finish(m + s * z, ref.dtype if ref.dtype.category >= 2 else D.get_default_dtype(),
-                       ref.device, False)
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        d = _float_dtype(ref.dtype, "normal_kernel_cpu")
+        if isinstance(std, Tensor):
+            s = std._data
+            if bool((s < 0).any()):
+                raise RuntimeError("normal expects all elements of std >= 0.0")
+        elif std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt_double(std)}")
+        shape = np.broadcast_shapes(np.shape(mean._data if isinstance(mean, Tensor) else 0),
+                                    np.shape(std._data if isinstance(std, Tensor) else 0))
+        z = _finish(g.standard_normal(shape, dtype=_gen_dtype(d)), d, ref.device, False)
+        if not (getattr(mean, "_requires_grad", False) or getattr(std, "_requires_grad", False)):
+            m = mean._data if isinstance(mean, Tensor) else mean
+            s = std._data if isinstance(std, Tensor) else std
+            return _make((m + s * z._data).astype(d.np, copy=False))
+        return mean + std * z
     if size is None:
         raise TypeError("normal() received an invalid combination of arguments - missing "
                         "required argument 'size'")
-    d = dtype or D.get_default_dtype()
-    arr = mean + std * g.standard_normal(_shape(tuple(size)))
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt_double(std)}")
+    d = _float_dtype(dtype, "normal_kernel_cpu")
+    arr = mean + std * g.standard_normal(_shape(tuple(size), "normal"), dtype=_gen_dtype(d))
     return _finish(arr, d, device, requires_grad)
+
+
+_P_MSG = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message "
+          "be improved?  If so, please report an enhancement request to PyTorch.)")
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
     """Draw 0/1 with probabilities ``input`` (or the scalar ``p``), in input's dtype."""
+    if input.dtype.category < D._FLOAT:
+        raise NotImplementedError(f"\"bernoulli_tensor_cpu_p_\" not implemented for "
+                                  f"'{input.dtype._legacy}'")
     probs = input._data if p is None else np.full(input._data.shape, p)
     probs_h = probs if isinstance(probs, np.ndarray) else probs.get()
     if np.any((probs_h < 0) | (probs_h > 1)):
-        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could "
-                           "this error message be improved?  If so, please report an enhancement "
-                           "request to PyTorch.)")
+        raise RuntimeError(_P_MSG)
     draw = _rng(generator).random(probs_h.shape) < probs_h
     return _finish(draw, input.dtype, input.device, False)
+
+
+# ---- in-place samplers (Tensor.uniform_, normal_, ...) ------------------------------------
+def _write_(t, arr):
+    """Overwrite ``t``'s elements in place, as torch's in-place samplers do."""
+    from .autograd import grad_mode
+    if t._requires_grad and t._grad_fn is None and grad_mode._state.enabled:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+    arr = np.asarray(arr)
+    if not isinstance(t._data, np.ndarray):
+        arr = to_device_array(arr, t.device)
+    t._data[...] = arr.astype(t._data.dtype, copy=False)
+    t._vc[0] += 1
+    return t
+
+
+def uniform_(t, from_=0.0, to=1.0, *, generator=None):
+    d = _float_dtype(t.dtype, "check_uniform_bounds")
+    if from_ > to:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                           f"from={_fmt_double(from_)} > to={_fmt_double(to)}")
+    u = _uniform01(_rng(generator), t._data.shape, d)
+    return _write_(t, from_ + (to - from_) * u.astype(np.float64))
+
+
+def normal_(t, mean=0.0, std=1.0, *, generator=None):
+    d = _float_dtype(t.dtype, "normal_kernel_cpu")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt_double(std)}")
+    return _write_(t, mean + std * _rng(generator).standard_normal(t._data.shape,
+                                                                    dtype=_gen_dtype(d)))
+
+
+def random_(t, from_=0, to=None, *, generator=None):
+    """Integers in [from, to); ``random_(to)`` means [0, to); ``random_()`` the dtype's range."""
+    if to is None and from_ != 0:
+        from_, to = 0, from_
+    d = t.dtype
+    if to is None:
+        if d.category == D._INT:
+            to = int(np.iinfo(d.np).max) + 1
+        elif d is D.bool:
+            to = 2
+        else:  # floats: every integer the mantissa holds exactly
+            to = (1 << {"float16": 11, "bfloat16": 8, "float32": 24}.get(d.name, 53)) + 1
+    if from_ >= to:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got "
+                           f"from={from_} >= to={to}")
+    return _write_(t, _rng(generator).integers(from_, to, size=t._data.shape))
+
+
+def bernoulli_(t, p=0.5, *, generator=None):
+    probs = p._data if isinstance(p, Tensor) else np.full(t._data.shape, p)
+    if np.any((probs < 0) | (probs > 1)):
+        raise RuntimeError(_P_MSG)
+    return _write_(t, _rng(generator).random(t._data.shape) < probs)
+
+
+def exponential_(t, lambd=1.0, *, generator=None):
+    _float_dtype(t.dtype, "exponential_cpu")
+    if lambd <= 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+    return _write_(t, _rng(generator).exponential(1.0 / lambd, size=t._data.shape))
+
+
+def geometric_(t, p, *, generator=None):
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+    return _write_(t, _rng(generator).geometric(p, size=t._data.shape))
+
+
+def log_normal_(t, mean=1.0, std=2.0, *, generator=None):
+    _float_dtype(t.dtype, "log_normal_cpu")
+    if std <= 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+    return _write_(t, _rng(generator).lognormal(mean, std, size=t._data.shape))
+
+
+def cauchy_(t, median=0.0, sigma=1.0, *, generator=None):
+    _float_dtype(t.dtype, "cauchy_cpu")
+    return _write_(t, median + sigma * _rng(generator).standard_cauchy(size=t._data.shape))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):

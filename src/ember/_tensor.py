@@ -94,6 +94,8 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
+        if not self._data.ndim:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return self._data.shape[_wrap_dim(dim, self._data.ndim)]
 
     def dim(self):
@@ -140,12 +142,21 @@ class Tensor:
         return self.dtype.is_complex
 
     def stride(self, dim=None):
-        item = self._data.itemsize
-        strides = tuple(s // item for s in self._data.strides)
-        # NumPy reports arbitrary strides for size-1 dims; torch keeps them contiguous.
+        a = self._data
+        if a.size == 0:  # NumPy may report zero strides for empty arrays; torch is contiguous
+            strides, n = [], 1
+            for s in reversed(a.shape):
+                strides.append(n)
+                n *= max(s, 1)
+            strides = tuple(reversed(strides))
+        else:
+            item = a.itemsize
+            strides = tuple(s // item for s in a.strides)
         if dim is None:
             return strides
-        return strides[_wrap_dim(dim, self._data.ndim)]
+        if not a.ndim:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+        return strides[_wrap_dim(dim, a.ndim)]
 
     def is_contiguous(self, memory_format=None):
         return bool(self._data.flags.c_contiguous)
@@ -162,7 +173,7 @@ class Tensor:
 
     @property
     def T(self):
-        if self._data.ndim > 2:
+        if self._data.ndim != 2:
             warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their "
                           "shape is deprecated and it will throw an error in a future release. "
                           "Consider `x.mT` to transpose batches of matrices or "
@@ -202,10 +213,8 @@ class Tensor:
                     "use a computed variable in a subgraph that doesn't require differentiation "
                     "use var_no_grad = var.detach().")
             return self
-        if requires_grad and self._data.dtype.kind not in "fcV" and \
-                D.NP_TO_DTYPE[self._data.dtype].category < D._FLOAT:
-            raise RuntimeError("only Tensors of floating point and complex dtype can require "
-                               "gradients")
+        if requires_grad and self._data.dtype.kind not in "fcV":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = bool(requires_grad)
         return self
 
@@ -360,6 +369,8 @@ class Tensor:
             return prefix + self.dtype._legacy + "Tensor"
         if isinstance(dtype, str):
             from ._creation import legacy_type_from_name
+            if dtype.startswith("torch.cuda."):  # the legacy name also names the device
+                return self.to("cuda", legacy_type_from_name("torch." + dtype[11:]))
             dtype = legacy_type_from_name(dtype)
         elif isinstance(dtype, type) and hasattr(dtype, "_ember_dtype"):
             dtype = dtype._ember_dtype
@@ -404,6 +415,37 @@ class Tensor:
     def cdouble(self):
         return self.to(D.complex128)
 
+    # ---- new_* factories: this tensor's dtype and device unless told otherwise -------
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False,
+                   layout=None, pin_memory=False):
+        from ._creation import tensor
+        import warnings as _w
+        with _w.catch_warnings():  # torch warns on new_tensor(tensor) as on tensor(tensor)
+            _w.simplefilter("ignore")
+            return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                          requires_grad=requires_grad)
+
+    def _new_factory(self, name, size, kwargs, *fill):
+        from . import _creation as C
+        kwargs.setdefault("dtype", self.dtype)
+        if kwargs.get("device") is None:
+            kwargs["device"] = self.device
+        if name == "full":
+            return C.full(tuple(size), *fill, **kwargs)
+        return getattr(C, name)(*size, **kwargs)
+
+    def new_zeros(self, *size, **kwargs):
+        return self._new_factory("zeros", size, kwargs)
+
+    def new_ones(self, *size, **kwargs):
+        return self._new_factory("ones", size, kwargs)
+
+    def new_empty(self, *size, **kwargs):
+        return self._new_factory("empty", size, kwargs)
+
+    def new_full(self, size, fill_value, **kwargs):
+        return self._new_factory("full", size, kwargs, fill_value)
+
     def cpu(self, memory_format=None):
         return self.to(CPU)
 
@@ -423,12 +465,13 @@ class Tensor:
 
     def _scalar_check(self, what):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous"
-                               if what == "bool" else
-                               f"only one element tensors can be converted to Python scalars")
+            raise ValueError("only one element tensors can be converted to Python scalars")
 
     def __bool__(self):
-        self._scalar_check("bool")
+        n = self._data.size
+        if n != 1:
+            raise RuntimeError(f"Boolean value of Tensor with "
+                               f"{'no values' if n == 0 else 'more than one value'} is ambiguous")
         return bool(self.item())
 
     def __float__(self):
@@ -482,6 +525,21 @@ class Tensor:
             new._grad = copy.deepcopy(self._grad, memo)
         memo[id(self)] = new
         return new
+
+
+def _sampler(name):
+    """Tensor.<name>: the in-place sampler of the same name in ember._random."""
+    def method(self, *args, **kwargs):
+        from . import _random
+        return getattr(_random, name)(self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+for _name in ("uniform_", "normal_", "random_", "bernoulli_", "exponential_", "geometric_",
+              "log_normal_", "cauchy_"):
+    setattr(Tensor, _name, _sampler(_name))
+del _name
 
 
 def _host(a):

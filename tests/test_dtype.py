@@ -1,0 +1,270 @@
+"""dtypes and type promotion, checked exhaustively against torch 2.13."""
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16", "float32",
+         "float64", "complex64", "complex128"]
+PAIRS = list(itertools.product(NAMES, NAMES))
+
+
+def E(name):
+    return getattr(ember, name)
+
+
+def T(name):
+    return getattr(torch, name)
+
+
+def tname(torch_dtype):
+    # NumPy has no complex32 (torch.chalf), so Ember has none: where torch gives
+    # complex32 (float16 meeting a complex scalar), Ember gives complex64.
+    name = str(torch_dtype).replace("torch.", "")
+    return "complex64" if name == "complex32" else name
+
+
+@pytest.fixture
+def default_float64():
+    ember.set_default_dtype(ember.float64)
+    torch.set_default_dtype(torch.float64)
+    yield
+    ember.set_default_dtype(ember.float32)
+    torch.set_default_dtype(torch.float32)
+
+
+# ---- the dtype objects ------------------------------------------------------------------
+@pytest.mark.parametrize("name", NAMES)
+def test_dtype_attributes(name):
+    e, t = E(name), T(name)
+    assert repr(e) == repr(t) and str(e) == str(t)
+    assert e.is_floating_point == t.is_floating_point
+    assert e.is_complex == t.is_complex
+    assert e.is_signed == t.is_signed
+    assert e.itemsize == t.itemsize
+
+
+@pytest.mark.parametrize("alias", ["half", "float", "double", "cfloat", "cdouble", "short",
+                                   "int", "long"])
+def test_dtype_aliases(alias):
+    assert tname(getattr(torch, alias)) == getattr(ember, alias).name
+    assert getattr(ember, alias) is E(tname(getattr(torch, alias)))
+
+
+def test_dtype_identity_hash_and_pickle():
+    import copy
+    import pickle
+    assert ember.float32 == ember.float and ember.float32 != ember.float64
+    assert len({ember.float32, ember.float, ember.int64}) == 2
+    assert pickle.loads(pickle.dumps(ember.bfloat16)) is ember.bfloat16
+    assert copy.deepcopy(ember.int16) is ember.int16
+    assert isinstance(ember.float32, ember.dtype)
+
+
+def test_dtype_to_real_and_complex():
+    assert ember.complex64.to_real() is ember.float32
+    assert ember.complex128.to_real() is ember.float64
+    assert ember.float64.to_complex() is ember.complex128
+    assert ember.float32.to_complex() is ember.complex64
+
+
+# ---- promote_types / result_type / can_cast over every pair -----------------------------
+@pytest.mark.parametrize("a,b", PAIRS)
+def test_promote_types(a, b):
+    assert ember.promote_types(E(a), E(b)).name == tname(torch.promote_types(T(a), T(b)))
+
+
+@pytest.mark.parametrize("a,b", PAIRS)
+def test_can_cast(a, b):
+    assert ember.can_cast(E(a), E(b)) == torch.can_cast(T(a), T(b))
+
+
+def _values(name, zero_dim):
+    shape = () if zero_dim else (2,)
+    return (torch.ones(shape, dtype=T(name)), ember.ones(shape, dtype=E(name)))
+
+
+SCALARS = [True, 3, 2.5, 1 + 2j]
+
+
+@pytest.mark.parametrize("a,b", PAIRS)
+def test_result_type_tensor_pairs(a, b):
+    for za, zb in [(False, False), (False, True), (True, False), (True, True)]:
+        ta, ea = _values(a, za)
+        tb, eb = _values(b, zb)
+        assert ember.result_type(ea, eb).name == tname(torch.result_type(ta, tb)), (za, zb)
+
+
+@pytest.mark.parametrize("a", NAMES)
+@pytest.mark.parametrize("scalar", SCALARS, ids=["bool", "int", "float", "complex"])
+def test_result_type_tensor_scalar(a, scalar):
+    for zero_dim in (False, True):
+        ta, ea = _values(a, zero_dim)
+        assert ember.result_type(ea, scalar).name == tname(torch.result_type(ta, scalar))
+        assert ember.result_type(scalar, ea).name == tname(torch.result_type(scalar, ta))
+
+
+def test_result_type_default_float64(default_float64):
+    for a in NAMES:
+        for s in SCALARS:
+            ta, ea = _values(a, False)
+            assert ember.result_type(ea, s).name == tname(torch.result_type(ta, s))
+
+
+# ---- result dtypes of binary ops --------------------------------------------------------
+def _op_dtype(fn_t, fn_e, ta, ea, tb, eb):
+    """The result dtype names of an op in torch and Ember ("error" where it raises)."""
+    try:
+        rt = str(fn_t(ta, tb).dtype).replace("torch.", "")
+    except RuntimeError:  # torch's NotImplementedError for complex `<` is a RuntimeError
+        rt = "error"
+    if rt == "error" and torch.result_type(ta, tb) == torch.complex32:
+        # torch has no kernels for complex32; Ember computes it in complex64
+        rt = "complex64" if fn_t(torch.ones(1), torch.ones(1)).dtype != torch.bool else "bool"
+    try:
+        re = fn_e(ea, eb).dtype.name
+    except RuntimeError:
+        re = "error"
+    return tname(rt) if rt != "error" else rt, re
+
+
+BINOPS = {
+    "add": lambda x, y: x + y,
+    "mul": lambda x, y: x * y,
+    "div": lambda x, y: x / y,
+    "lt": lambda x, y: x < y,
+    "eq": lambda x, y: x == y,
+}
+
+
+@pytest.mark.parametrize("opname", list(BINOPS))
+def test_binary_op_dtypes_tensor_tensor(opname):
+    fn = BINOPS[opname]
+    mismatches = []
+    for a, b in PAIRS:
+        for za, zb in [(False, False), (False, True), (True, False)]:
+            ta, ea = _values(a, za)
+            tb, eb = _values(b, zb)
+            rt, re = _op_dtype(fn, fn, ta, ea, tb, eb)
+            if rt != re:
+                mismatches.append((a, b, za, zb, rt, re))
+    assert not mismatches
+
+
+@pytest.mark.parametrize("opname", list(BINOPS))
+def test_binary_op_dtypes_tensor_scalar(opname):
+    fn = BINOPS[opname]
+    mismatches = []
+    for a in NAMES:
+        for s in SCALARS:
+            for zero_dim in (False, True):
+                ta, ea = _values(a, zero_dim)
+                for left in (True, False):
+                    if left:
+                        rt, re = _op_dtype(fn, fn, ta, ea, s, s)
+                    else:
+                        rt, re = _op_dtype(fn, fn, s, s, ta, ea)
+                    if rt != re:
+                        mismatches.append((a, s, zero_dim, left, rt, re))
+    assert not mismatches
+
+
+def test_binary_op_dtypes_default_float64(default_float64):
+    for a in NAMES:
+        ta, ea = _values(a, False)
+        for s in (2.5, 1j):
+            assert (ea * s).dtype.name == tname((ta * s).dtype)
+            assert (ea / 2).dtype.name == tname((ta / 2).dtype)
+
+
+# ---- default dtype ---------------------------------------------------------------------
+def test_default_dtype_changes_factories(default_float64):
+    assert ember.get_default_dtype() is ember.float64
+    assert ember.zeros(2).dtype is ember.float64
+    assert ember.tensor([1.5]).dtype is ember.float64
+    assert ember.tensor([1j]).dtype is ember.complex128
+    assert ember.arange(0.0, 1.0, 0.5).dtype is ember.float64
+    assert ember.rand(2).dtype is ember.float64
+    assert ember.tensor([1, 2]).dtype is ember.int64
+    assert (ember.tensor([1, 2]) / 2).dtype is ember.float64
+    assert (ember.ones(2, dtype=ember.float32) * 2.5).dtype is ember.float32
+
+
+def test_default_dtype_float32():
+    assert ember.get_default_dtype() is ember.float32
+    assert ember.tensor([1j]).dtype is ember.complex64
+
+
+def test_set_default_dtype_rejects_non_float():
+    for name in ("int64", "bool", "complex64"):
+        with pytest.raises(TypeError) as te:
+            torch.set_default_dtype(T(name))
+        with pytest.raises(TypeError) as ee:
+            ember.set_default_dtype(E(name))
+        assert str(ee.value) == str(te.value)
+    assert ember.get_default_dtype() is ember.float32
+
+
+def test_set_default_dtype_half(request):
+    ember.set_default_dtype(ember.float16)
+    torch.set_default_dtype(torch.float16)
+    try:
+        assert ember.zeros(1).dtype.name == tname(torch.zeros(1).dtype)
+        assert ember.tensor([1j]).dtype.name == tname(torch.tensor([1j]).dtype)
+    finally:
+        ember.set_default_dtype(ember.float32)
+        torch.set_default_dtype(torch.float32)
+
+
+# ---- integer arithmetic ------------------------------------------------------------------
+def test_integer_division_values():
+    a = [7, -7, 7, -7, 0, 5]
+    b = [2, 2, -2, -2, 3, 5]
+    ta, tb = torch.tensor(a), torch.tensor(b)
+    ea, eb = ember.tensor(a), ember.tensor(b)
+    for f in (lambda x, y: x / y, lambda x, y: x // y, lambda x, y: x % y):
+        rt, re = f(ta, tb), f(ea, eb)
+        assert re.dtype.name == tname(rt.dtype)
+        np.testing.assert_array_equal(re.numpy(), rt.numpy())
+    for s in (2, -3):
+        for f in (lambda x, y: x / y, lambda x, y: x // y, lambda x, y: x % y):
+            rt, re = f(ta, s), f(ea, s)
+            assert re.dtype.name == tname(rt.dtype)
+            np.testing.assert_array_equal(re.numpy(), rt.numpy())
+
+
+def test_float_floor_div_and_mod_signs():
+    a = [7.5, -7.5, 7.5, -7.5]
+    b = [2.0, 2.0, -2.0, -2.0]
+    for f in (lambda x, y: x // y, lambda x, y: x % y):
+        np.testing.assert_array_equal(f(ember.tensor(a), ember.tensor(b)).numpy(),
+                                      f(torch.tensor(a), torch.tensor(b)).numpy())
+
+
+@pytest.mark.parametrize("name", ["int64", "int32", "uint8", "bool"])
+def test_inplace_mul_float_into_int_raises(name):
+    t, e = torch.ones(3, dtype=T(name)), ember.ones(3, dtype=E(name))
+    with pytest.raises(RuntimeError) as te:
+        t *= 1.5
+    with pytest.raises(RuntimeError) as ee:
+        e *= 1.5
+    assert str(ee.value) == str(te.value)
+
+
+def test_inplace_ops_keep_dtype_when_castable():
+    e = ember.ones(3, dtype=ember.float16)
+    e += ember.ones(3, dtype=ember.float64)
+    assert e.dtype is ember.float16
+    i = ember.ones(3, dtype=ember.int32)
+    i += 5
+    assert i.dtype is ember.int32 and i.tolist() == [6, 6, 6]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_comparisons_return_bool(name):
+    e = ember.ones(2, dtype=E(name))
+    for r in (e == e, e != 1, e < 2, e <= e, e > 0, e >= 1):
+        assert r.dtype is ember.bool
