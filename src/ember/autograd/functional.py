@@ -278,7 +278,11 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         else:
             jac = _jacobian_reverse(outputs, inputs, create_graph, strict)
         jac = _grad_postprocess(jac, create_graph)
-    return _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
+    res = _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
+    if strategy == "forward-mode" and is_inputs_tuple:
+        # torch's forward-mode Jacobian nests in lists when the inputs are a tuple.
+        res = [list(r) for r in res] if is_outputs_tuple else list(res)
+    return res
 
 
 def _jacobian_reverse(outputs, inputs, create_graph, strict):
