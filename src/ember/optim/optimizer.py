@@ -1,0 +1,294 @@
+"""The Optimizer base class: parameter groups, per-parameter state, state_dict.
+
+Each concrete optimizer splits its work as torch's do: ``step`` walks the groups and
+collects (param, grad, state) triples; a module-level ``_update`` function applies the
+algorithm to one parameter on raw arrays of the parameter's array module (NumPy or
+CuPy), in place.  Working on arrays keeps the step cheap (no graph, no dispatch) and
+device-agnostic; the parameter's version counter is bumped as an in-place op would.
+"""
+from collections import defaultdict
+from copy import deepcopy
+from itertools import chain
+
+from .._tensor import Tensor, _make
+from ..autograd.grad_mode import no_grad
+
+
+class _RequiredParameter:
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def _scalar_state(value, dtype=None):
+    """A 0-dim float32 tensor, as torch keeps ``state['step']``."""
+    import numpy as np
+    return _make(np.array(value, dtype=np.float32 if dtype is None else dtype))
+
+
+def _zeros_state(p):
+    """A zero tensor shaped like ``p`` on ``p``'s device (torch's ``zeros_like``)."""
+    return _make(_zeros_like_array(p._data))
+
+
+def _zeros_like_array(a):
+    out = a.copy()
+    out[...] = 0
+    return out
+
+
+def _bump(p):
+    """Record an in-place write into ``p`` (autograd's saved-tensor checks read it)."""
+    p._vc[0] += 1
+
+
+def _step_value(state):
+    """Increment ``state['step']`` (a float32 0-dim tensor) and return it as a float."""
+    step = state["step"]
+    step._data += 1
+    return float(step._data)
+
+
+def _lerp_(start, end, weight):
+    """``start.lerp_(end, weight)`` with torch's two-sided formula (exact at weight 1)."""
+    if weight < 0.5:
+        start += weight * (end - start)
+    else:
+        start[...] = end - (end - start) * (1.0 - weight)
+
+
+class Optimizer:
+    """Base class of all optimizers.
+
+    ``params`` is an iterable of tensors, of dicts (parameter groups with their own
+    options), or of ``(name, tensor)`` pairs; ``defaults`` fills the options a group
+    does not set.
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        self._optimizer_step_pre_hooks = {}
+        self._optimizer_step_post_hooks = {}
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {type(params).__name__}")
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for group in param_groups:
+            self.add_param_group(group)
+
+    def __getstate__(self):
+        return {"defaults": self.defaults, "state": self.state,
+                "param_groups": self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._optimizer_step_pre_hooks = {}
+        self._optimizer_step_post_hooks = {}
+
+    def __repr__(self):
+        lines = [self.__class__.__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key not in ("params", "param_names"):
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+    def add_param_group(self, param_group):
+        """Add a group of parameters (a dict with 'params' and optional options)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            param_group["params"] = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
+        else:
+            param_group["params"] = list(params)
+        named = [isinstance(p, tuple) for p in param_group["params"]]
+        if any(named):
+            if not all(named):
+                raise ValueError("all optimizer params should be with/without names. Some "
+                                 "param names are missing")
+            param_group["param_names"] = [n for n, _ in param_group["params"]]
+            param_group["params"] = [p for _, p in param_group["params"]]
+        for p in param_group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
+                                + type(p).__name__)
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(f"parameter group didn't specify a value of required "
+                                 f"optimization parameter {name}")
+            param_group.setdefault(name, default)
+        existing = set()
+        for group in self.param_groups:
+            existing.update(id(p) for p in group["params"])
+        if any(id(p) in existing for p in param_group["params"]):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients of all optimized tensors (to None by default)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                if set_to_none:
+                    p._grad = None
+                else:
+                    g = p._grad
+                    if g._grad_fn is not None:
+                        g = g.detach()
+                        p._grad = g
+                    g._data[...] = 0
+                    _bump(g)
+
+    # ---- state_dict -----------------------------------------------------------------
+    def state_dict(self):
+        """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}``."""
+        index_of = {}
+        groups = []
+        start = 0
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            ids = list(range(start, start + len(group["params"])))
+            index_of.update({id(p): i for p, i in zip(group["params"], ids)})
+            packed["params"] = ids
+            start += len(ids)
+            groups.append(packed)
+        state = {index_of[id(p)]: s for p, s in self.state.items() if id(p) in index_of}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Load a ``state_dict()``; tensors are copied and cast to each parameter's dtype."""
+        state_dict = deepcopy(state_dict)
+        groups = self.param_groups
+        saved_groups = state_dict["param_groups"]
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match "
+                             "the size of optimizer's group")
+        id_map = dict(zip(chain.from_iterable(s["params"] for s in saved_groups),
+                          chain.from_iterable(g["params"] for g in groups)))
+        state = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k in id_map:
+                param = id_map[k]
+                state[param] = {key: self._cast_state(param, key, value)
+                                for key, value in v.items()}
+            else:
+                state[k] = v
+        new_groups = []
+        for group, saved in zip(groups, saved_groups):
+            saved = dict(saved)
+            saved["params"] = group["params"]
+            if "param_names" in group and "param_names" not in saved:
+                saved["param_names"] = group["param_names"]
+            new_groups.append(saved)
+        self.state = state
+        self.param_groups = new_groups
+
+    @staticmethod
+    def _cast_state(param, key, value):
+        # torch keeps 'step' in float32 and casts every other floating state tensor to the
+        # parameter's dtype; containers are walked.
+        if isinstance(value, Tensor):
+            if key == "step" or not value.dtype.is_floating_point:
+                return value
+            if value.dtype is not param.dtype:
+                value = value.to(param.dtype)
+            return value
+        if isinstance(value, dict):
+            return {k: Optimizer._cast_state(param, k, v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(Optimizer._cast_state(param, key, v) for v in value)
+        return value
+
+    # ---- hooks and step ---------------------------------------------------------------
+    def register_step_pre_hook(self, hook):
+        return _HookHandle(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        return _HookHandle(self._optimizer_step_post_hooks, hook)
+
+    def _grads(self, group):
+        """The (param, grad array) pairs of a group's parameters that have a gradient."""
+        out = []
+        for p in group["params"]:
+            g = p._grad
+            if g is None:
+                continue
+            out.append((p, g._data))
+        return out
+
+    def step(self, closure=None):
+        """Run the closure (if any) with grad enabled, then update every parameter."""
+        for hook in list(self._optimizer_step_pre_hooks.values()):
+            result = hook(self, (), {})
+            if result is not None:
+                raise RuntimeError("optimizer step pre-hooks returning new args are not "
+                                   "supported by Ember")
+        loss = None
+        if closure is not None:
+            from ..autograd.grad_mode import enable_grad
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                self._step_group(group)
+        for hook in list(self._optimizer_step_post_hooks.values()):
+            hook(self, (), {})
+        return loss
+
+    def _step_group(self, group):
+        raise NotImplementedError(f"{type(self).__name__} does not define _step_group")
+
+
+class _HookHandle:
+    _next_id = 0
+
+    def __init__(self, hooks, hook):
+        self._hooks = hooks
+        self.id = _HookHandle._next_id
+        _HookHandle._next_id += 1
+        hooks[self.id] = hook
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+
+def _check_lr(lr):
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _check_eps(eps):
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+
+
+def _check_betas(betas):
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+
+
+def _check_weight_decay(wd):
+    if not 0.0 <= wd:
+        raise ValueError(f"Invalid weight_decay value: {wd}")
