@@ -1,9 +1,11 @@
 """The op table: every family's entries, gathered for test_op_table.py."""
 from .table_pointwise import ENTRIES as _pointwise
 from .table_reduction import ENTRIES as _reduction
+from .table_sorting import ENTRIES as _sorting
+from .table_scan import ENTRIES as _scan
 from .table_binary import ENTRIES as _binary
 from .table_unary import ENTRIES as _unary
 from .table_shape import ENTRIES as _shape
 from .table_linalg import ENTRIES as _linalg
 
-OP_TABLE = _pointwise + _reduction + _shape + _linalg + _unary + _binary
+OP_TABLE = _pointwise + _reduction + _shape + _linalg + _unary + _binary + _scan + _sorting

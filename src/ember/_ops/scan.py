@@ -1,0 +1,178 @@
+"""Scans along a dim: cumsum, cumprod, cummax/cummin, logcumsumexp.
+
+Backwards are written in Ember ops (cumsum of the reversed gradient, and so on), so
+they are differentiable again.
+"""
+import numpy as np
+
+from .._device import array_module
+from .._tensor import _make, _wrap_dim
+from .inplace import apply_inplace
+from .pointwise import exp, where
+from .registry import apply, defop
+from .sorting import _returns, scatter_add_along_dim
+from .unary import _not_implemented
+
+
+def _scan_dtype(a, dtype):
+    if dtype is None and a.dtype.kind in "biu":
+        return np.int64  # torch accumulates integers (and bools) in int64
+    return dtype
+
+
+def _reverse_cumsum(g, dim):
+    """sum_{i >= k} g_i along dim, from one cumsum (no flip needed)."""
+    return g.sum(dim, keepdim=True) - cumsum(g, dim) + g
+
+
+# ---- cumsum -------------------------------------------------------------------------
+def _cumsum_fwd(a, dim, dtype=None):
+    if a.ndim == 0:
+        return a.astype(_scan_dtype(a, dtype) or a.dtype)
+    return np.cumsum(a, axis=dim, dtype=_scan_dtype(a, dtype))
+
+
+cumsum_op = defop("cumsum", _cumsum_fwd,
+                  lambda ctx, g: _reverse_cumsum(g, ctx.dim) if g.ndim else g)
+
+
+def cumsum(input, dim, *, dtype=None, out=None):
+    """Running sums along dim (integers accumulate in int64)."""
+    params = {"dim": _wrap_dim(dim, input.ndim)}
+    if dtype is not None:
+        params["dtype"] = dtype.np
+    return apply(cumsum_op, (input,), params)
+
+
+# ---- cumprod -------------------------------------------------------------------------
+def _cumprod_fwd(a, dim, dtype=None):
+    if a.ndim == 0:
+        return a.astype(_scan_dtype(a, dtype) or a.dtype)
+    return np.cumprod(a, axis=dim, dtype=_scan_dtype(a, dtype))
+
+
+def _cumprod_bwd(ctx, g):
+    x, = ctx.saved
+    dim = ctx.dim
+    if x.ndim == 0:
+        return g
+    if not (x._data == 0).any():
+        return _reverse_cumsum(g * ctx.result, dim) / x
+    # With zeros, result / x is 0/0.  grad_k = sum_{i >= k} g_i prod_{j <= i, j != k} x_j:
+    # a cumprod of x with x_k replaced by 1, for every k (n x n per slice).
+    n = x.shape[dim]
+    xp = array_module(x._data)
+    eye = _make(xp.eye(n, dtype=bool))
+    after = _make(xp.triu(xp.ones((n, n), dtype=bool)))     # [k, i]: i >= k
+    xt = x.transpose(dim, -1).unsqueeze(-2)                  # (..., 1, n)
+    without_k = where(eye, 1.0, xt)                          # (..., k, n)
+    partial = cumprod(without_k, -1)                         # (..., k, i)
+    gt = g.transpose(dim, -1).unsqueeze(-2)                  # (..., 1, i)
+    grad = (where(after, gt * partial, 0.0)).sum(-1)         # (..., k)
+    return grad.transpose(dim, -1)
+
+
+cumprod_op = defop("cumprod", _cumprod_fwd, _cumprod_bwd, save=(0,), save_result=True)
+
+
+def cumprod(input, dim, *, dtype=None, out=None):
+    """Running products along dim (integers accumulate in int64)."""
+    params = {"dim": _wrap_dim(dim, input.ndim)}
+    if dtype is not None:
+        params["dtype"] = dtype.np
+    return apply(cumprod_op, (input,), params)
+
+
+# ---- cummax / cummin -------------------------------------------------------------------
+def _cumextreme_fwd(a, dim, largest):
+    if a.ndim == 0:
+        return a.copy(), np.zeros((), dtype=np.int64)
+    values = (np.maximum if largest else np.minimum).accumulate(a, axis=dim)
+    # The index of the running extreme: the latest position that equals it (ties move the
+    # index forward, as torch); a NaN holds it from then on.
+    hit = a == values
+    if a.dtype.kind == "f":
+        hit |= np.isnan(a) & ~np.isnan(np.roll(values, 1, axis=dim))
+        first = [slice(None)] * a.ndim
+        first[dim] = 0
+        hit[tuple(first)] = True
+    shape = [1] * a.ndim
+    shape[dim] = a.shape[dim]
+    pos = np.where(hit, np.arange(a.shape[dim]).reshape(shape), 0)
+    return values, np.maximum.accumulate(pos, axis=dim).astype(np.int64)
+
+
+def _cumextreme_bwd(ctx, g, g_indices=None):
+    shape = ctx._input_meta[0][0]
+    if not shape:
+        return g
+    return scatter_add_along_dim(g, ctx.saved_outputs[1], ctx.dim, shape)
+
+
+cummax_op = defop("cummax", lambda a, dim: _cumextreme_fwd(a, dim, True), _cumextreme_bwd,
+                  nout=2, node="CummaxBackward0")
+cummin_op = defop("cummin", lambda a, dim: _cumextreme_fwd(a, dim, False), _cumextreme_bwd,
+                  nout=2, node="CumminBackward0")
+
+
+def _cumextreme(op, input, dim, name):
+    values, indices = apply(op, (input,), {"dim": _wrap_dim(dim, input.ndim)})
+    if values._grad_fn is not None:
+        values._grad_fn.saved_outputs = (None, indices)
+    return _returns(name)(values, indices)
+
+
+def cummax(input, dim, *, out=None):
+    return _cumextreme(cummax_op, input, dim, "cummax")
+
+
+def cummin(input, dim, *, out=None):
+    return _cumextreme(cummin_op, input, dim, "cummin")
+
+
+# ---- logcumsumexp -------------------------------------------------------------------------
+def _logcumsumexp_fwd(a, dim):
+    if a.dtype.kind not in "fc":
+        _not_implemented("logcumsumexp_out", a)
+    if a.ndim == 0:
+        return a.copy()
+    return np.logaddexp.accumulate(a, axis=dim)
+
+
+def _logcumsumexp_bwd(ctx, g):
+    x, = ctx.saved
+    dim = ctx.dim
+    if x.ndim == 0:
+        return g
+    # grad_k = sum_{i >= k} g_i exp(x_k - r_i).  For i >= k, x_k <= r_i, so every term is
+    # at most |g_i|: no overflow.  Terms with i < k are masked to exp(-inf) = 0 before exp.
+    n = x.shape[dim]
+    xp = array_module(x._data)
+    after = _make(xp.triu(xp.ones((n, n), dtype=bool)))      # [k, i]: i >= k
+    xk = x.transpose(dim, -1).unsqueeze(-1)                   # (..., k, 1)
+    ri = ctx.result.transpose(dim, -1).unsqueeze(-2)          # (..., 1, i)
+    gi = g.transpose(dim, -1).unsqueeze(-2)
+    terms = exp(where(after, xk - ri, float("-inf"))) * gi
+    return terms.sum(-1).transpose(dim, -1)
+
+
+logcumsumexp_op = defop("logcumsumexp", _logcumsumexp_fwd, _logcumsumexp_bwd, save=(0,),
+                        save_result=True)
+
+
+def logcumsumexp(input, dim, *, out=None):
+    """log(cumsum(exp(input))) along dim, without overflow."""
+    return apply(logcumsumexp_op, (input,), {"dim": _wrap_dim(dim, input.ndim)})
+
+
+def _cumsum_(self, dim, *, dtype=None):
+    return apply_inplace(cumsum_op, self, (), {"dim": _wrap_dim(dim, self.ndim)})
+
+
+def _cumprod_(self, dim, *, dtype=None):
+    return apply_inplace(cumprod_op, self, (), {"dim": _wrap_dim(dim, self.ndim)})
+
+
+__all__ = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"]
+METHODS = {name: globals()[name] for name in __all__}
+METHODS.update({"cumsum_": _cumsum_, "cumprod_": _cumprod_})

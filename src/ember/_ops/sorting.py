@@ -1,0 +1,345 @@
+"""Sorting and selection: sort/argsort/msort, topk, kthvalue, median/nanmedian, mode,
+unique, bincount, histc.
+
+Ops that select elements return (values, indices); their gradient puts ``grad`` back
+at the selected indices with the scatter op below, whose own gradient is the matching
+gather, so second derivatives work.  Orderings are stable, with NaN sorting as the
+largest value, as torch's CPU kernels.
+"""
+from collections import namedtuple
+
+import numpy as np
+
+from .. import _dtype as D
+from .._device import array_module
+from .._tensor import _make, _wrap_dim
+from .registry import apply, defop
+
+_RETURN_TYPES = {}
+
+
+def _returns(name, fields=("values", "indices")):
+    if name not in _RETURN_TYPES:
+        cls = namedtuple(name, fields)
+        cls.__module__ = "torch.return_types"
+        _RETURN_TYPES[name] = cls
+    return _RETURN_TYPES[name]
+
+
+# ---- gather / scatter-add along a dim: the gradient pair of every selection -------------
+def _grid(xp, shape, dim, index):
+    """Index arrays addressing ``index``'s positions, with ``index`` along ``dim``."""
+    out = []
+    for d, n in enumerate(shape):
+        if d == dim:
+            out.append(index)
+        else:
+            out.append(xp.arange(n).reshape([n if i == d else 1 for i in range(len(shape))]))
+    return tuple(out)
+
+
+def _gather_fwd(a, index, dim):
+    return array_module(a).take_along_axis(a, index, axis=dim)
+
+
+def _scatter_add_fwd(src, index, dim, size):
+    xp = array_module(src)
+    out = xp.zeros(size, dtype=src.dtype)
+    xp.add.at(out, _grid(xp, index.shape, dim, index), src)
+    return out
+
+
+gather_along_dim_op = defop(
+    "gather_along_dim", _gather_fwd,
+    lambda ctx, g: scatter_add_along_dim(g, ctx.saved[0], ctx.dim, ctx._input_meta[0][0]),
+    save=(1,), node="GatherBackward0")
+scatter_add_along_dim_op = defop(
+    "scatter_add_along_dim", _scatter_add_fwd,
+    lambda ctx, g: gather_along_dim(g, ctx.saved[0], ctx.dim),
+    save=(1,), node="ScatterAddBackward0")
+
+
+def gather_along_dim(input, index, dim):
+    """``input`` at ``index`` along ``dim`` (index has input's rank); differentiable."""
+    return apply(gather_along_dim_op, (input, index), {"dim": dim})
+
+
+def scatter_add_along_dim(src, index, dim, size):
+    """Zeros of ``size`` with ``src`` added at ``index`` along ``dim``; differentiable."""
+    return apply(scatter_add_along_dim_op, (src, index), {"dim": dim, "size": tuple(size)})
+
+
+def _selection_bwd(ctx, g, g_indices=None):
+    """Gradient of (values, indices) = select(input): grad goes to the selected positions."""
+    shape = ctx._input_meta[0][0]
+    indices = ctx.saved_outputs[1]
+    dim = ctx.dim
+    if not shape:
+        return g
+    if not ctx._params.get("keepdim", True):
+        g = g.unsqueeze(dim)
+        indices = indices.unsqueeze(dim)
+    return scatter_add_along_dim(g, indices, dim, shape)
+
+
+def _with_indices(op, input, params, name):
+    values, indices = apply(op, (input,), params)
+    if values._grad_fn is not None:
+        values._grad_fn.saved_outputs = (None, indices)
+    return _returns(name)(values, indices)
+
+
+# ---- the stable sort underneath everything --------------------------------------------------
+def _argsort(a, dim, descending):
+    """Stable argsort along dim; NaN is the largest value (first when descending)."""
+    xp = array_module(a)
+    if not descending:
+        return xp.argsort(a, axis=dim, kind="stable")
+    # Sort the reversed array ascending, then reverse: equal elements keep their order.
+    n = a.shape[dim]
+    rev = xp.flip(a, axis=dim)
+    return (n - 1) - xp.flip(xp.argsort(rev, axis=dim, kind="stable"), axis=dim)
+
+
+def _sort_fwd(a, dim, descending):
+    if a.ndim == 0:
+        return a.copy(), np.zeros((), dtype=np.int64)
+    idx = _argsort(a, dim, descending)
+    return np.take_along_axis(a, idx, axis=dim), idx.astype(np.int64, copy=False)
+
+
+sort_op = defop("sort", _sort_fwd, _selection_bwd, nout=2, node="SortBackward0")
+
+
+def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+    """sort(input, dim=-1, descending=False, stable=False) -> (values, indices)."""
+    dim = _wrap_dim(dim, input.ndim)
+    return _with_indices(sort_op, input, {"dim": dim, "descending": descending}, "sort")
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    return sort(input, dim, descending, stable).indices
+
+
+def msort(input, *, out=None):
+    return sort(input, 0).values
+
+
+def _topk_fwd(a, k, dim, largest):
+    n = a.shape[dim] if a.ndim else 1
+    if k < 0 or k > n:
+        raise RuntimeError("selected index k out of range")
+    if a.ndim == 0:
+        return a.copy(), np.zeros((), dtype=np.int64)
+    idx = _argsort(a, dim, largest)
+    idx = np.take(idx, np.arange(k), axis=dim)
+    return np.take_along_axis(a, idx, axis=dim), idx.astype(np.int64, copy=False)
+
+
+topk_op = defop("topk", _topk_fwd, _selection_bwd, nout=2, node="TopkBackward0")
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+    """The k largest (or smallest) elements along dim, in order, with their indices."""
+    dim = _wrap_dim(dim, input.ndim)
+    return _with_indices(topk_op, input, {"k": int(k), "dim": dim, "largest": largest}, "topk")
+
+
+# ---- kthvalue, median, nanmedian, mode ---------------------------------------------------------
+def _pick_sorted(a, dim, keepdim, position):
+    """Values/indices at ``position(nan_count, n)`` of the stable ascending order."""
+    if a.ndim == 0:
+        return a.copy(), np.zeros((), dtype=np.int64)
+    idx = _argsort(a, dim, False)
+    n = a.shape[dim]
+    nans = np.isnan(a).sum(axis=dim, keepdims=True) if a.dtype.kind == "f" else \
+        np.zeros([1 if d == dim else s for d, s in enumerate(a.shape)], dtype=np.int64)
+    pos = np.asarray(position(nans, n), dtype=np.int64)
+    i = np.take_along_axis(idx, pos, axis=dim)
+    v = np.take_along_axis(a, i, axis=dim)
+    if not keepdim:
+        v, i = v.squeeze(dim), i.squeeze(dim)
+    return v, i.astype(np.int64, copy=False)
+
+
+def _kthvalue_fwd(a, k, dim, keepdim):
+    n = a.shape[dim] if a.ndim else 1
+    if k < 1 or k > n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
+    return _pick_sorted(a, dim, keepdim, lambda nans, n: np.full(nans.shape, k - 1))
+
+
+def _median_position(nans, n):
+    # Any NaN makes the median NaN: the first NaN, which sorts right after the numbers.
+    return np.where(nans > 0, n - nans, (n - 1) // 2)
+
+
+def _nanmedian_position(nans, n):
+    m = n - nans
+    return np.where(m > 0, (m - 1) // 2, 0)
+
+
+def _check_dim_nonempty(a, dim, name):
+    if a.ndim and a.shape[dim] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
+
+
+def _median_dim_fwd(a, dim, keepdim, ignore_nan):
+    _check_dim_nonempty(a, dim, "nanmedian" if ignore_nan else "median")
+    return _pick_sorted(a, dim, keepdim, _nanmedian_position if ignore_nan else _median_position)
+
+
+def _median_all_index(a, ignore_nan):
+    flat = a.reshape(-1)
+    return int(_pick_sorted(flat, 0, False, _nanmedian_position if ignore_nan
+                            else _median_position)[1])
+
+
+def _median_all_fwd(a, ignore_nan):
+    if a.size == 0:
+        return np.asarray(np.nan, dtype=a.dtype)
+    return a.reshape(-1)[_median_all_index(a, ignore_nan)]
+
+
+def _median_all_bwd(ctx, g):
+    x, = ctx.saved
+    xp = array_module(x._data)
+    hot = xp.zeros(x._data.size, dtype=bool)
+    hot[_median_all_index(x._data, ctx.ignore_nan)] = True
+    return g * _make(hot.reshape(x._data.shape))
+
+
+kthvalue_op = defop("kthvalue", _kthvalue_fwd, _selection_bwd, nout=2, node="KthvalueBackward0")
+median_op = defop("median", lambda a, ignore_nan: _median_all_fwd(a, ignore_nan), _median_all_bwd,
+                  save=(0,), node="MedianBackward0")
+nanmedian_op = defop("nanmedian", lambda a, ignore_nan: _median_all_fwd(a, ignore_nan),
+                     _median_all_bwd, save=(0,), node="NanmedianBackward0")
+median_dim_op = defop("median_dim", _median_dim_fwd, _selection_bwd, nout=2,
+                      node="MedianBackward1")
+nanmedian_dim_op = defop("nanmedian_dim", _median_dim_fwd, _selection_bwd, nout=2,
+                         node="NanmedianBackward1")
+
+
+def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+    """The k-th smallest element along dim (k counts from 1), with its index."""
+    dim = _wrap_dim(dim, input.ndim)
+    return _with_indices(kthvalue_op, input, {"k": int(k), "dim": dim, "keepdim": keepdim},
+                         "kthvalue")
+
+
+def median(input, dim=None, keepdim=False, *, out=None):
+    """median(input) -> the lower median; median(input, dim) -> (values, indices)."""
+    if dim is None:
+        return apply(median_op, (input,), {"ignore_nan": False})
+    dim = _wrap_dim(dim, input.ndim)
+    return _with_indices(median_dim_op, input,
+                         {"dim": dim, "keepdim": keepdim, "ignore_nan": False}, "median")
+
+
+def nanmedian(input, dim=None, keepdim=False, *, out=None):
+    """median ignoring NaN (NaN only where a slice is all NaN)."""
+    if dim is None:
+        return apply(nanmedian_op, (input,), {"ignore_nan": True})
+    dim = _wrap_dim(dim, input.ndim)
+    return _with_indices(nanmedian_dim_op, input,
+                         {"dim": dim, "keepdim": keepdim, "ignore_nan": True}, "nanmedian")
+
+
+def _mode_fwd(a, dim, keepdim):
+    _check_dim_nonempty(a, dim, "mode")
+    if a.ndim == 0:
+        return a.copy(), np.zeros((), dtype=np.int64)
+    # Runs of equal values in the stable sorted order: the longest run wins, the smallest
+    # value among equally long runs, and its index is the value's last occurrence.
+    x = np.moveaxis(a, dim, -1)
+    idx = np.argsort(x, axis=-1, kind="stable")
+    s = np.take_along_axis(x, idx, axis=-1)
+    n = s.shape[-1]
+    pos = np.arange(n)
+    change = s[..., 1:] != s[..., :-1]
+    edge = np.ones(s.shape[:-1] + (1,), dtype=bool)
+    starts = np.concatenate([edge, change], axis=-1)
+    ends = np.concatenate([change, edge], axis=-1)
+    start_pos = np.maximum.accumulate(np.where(starts, pos, 0), axis=-1)
+    length = np.where(ends, pos - start_pos + 1, 0)
+    best = length.argmax(axis=-1)[..., None]
+    v = np.take_along_axis(s, best, axis=-1)
+    i = np.take_along_axis(idx, best, axis=-1)
+    v, i = np.moveaxis(v, -1, dim), np.moveaxis(i, -1, dim)
+    if not keepdim:
+        v, i = v.squeeze(dim), i.squeeze(dim)
+    return v, i.astype(np.int64, copy=False)
+
+
+mode_op = defop("mode", _mode_fwd, _selection_bwd, nout=2, node="ModeBackward0")
+
+
+def mode(input, dim=-1, keepdim=False, *, out=None):
+    """The most frequent value along dim (the smallest if several), with its index."""
+    dim = _wrap_dim(dim, input.ndim)
+    return _with_indices(mode_op, input, {"dim": dim, "keepdim": keepdim}, "mode")
+
+
+# ---- unique, bincount, histc: counting, no gradient ---------------------------------------------
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """Distinct elements (always sorted, as torch's CPU kernel), optional inverse/counts."""
+    a = input._data
+    xp = array_module(a)
+    if dim is None:
+        values, inverse, counts = xp.unique(a.reshape(-1), return_inverse=True,
+                                            return_counts=True)
+        inverse = inverse.reshape(a.shape)
+    else:
+        d = _wrap_dim(dim, a.ndim)
+        values, inverse, counts = xp.unique(a, return_inverse=True, return_counts=True, axis=d)
+        inverse = inverse.reshape(-1)
+    out = [_make(values)]
+    if return_inverse:
+        out.append(_make(inverse.astype(np.int64)))
+    if return_counts:
+        out.append(_make(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(input, weights=None, minlength=0):
+    """Counts of each non-negative integer in a 1-d tensor (weighted sums with weights)."""
+    a = input._data
+    if a.dtype.kind not in "biu":
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{input.dtype._legacy}'")
+    if a.ndim != 1 or (a.size and a.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    xp = array_module(a)
+    if weights is None:
+        return _make(xp.bincount(a, minlength=minlength).astype(np.int64))
+    if tuple(weights.shape) != tuple(input.shape):
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    # torch keeps float32 weights' dtype and computes every other weights dtype in double.
+    out_dtype = weights._data.dtype if weights.dtype in (D.float32, D.float64) else np.float64
+    return _make(xp.bincount(a, weights=weights._data, minlength=minlength).astype(out_dtype))
+
+
+def histc(input, bins=100, min=0, max=0, *, out=None):
+    """Histogram of ``bins`` equal bins over [min, max] (the data's range if min == max)."""
+    a = input._data
+    if a.dtype.kind not in "f":
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{input.dtype._legacy}'")
+    if bins <= 0:
+        raise RuntimeError("torch.histc: bins must be > 0")
+    lo, hi = float(min), float(max)
+    if lo > hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    xp = array_module(a)
+    finite = a[xp.isfinite(a)] if a.size else a
+    if lo == hi and finite.size:
+        lo, hi = float(finite.min()), float(finite.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    counts, _ = xp.histogram(finite, bins=int(bins), range=(lo, hi))
+    return _make(counts.astype(a.dtype))
+
+
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
+           "unique", "bincount", "histc"]
+METHODS = {name: globals()[name] for name in __all__}
