@@ -7,5 +7,8 @@ from .table_binary import ENTRIES as _binary
 from .table_unary import ENTRIES as _unary
 from .table_shape import ENTRIES as _shape
 from .table_linalg import ENTRIES as _linalg
+from .table_join import ENTRIES as _join
+from .table_indexing import ENTRIES as _indexing
 
 OP_TABLE = _pointwise + _reduction + _shape + _linalg + _unary + _binary + _scan + _sorting
+OP_TABLE += _join + _indexing

@@ -61,3 +61,33 @@ ENTRIES = [
     OpInfo("view_dtype", lambda x: x.view(ember.int32), lambda x: x.view(torch.int32), one((3,)),
            grad=False),
 ]
+
+
+def _write_through_view(lib):
+    """In-place through a view of a non-leaf: the base's history becomes CopySlices."""
+    def fn(x, y):
+        a = x * 1
+        v = a[1:3]
+        v.mul_(y)
+        return a * 2 + v.sum()
+    return fn
+
+
+def _write_then_reuse_view(lib):
+    """An older view of the same base sees the write (its history is regenerated)."""
+    def fn(x, y):
+        a = x * 1
+        w = a.t()
+        a[0].add_(y)
+        return w * w
+    return fn
+
+
+ENTRIES += [
+    OpInfo("copy_slices", _write_through_view(ember), _write_through_view(torch),
+           lambda rng: [Sample((arr(rng, (4, 3)), arr(rng, (3,))))],
+           covers=("copy_slices", "as_strided", "as_strided_scatter", "slice")),
+    OpInfo("as_strided_refresh", _write_then_reuse_view(ember), _write_then_reuse_view(torch),
+           lambda rng: [Sample((arr(rng, (2, 3)), arr(rng, (3,))))],
+           covers=("copy_slices", "as_strided", "select")),
+]

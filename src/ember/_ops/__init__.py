@@ -6,11 +6,13 @@ Each family module defines ``__all__`` (its public ``ember.*`` functions) and
 gathers them, so adding an op never touches it unless a new family module is added.
 """
 from .._tensor import Tensor
-from . import binary, conversion, indexing, linalg, pointwise, reduction, scan, shape, sorting, unary
+from . import (binary, conversion, indexing, join, layout, linalg, pointwise, reduction, scan,
+               scatter, shape, sorting, unary)
 from .inplace import apply_inplace
 from .registry import REGISTRY, apply
 
-FAMILIES = (pointwise, unary, binary, reduction, sorting, scan, shape, indexing, linalg, conversion)
+FAMILIES = (pointwise, unary, binary, reduction, sorting, scan, shape, join, layout, indexing,
+            scatter, linalg, conversion)
 
 __all__ = []
 for _family in FAMILIES:

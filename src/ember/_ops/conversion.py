@@ -1,6 +1,7 @@
 """dtype and device conversions (``Tensor.to``), differentiable like torch's."""
 from .. import _dtype as D
 from .._device import to_device_array
+from .inplace import apply_view
 from .registry import apply, defop
 
 
@@ -54,7 +55,7 @@ view_dtype_op = defop("view_dtype", _view_dtype_fwd, view=True)
 
 
 def view_dtype(input, dtype):
-    return apply(view_dtype_op, (input,), {"dtype": dtype})
+    return apply_view(view_dtype_op, (input,), {"dtype": dtype})
 
 
 __all__ = []

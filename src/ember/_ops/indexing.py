@@ -110,9 +110,85 @@ def nonzero(input, *, as_tuple=False):
     return _make(xp.stack(nz, axis=1).astype(np.int64) if nz else xp.zeros((0, 0), np.int64))
 
 
+def argwhere(input):
+    return nonzero(input)
+
+
+def _index_put_args(self, indices, values):
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError("index_put(): argument 'indices' must be tuple of Tensors")
+    idx = tuple(_to_index(i) for i in indices)
+    if values.dtype is not self.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{self.dtype._legacy} for the destination and {values.dtype._legacy} "
+                           "for the source.")
+    return idx
+
+
+def index_put(input, indices, values, accumulate=False):
+    idx = _index_put_args(input, indices, values)
+    return apply(index_put_op, (input, values), {"index": idx, "accumulate": bool(accumulate)})
+
+
+def index_put_(self, indices, values, accumulate=False):
+    idx = _index_put_args(self, indices, values)
+    return apply_inplace(index_put_op, self, (values,),
+                         {"index": idx, "accumulate": bool(accumulate)})
+
+
+def _search(seq, values, right, sorter, out_int32):
+    xp = np if isinstance(seq, np.ndarray) else __import__("cupy")
+    side = "right" if right else "left"
+    dtype = np.int32 if out_int32 else np.int64
+    if seq.ndim <= 1:
+        s = seq if sorter is None else seq[sorter]
+        return xp.asarray(xp.searchsorted(s, values, side=side)).astype(dtype)
+    out = xp.empty(values.shape, dtype=dtype)
+    rows = seq.reshape(-1, seq.shape[-1])
+    srt = None if sorter is None else sorter.reshape(-1, seq.shape[-1])
+    vals = values.reshape(-1, values.shape[-1])
+    flat = out.reshape(-1, values.shape[-1])
+    for i in range(rows.shape[0]):
+        s = rows[i] if srt is None else rows[i][srt[i]]
+        flat[i] = xp.searchsorted(s, vals[i], side=side)
+    return out
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
+                 sorter=None, out=None):
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but "
+                               f"got {side}")
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, "
+                               "got side of left while right was True")
+        right = side == "right"
+    seq = sorted_sequence._data
+    scalar = not isinstance(input, Tensor)
+    values = np.asarray(input, dtype=seq.dtype) if scalar else input._data
+    if seq.ndim > 1 and (values.ndim != seq.ndim or values.shape[:-1] != seq.shape[:-1]):
+        raise RuntimeError(
+            "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+            "dimensions of boundaries tensor and input value tensor must match, but we got "
+            f"boundaries tensor {list(seq.shape)} and input value tensor "
+            f"{list(values.shape)}")
+    srt = None if sorter is None else sorter._data
+    return _make(_search(seq, values, right, srt, out_int32))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim("
+                           f"{boundaries.ndim})")
+    values = input._data if isinstance(input, Tensor) else np.asarray(input)
+    return _make(_search(boundaries._data, values, right, None, out_int32))
+
+
 def _setitem(self, index, value):
     setitem(self, index, value)
 
 
-__all__ = ["nonzero"]
-METHODS = {"nonzero": nonzero, "__setitem__": _setitem}
+__all__ = ["nonzero", "argwhere", "index_put", "searchsorted", "bucketize"]
+METHODS = {"nonzero": nonzero, "argwhere": argwhere, "index_put": index_put,
+           "index_put_": index_put_, "__setitem__": _setitem}

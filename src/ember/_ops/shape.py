@@ -4,6 +4,7 @@ import builtins
 import numpy as np
 
 from .._tensor import Tensor, _wrap_dim
+from .inplace import apply_view
 from .registry import apply, defop, zeros_from_meta
 
 
@@ -67,14 +68,14 @@ def view(input, *shape):
         from .conversion import view_dtype
         return view_dtype(input, shape[0])
     shape = infer_size(_shape_arg(shape), input._data.size)
-    return apply(view_op, (input,), {"shape": shape})
+    return apply_view(view_op, (input,), {"shape": shape})
 
 
 def reshape(input, *shape):
     shape = infer_size(_shape_arg(shape), input._data.size)
     a = input._data
     if a.flags.c_contiguous or _viewable(a, shape):
-        return apply(view_op, (input,), {"shape": shape})
+        return apply_view(view_op, (input,), {"shape": shape})
     return apply(unsafe_view_op, (input,), {"shape": shape})
 
 
@@ -131,13 +132,13 @@ def permute(input, *dims):
     dims = tuple(_wrap_dim(d, nd) for d in dims)
     if len(set(dims)) != nd:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return apply(permute_op, (input,), {"dims": dims})
+    return apply_view(permute_op, (input,), {"dims": dims})
 
 
 def transpose(input, dim0, dim1):
     nd = input.ndim
     d0, d1 = _wrap_dim(dim0, nd), _wrap_dim(dim1, nd)
-    return apply(transpose_op, (input,), {"d0": d0, "d1": d1})
+    return apply_view(transpose_op, (input,), {"d0": d0, "d1": d1})
 
 
 swapaxes = swapdims = transpose
@@ -147,9 +148,9 @@ def t(input):
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
     if input.ndim < 2:
-        return apply(transpose_op, (input,), {"d0": 0, "d1": 0}) if input.ndim else \
-            apply(permute_op, (input,), {"dims": ()})
-    return apply(t_op, (input,))
+        return apply_view(transpose_op, (input,), {"d0": 0, "d1": 0}) if input.ndim else \
+            apply_view(permute_op, (input,), {"dims": ()})
+    return apply_view(t_op, (input,))
 
 
 t_op = defop("t", lambda a: a.T, lambda ctx, g: g.t(), view=True, node="TBackward0")
@@ -164,7 +165,7 @@ squeeze_op = defop("squeeze", lambda a, dims: a.squeeze(axis=dims) if dims else 
 
 
 def unsqueeze(input, dim):
-    return apply(unsqueeze_op, (input,), {"dim": _wrap_dim(dim, input.ndim + 1)})
+    return apply_view(unsqueeze_op, (input,), {"dim": _wrap_dim(dim, input.ndim + 1)})
 
 
 def squeeze(input, dim=None):
@@ -175,7 +176,7 @@ def squeeze(input, dim=None):
         ds = dim if isinstance(dim, (tuple, list)) else (dim,)
         ds = [_wrap_dim(d, input.ndim) for d in ds]
         dims = tuple(d for d in ds if shape and shape[d] == 1)
-    return apply(squeeze_op, (input,), {"dims": dims})
+    return apply_view(squeeze_op, (input,), {"dims": dims})
 
 
 def _expand_fwd(a, shape):
@@ -214,8 +215,8 @@ def expand(input, *sizes):
                                f"{list(sizes)}.  Tensor sizes: {list(shape)}")
     out = tuple(out)
     if out == shape:
-        return apply(expand_op, (input,), {"shape": out})
-    return apply(expand_op, (input,), {"shape": out})
+        return apply_view(expand_op, (input,), {"shape": out})
+    return apply_view(expand_op, (input,), {"shape": out})
 
 
 def expand_as(input, other):
@@ -298,7 +299,7 @@ def select(input, dim, index):
         raise IndexError(f"index {index} is out of bounds for dimension {dim} with size {size}")
     if index < 0:
         index += size
-    return apply(select_op, (input,), {"dim": dim, "index": index})
+    return apply_view(select_op, (input,), {"dim": dim, "index": index})
 
 
 def _slice(input, dim, start, stop, step):
@@ -307,7 +308,7 @@ def _slice(input, dim, start, stop, step):
     if step <= 0:
         raise ValueError("step must be greater than zero")
     stop = builtins.max(stop, start)
-    return apply(slice_op, (input,), {"dim": dim, "start": start, "stop": stop, "step": step})
+    return apply_view(slice_op, (input,), {"dim": dim, "start": start, "stop": stop, "step": step})
 
 
 def narrow(input, dim, start, length):
@@ -353,7 +354,7 @@ def getitem(input, index):
                                  f"{size}")
             out = select(out, dim, ii)
     if out is input:
-        out = apply(alias_op, (input,))
+        out = apply_view(alias_op, (input,))
     return out
 
 

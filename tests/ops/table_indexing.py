@@ -1,0 +1,126 @@
+"""Op-table entries: advanced indexing, gathers/scatters (scatter.py), masked ops."""
+import numpy as np
+import torch
+
+import ember
+
+from .harness import OpInfo, Sample, arr
+
+
+def S(*args, **kwargs):
+    return Sample(args, kwargs)
+
+
+def I(*values):
+    return np.array(values, dtype=np.int64)
+
+
+def B(*values):
+    return np.array(values, dtype=bool)
+
+
+def _setitem(lib):
+    def fn(x, v):
+        a = x * 1
+        a[1:, lib.tensor([0, 2])] = v
+        return a
+    return fn
+
+
+def _index_put_(lib):
+    def fn(x, v):
+        a = x * 1
+        a.index_put_((lib.tensor([0, 1, 0]),), v, accumulate=True)
+        return a
+    return fn
+
+
+def _scatter_inplace(lib):
+    def fn(x, s):
+        a = x * 1
+        a.scatter_(1, lib.tensor([[1, 0], [2, 0]]), s)
+        a.scatter_add_(0, lib.tensor([[1, 0, 1]]), s[:1].repeat(1, 2)[:, :3])
+        return a
+    return fn
+
+
+ENTRIES = [
+    OpInfo("index", lambda x, *i: x[i], lambda x, *i: x[i], lambda rng: [
+        S(arr(rng, (4, 3)), I(0, -1, 2)),
+        S(arr(rng, (4, 3)), slice(None), I(2, 0)),
+        S(arr(rng, (3, 4, 2)), I(0, 2), slice(1, None), I(1, 0)),
+        S(arr(rng, (3, 4, 2)), Ellipsis, I(1, 0), None),
+        S(arr(rng, (3, 4)), B(True, False, True)),
+        S(arr(rng, (2, 3)), B(True, False, True, True, False, False).reshape(2, 3))],
+           covers=("index", "index_put")),
+    OpInfo("index_list", lambda x: x[[0, 2], 1:], lambda x: x[[0, 2], 1:],
+           lambda rng: [S(arr(rng, (3, 4)))], covers=("index",)),
+    OpInfo("index_put", ember.index_put, torch.index_put, lambda rng: [
+        S(arr(rng, (4, 2)), (I(0, 2),), arr(rng, (2, 2))),
+        S(arr(rng, (4, 2)), (I(1, 1, 3), I(0, 0, 1)), arr(rng, (3,)), True),
+        S(arr(rng, (4, 2)), (I(1, 3),), arr(rng, (2,)))]),
+    OpInfo("setitem", _setitem(ember), _setitem(torch), lambda rng: [
+        S(arr(rng, (3, 4)), arr(rng, (2, 2))), S(arr(rng, (3, 4)), arr(rng, (2,)))],
+           covers=("index_put", "slice", "copy_slices", "as_strided")),
+    OpInfo("index_put_", _index_put_(ember), _index_put_(torch), lambda rng: [
+        S(arr(rng, (3, 2)), arr(rng, (3, 2)))], covers=("index_put",)),
+    OpInfo("index_select", ember.index_select, torch.index_select, lambda rng: [
+        S(arr(rng, (4, 3)), 0, I(3, 0, 0)), S(arr(rng, (4, 3)), -1, I(2)),
+        S(arr(rng, ()), 0, I(0))], covers=("index_select", "index_add")),
+    OpInfo("index_add", ember.index_add, torch.index_add, lambda rng: [
+        S(arr(rng, (4, 3)), 0, I(3, 0, 3), arr(rng, (3, 3))),
+        S(arr(rng, (4, 3)), 1, I(1), arr(rng, (4, 1)), alpha=2.5)],
+           covers=("index_add", "index_select")),
+    OpInfo("index_copy", ember.index_copy, torch.index_copy, lambda rng: [
+        S(arr(rng, (4, 3)), 0, I(3, 0), arr(rng, (2, 3)))],
+           covers=("index_copy", "index_fill", "index_select")),
+    OpInfo("index_fill", ember.index_fill, torch.index_fill, lambda rng: [
+        S(arr(rng, (4, 3)), 1, I(0, 2), -1.5), S(arr(rng, (3,)), 0, I(1), 2)]),
+    OpInfo("gather", ember.gather, torch.gather, lambda rng: [
+        S(arr(rng, (3, 4)), 1, I(0, 3, 3, 1, 2, 0).reshape(3, 2)),
+        S(arr(rng, (3, 4)), 0, I(2, 0, 1, 1).reshape(2, 2)),
+        S(arr(rng, (2, 3, 2)), -1, I(1, 0, 1).reshape(1, 3, 1))],
+           covers=("gather", "scatter_add")),
+    OpInfo("scatter", ember.scatter, torch.scatter, lambda rng: [
+        S(arr(rng, (3, 4)), 1, I(0, 3, 2, 1).reshape(2, 2), arr(rng, (2, 2))),
+        S(arr(rng, (3, 4)), 0, I(2, 0, 1).reshape(1, 3), arr(rng, (1, 3)))],
+           covers=("scatter", "scatter_value", "gather")),
+    OpInfo("scatter_value", ember.scatter, torch.scatter, lambda rng: [
+        S(arr(rng, (3, 4)), 1, I(0, 3, 2, 1).reshape(2, 2), value=2.0)]),
+    OpInfo("scatter_add", ember.scatter_add, torch.scatter_add, lambda rng: [
+        S(arr(rng, (3, 4)), 1, I(0, 0, 2, 0).reshape(2, 2), arr(rng, (2, 2))),
+        S(arr(rng, (3,)), 0, I(2, 2, 0, 2), arr(rng, (4,)))], covers=("scatter_add", "gather")),
+    OpInfo("scatter_reduce", ember.scatter_reduce, torch.scatter_reduce, lambda rng: [
+        S(arr(rng, (3,)), 0, I(0, 0, 2, 0), arr(rng, (4,)), reduce)
+        for reduce in ("sum", "mean", "amax", "amin", "prod")] + [
+        S(arr(rng, (2, 3)), 1, I(0, 0, 2, 1, 1, 1).reshape(2, 3), arr(rng, (2, 3)), reduce,
+          include_self=False) for reduce in ("sum", "mean", "amax", "prod")],
+           covers=("scatter_reduce", "scatter_value", "gather", "scatter_add"), fd=False),
+    # Zeros in a product group: first derivatives only (the exact zero-aware formula).
+    OpInfo("scatter_reduce_prod_zeros", ember.scatter_reduce, torch.scatter_reduce,
+           lambda rng: [S(np.array([1.5, 0.0, 2.0], dtype=np.float32), 0, I(0, 1, 1, 2),
+                          np.array([0.0, 3.0, 0.0, 2.0], dtype=np.float32), "prod")],
+           covers=("scatter_reduce",), fd=False, gradgrad=False),
+    OpInfo("scatter_inplace", _scatter_inplace(ember), _scatter_inplace(torch), lambda rng: [
+        S(arr(rng, (2, 3)), arr(rng, (2, 2)))],
+           covers=("scatter", "scatter_add", "repeat", "slice")),
+    OpInfo("masked_fill", ember.masked_fill, torch.masked_fill, lambda rng: [
+        S(arr(rng, (2, 3)), B(True, False, True), 0.5),
+        S(arr(rng, (2, 3)), B(False, True, True, False, False, True).reshape(2, 3),
+          arr(rng, ()))]),
+    OpInfo("masked_select", ember.masked_select, torch.masked_select, lambda rng: [
+        S(arr(rng, (2, 3)), B(True, False, True)),
+        S(arr(rng, (3,)), B(True, False, True, False, False, True).reshape(2, 3))],
+           covers=("masked_select", "masked_scatter")),
+    OpInfo("masked_scatter", ember.masked_scatter, torch.masked_scatter, lambda rng: [
+        S(arr(rng, (2, 3)), B(True, False, True), arr(rng, (5,))),
+        S(arr(rng, (2, 2)), B(True, False, True, True).reshape(2, 2), arr(rng, (2, 2)))],
+           covers=("masked_scatter", "masked_fill", "masked_select", "cat", "expand")),
+    OpInfo("take", ember.take, torch.take, lambda rng: [
+        S(arr(rng, (3, 4)), I(0, 11, -1, 5, 5)), S(arr(rng, (2, 2)), I(3, 0).reshape(2, 1))],
+           covers=("take", "index_put")),
+    OpInfo("take_along_dim", ember.take_along_dim, torch.take_along_dim, lambda rng: [
+        S(arr(rng, (3, 4)), I(0, 2, 2, 1).reshape(1, 4), 0),
+        S(arr(rng, (3, 4)), I(2, 5, 0)), S(arr(rng, (3, 1)), I(0, 0, 0).reshape(1, 3), 1)],
+           covers=("gather", "expand", "view")),
+]
