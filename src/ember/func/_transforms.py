@@ -46,7 +46,7 @@ class _Transform:
     def leaf(self, x):
         """A stand-in for ``x`` that autograd differentiates with respect to."""
         if not isinstance(x, Tensor):
-            raise RuntimeError(f"Expected tensors, got unsupported type {type(x)}")
+            raise ValueError(f"Thing passed to transform API must be Tensor, got {type(x)}")
         if x.requires_grad:
             return x.view_as(x)
         t = x.detach().requires_grad_(True)
