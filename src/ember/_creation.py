@@ -241,6 +241,8 @@ def from_numpy(ndarray):
 
 def _size(size, name):
     """torch's size argument: varargs ints, or one tuple/list/Size; torch's errors."""
+    if not size:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     if len(size) == 1 and not isinstance(size[0], (int, np.integer)):
         one = size[0]
         if isinstance(one, (list, tuple)):
@@ -276,9 +278,11 @@ _FILL_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32"
 def _check_fill(value, d):
     """The fill value as stored in dtype ``d``; torch refuses one that does not fit."""
     if d.category == D._INT:
-        lim = np.iinfo(d.np)
+        info = np.iinfo(d.np)
+        lo, hi = builtins.int(info.min), builtins.int(info.max)
     elif d.category == D._FLOAT and d is not D.float64:
-        lim = np.finfo(d.np) if d.np.kind == "f" else _BF16_LIMITS
+        info = np.finfo(d.np) if d.np.kind == "f" else _BF16_LIMITS
+        lo, hi = builtins.float(info.min), builtins.float(info.max)
     else:
         return value
     if isinstance(value, complex):
@@ -286,7 +290,7 @@ def _check_fill(value, d):
     if isinstance(value, (float, np.floating)) and not np.isfinite(value):
         if d.category == D._FLOAT:
             return value
-    elif lim.min <= value <= lim.max:
+    elif lo <= value <= hi:
         return value
     elif d is D.uint8 and -255 <= value < 0:  # torch wraps negative bytes, as C does
         return int(value) % 256
@@ -324,7 +328,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     if not isinstance(size, (list, tuple)):
         raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
                         f"{type(size).__name__}")
-    shape = _size(tuple(size), "full")
+    shape = _size((tuple(size),), "full")
     if isinstance(fill_value, Tensor):  # a tensor fill value counts as a Python number
         fill_value = fill_value.item()
     if dtype is None:
