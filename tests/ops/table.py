@@ -1,5 +1,6 @@
 """The op table: every family's entries, gathered for test_op_table.py."""
 from .table_pointwise import ENTRIES as _pointwise
+from .table_nn import ENTRIES as _nn
 from .table_reduction import ENTRIES as _reduction
 from .table_sorting import ENTRIES as _sorting
 from .table_scan import ENTRIES as _scan
@@ -12,3 +13,4 @@ from .table_indexing import ENTRIES as _indexing
 
 OP_TABLE = _pointwise + _reduction + _shape + _linalg + _unary + _binary + _scan + _sorting
 OP_TABLE += _join + _indexing
+OP_TABLE += _nn

@@ -8,11 +8,13 @@ gathers them, so adding an op never touches it unless a new family module is add
 from .._tensor import Tensor
 from . import (binary, conversion, indexing, join, layout, linalg, pointwise, reduction, scan,
                scatter, shape, sorting, unary)
+from . import conv, nn_ops
 from .inplace import apply_inplace
 from .registry import REGISTRY, apply
 
 FAMILIES = (pointwise, unary, binary, reduction, sorting, scan, shape, join, layout, indexing,
             scatter, linalg, conversion)
+FAMILIES += (nn_ops, conv)
 
 __all__ = []
 for _family in FAMILIES:

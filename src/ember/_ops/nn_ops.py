@@ -1,0 +1,365 @@
+"""Neural-network ops with their own backward: the numerically stable forms
+(softmax, log_softmax, softplus, gelu), embedding, padding, and the index
+gather/scatter pair behind max pooling.
+
+Composite layers (losses, normalization, most activations) are written with
+ordinary ops in ``ember.nn.functional`` and need no entry here.
+"""
+import math
+
+import numpy as np
+
+from .._device import array_module
+from .._tensor import Tensor
+from .registry import SAME, apply, defop
+
+
+def _special(a):
+    """scipy.special for host arrays, cupyx.scipy.special for device arrays."""
+    if array_module(a) is np:
+        import scipy.special as special
+    else:
+        import cupyx.scipy.special as special
+    return special
+
+
+def _check_float(x, name):
+    if x._data.dtype.kind not in "fcV":
+        raise RuntimeError(f'"{name}" not implemented for \'{x.dtype._legacy}\'')
+
+
+def _sum(x, dim, keepdim=True):
+    from .reduction import sum as _s
+    return _s(x, dim, keepdim=keepdim)
+
+
+# ---- softmax family ---------------------------------------------------------------
+def _softmax_fwd(x, dim):
+    e = np.exp(x - x.max(axis=dim, keepdims=True))
+    return e / e.sum(axis=dim, keepdims=True)
+
+
+def _log_softmax_fwd(x, dim):
+    # Shifting by the max keeps exp() from overflowing; the log of the sum is exact.
+    shifted = x - x.max(axis=dim, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+
+
+def _softmax_bwd(ctx, g):
+    r = ctx.result
+    return r * (g - _sum(g * r, ctx.dim))
+
+
+def _log_softmax_bwd(ctx, g):
+    from .pointwise import exp
+    return g - exp(ctx.result) * _sum(g, ctx.dim)
+
+
+softmax_op = defop("softmax", _softmax_fwd, _softmax_bwd, save_result=True)
+log_softmax_op = defop("log_softmax", _log_softmax_fwd, _log_softmax_bwd, save_result=True)
+
+
+def _softmax_common(op, name, input, dim, dtype):
+    from .._tensor import _wrap_dim
+    if dtype is not None:
+        input = input.to(dtype)
+    _check_float(input, name)
+    if input._data.ndim == 0:
+        dim = 0 if dim is None else _wrap_dim(dim, 0)
+        return apply(op, (input.reshape(1),), {"dim": 0}).reshape(())
+    if dim is None:
+        dim = 0 if input.dim() in (0, 1, 3) else 1
+    return apply(op, (input,), {"dim": _wrap_dim(dim, input._data.ndim)})
+
+
+def softmax(input, dim=None, dtype=None):
+    return _softmax_common(softmax_op, "softmax_lastdim_kernel_impl", input, dim, dtype)
+
+
+def log_softmax(input, dim=None, dtype=None):
+    return _softmax_common(log_softmax_op, "log_softmax_lastdim_kernel_impl", input, dim, dtype)
+
+
+# ---- softplus, gelu ---------------------------------------------------------------
+def _softplus_fwd(x, beta, threshold):
+    bx = x * beta
+    # log1p(exp(-|bx|)) + max(bx, 0) never overflows; above threshold torch returns x.
+    stable = (np.log1p(np.exp(-np.abs(bx))) + np.maximum(bx, 0)) / beta
+    return np.where(bx > threshold, x, stable).astype(x.dtype, copy=False)
+
+
+def _softplus_bwd(ctx, g):
+    from .pointwise import sigmoid, where
+    (x,) = ctx.saved
+    bx = x * ctx.beta
+    return g * where(bx > ctx.threshold, 1.0, sigmoid(bx))
+
+
+softplus_op = defop("softplus", _softplus_fwd, _softplus_bwd, save=(0,))
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    _check_float(input, "softplus")
+    return apply(softplus_op, (input,), {"beta": beta, "threshold": threshold})
+
+
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _ndtr_fwd(x):
+    return (0.5 * (1.0 + _special(x).erf(x * _INV_SQRT2))).astype(x.dtype, copy=False)
+
+
+def _normal_pdf(x):
+    from .pointwise import exp
+    return exp(x * x * -0.5) * _INV_SQRT_2PI
+
+
+# The standard normal CDF, so gelu's backward is itself differentiable.
+ndtr_op = defop("special_ndtr", _ndtr_fwd, lambda ctx, g: g * _normal_pdf(ctx.saved[0]),
+                save=(0,), node="SpecialNdtrBackward0")
+
+_GELU_K = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
+
+
+def _gelu_fwd(x, approximate):
+    if approximate == "tanh":
+        return (0.5 * x * (1.0 + np.tanh(_GELU_K * (x + _GELU_C * x * x * x)))).astype(x.dtype)
+    return x * _ndtr_fwd(x)
+
+
+def _gelu_bwd(ctx, g):
+    from .pointwise import tanh
+    (x,) = ctx.saved
+    if ctx.approximate == "tanh":
+        t = tanh((x + x * x * x * _GELU_C) * _GELU_K)
+        d = (t + 1.0) * 0.5 + x * 0.5 * (1.0 - t * t) * _GELU_K * (x * x * (3 * _GELU_C) + 1.0)
+        return g * d
+    return g * (apply(ndtr_op, (x,)) + x * _normal_pdf(x))
+
+
+gelu_op = defop("gelu", _gelu_fwd, _gelu_bwd, save=(0,))
+
+
+def gelu(input, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    _check_float(input, "GeluKernelImpl")
+    return apply(gelu_op, (input,), {"approximate": approximate})
+
+
+# ---- embedding --------------------------------------------------------------------
+def _embedding_fwd(weight, indices, padding_idx):
+    return weight[indices]
+
+
+def _embedding_bwd(ctx, g):
+    weight, indices = ctx.saved
+    return apply(embedding_backward_op, (g, indices),
+                 {"num_weights": weight.shape[0], "padding_idx": ctx.padding_idx}), None
+
+
+def _embedding_backward_fwd(g, indices, num_weights, padding_idx):
+    xp = array_module(g)
+    out = xp.zeros((num_weights,) + g.shape[indices.ndim:], dtype=g.dtype)
+    flat_idx = indices.reshape(-1)
+    flat_g = g.reshape((flat_idx.size,) + g.shape[indices.ndim:])
+    if padding_idx is not None:
+        keep = flat_idx != padding_idx
+        flat_idx, flat_g = flat_idx[keep], flat_g[keep]
+    np.add.at(out, flat_idx, flat_g) if xp is np else xp.add.at(out, flat_idx, flat_g)
+    return out
+
+
+def _embedding_backward_bwd(ctx, gg):
+    from .pointwise import where
+    g, indices = ctx.saved
+    picked = apply(embedding_op, (gg, indices), {"padding_idx": ctx.padding_idx})
+    if ctx.padding_idx is not None:
+        mask = (indices != ctx.padding_idx).reshape(tuple(indices.shape) + (1,) *
+                                                     (picked.dim() - indices.dim()))
+        picked = where(mask, picked, 0.0)
+    return picked, None
+
+
+embedding_op = defop("embedding", _embedding_fwd, _embedding_bwd, save=(0, 1))
+embedding_backward_op = defop("embedding_dense_backward", _embedding_backward_fwd,
+                              _embedding_backward_bwd, save=(0, 1))
+
+
+def embedding_lookup(weight, indices, padding_idx=None):
+    if indices._data.dtype.kind not in "iu":
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
+                           "scalar types: Long, Int; but got "
+                           f"{indices.type()} instead (while checking arguments for embedding)")
+    return apply(embedding_op, (weight, indices), {"padding_idx": padding_idx})
+
+
+# ---- padding ----------------------------------------------------------------------
+def _constant_pad_fwd(x, pad, value):
+    # pad: (before, after) per dim, first dim first; negative entries crop.
+    xp = array_module(x)
+    crop = tuple(slice(max(-b, 0), x.shape[i] - max(-a, 0)) for i, (b, a) in enumerate(pad))
+    x = x[crop]
+    widths = [(max(b, 0), max(a, 0)) for b, a in pad]
+    return xp.pad(x, widths, mode="constant", constant_values=value)
+
+
+def _constant_pad_bwd(ctx, g):
+    return apply(constant_pad_op, (g,), {"pad": tuple((-b, -a) for b, a in ctx.pad),
+                                         "value": 0})
+
+
+constant_pad_op = defop("constant_pad_nd", _constant_pad_fwd, _constant_pad_bwd,
+                        node="ConstantPadNdBackward0")
+
+
+def _index_pad_fwd(x, axes, indices, sizes):
+    for ax, idx in zip(axes, indices):
+        x = x.take(idx, axis=ax)
+    return x
+
+
+def _index_pad_bwd(ctx, g):
+    return apply(index_pad_backward_op, (g,), {"axes": ctx.axes, "indices": ctx.indices,
+                                               "sizes": ctx.sizes})
+
+
+def _index_pad_backward_fwd(g, axes, indices, sizes):
+    xp = array_module(g)
+    for ax, idx, size in reversed(list(zip(axes, indices, sizes))):
+        shape = list(g.shape)
+        shape[ax] = size
+        out = xp.zeros(shape, dtype=g.dtype)
+        moved = np.moveaxis(out, ax, 0)
+        (np.add.at if xp is np else xp.add.at)(moved, idx, np.moveaxis(g, ax, 0))
+        g = out
+    return g
+
+
+index_pad_op = defop("index_pad", _index_pad_fwd, _index_pad_bwd)
+index_pad_backward_op = defop("index_pad_backward", _index_pad_backward_fwd,
+                              lambda ctx, g: apply(index_pad_op, (g,), ctx._params))
+
+def index_gather(input, dim, index):
+    """``input.index_select(dim, index)`` for a fixed host/device index array."""
+    return apply(index_pad_op, (input,), {"axes": (dim,), "indices": (index,),
+                                          "sizes": (input.shape[dim],)})
+
+
+_NP_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad(input, pad, mode="constant", value=None):
+    """torch.nn.functional.pad: ``pad`` lists (left, right) pairs from the last dim back."""
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    n = len(pad) // 2
+    if n > input.dim():
+        raise RuntimeError("Padding length should be less than or equal to two times the input "
+                           f"dimension but got padding length {len(pad)} and input of dimension "
+                           f"{input.dim()}")
+    pairs = [(0, 0)] * (input.dim() - n) + [(int(pad[2 * i]), int(pad[2 * i + 1]))
+                                            for i in reversed(range(n))]
+    if mode == "constant":
+        return apply(constant_pad_op, (input,), {"pad": tuple(pairs),
+                                                 "value": 0 if value is None else value})
+    if mode not in _NP_PAD_MODE:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    xp = array_module(input._data)
+    axes, indices, sizes = [], [], []
+    for ax in range(input.dim() - n, input.dim()):
+        b, a = pairs[ax]
+        size = input.shape[ax]
+        if mode == "reflect" and (b >= size or a >= size):
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
+                               f"input dimension, but got: padding ({b}, {a}) at dimension {ax} "
+                               f"of input {list(input.shape)}")
+        idx = np.pad(np.arange(size), (max(b, 0), max(a, 0)), mode=_NP_PAD_MODE[mode])
+        idx = idx[max(-b, 0): len(idx) - max(-a, 0)]
+        axes.append(ax)
+        indices.append(xp.asarray(idx))
+        sizes.append(size)
+    return apply(index_pad_op, (input,), {"axes": tuple(axes), "indices": tuple(indices),
+                                          "sizes": tuple(sizes)})
+
+
+# ---- gather/scatter over the flattened spatial dims (max pooling) -----------------
+def _spatial_gather_fwd(x, idx):
+    n = x.shape[0] * x.shape[1]
+    flat = x.reshape(n, -1)
+    picked = np.take_along_axis(flat, idx.reshape(n, -1), axis=1) if array_module(x) is np \
+        else array_module(x).take_along_axis(flat, idx.reshape(n, -1), axis=1)
+    return picked.reshape(idx.shape)
+
+
+def _spatial_scatter_fwd(g, idx, spatial):
+    xp = array_module(g)
+    n = g.shape[0] * g.shape[1]
+    size = int(np.prod(spatial))
+    out = xp.zeros((n, size), dtype=g.dtype)
+    rows = xp.repeat(xp.arange(n), idx.size // n)
+    (np.add.at if xp is np else xp.add.at)(out, (rows, idx.reshape(-1)), g.reshape(-1))
+    return out.reshape(g.shape[:2] + tuple(spatial))
+
+
+spatial_gather_op = defop(
+    "max_pool_gather", _spatial_gather_fwd,
+    lambda ctx, g: (apply(spatial_scatter_op, (g, ctx.saved[1]),
+                          {"spatial": tuple(ctx.saved[0].shape[2:])}), None),
+    save=(0, 1), node="MaxPoolWithIndicesBackward0")
+spatial_scatter_op = defop(
+    "max_unpool", _spatial_scatter_fwd,
+    lambda ctx, g: (apply(spatial_gather_op, (g, ctx.saved[0])), None), save=(1,),
+    node="MaxUnpoolBackward0")
+
+
+def pool_windows(x, kernel, stride, dilation, out_shape):
+    """A strided view (N, C, *out, *kernel) of a (padded) input: no copy."""
+    lib = np.lib.stride_tricks if array_module(x) is np else array_module(x).lib.stride_tricks
+    st = x.strides
+    d = len(kernel)
+    shape = x.shape[:2] + tuple(out_shape) + tuple(kernel)
+    strides = st[:2] + tuple(st[2 + i] * stride[i] for i in range(d)) + \
+        tuple(st[2 + i] * dilation[i] for i in range(d))
+    return lib.as_strided(x, shape=shape, strides=strides, writeable=False)
+
+
+def max_pool_indices(x, kernel, stride, padding, dilation, out_shape):
+    """Flat spatial indices (torch's ``return_indices`` layout) of each window's max."""
+    xp = array_module(x)
+    d = len(kernel)
+    right = [max(0, (out_shape[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1
+                 - x.shape[2 + i] - padding[i]) for i in range(d)]
+    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    xpad = xp.pad(x, [(0, 0), (0, 0)] + [(padding[i], right[i]) for i in range(d)],
+                  mode="constant", constant_values=fill)
+    win = pool_windows(xpad, kernel, stride, dilation, out_shape)
+    flat = win.reshape(win.shape[:2 + d] + (-1,))
+    if x.dtype.kind == "f":
+        # NaN wins, as in torch: argmax over isnan first.
+        nan = xp.isnan(flat)
+        local = xp.where(nan.any(-1), nan.argmax(-1), flat.argmax(-1))
+    else:
+        local = flat.argmax(-1)
+    ks = np.unravel_index(local, tuple(kernel)) if xp is np else xp.unravel_index(local,
+                                                                                 tuple(kernel))
+    coords = []
+    for i in range(d):
+        o = xp.arange(out_shape[i]).reshape((-1,) + (1,) * (d - 1 - i))
+        coords.append(o * stride[i] + ks[i] * dilation[i] - padding[i])
+    return xp.ravel_multi_index(tuple(coords), x.shape[2:]).astype(np.int64)
+
+
+def spatial_gather(x, idx):
+    return apply(spatial_gather_op, (x, idx))
+
+
+def spatial_scatter(g, idx, spatial):
+    return apply(spatial_scatter_op, (g, idx), {"spatial": tuple(spatial)})
+
+
+__all__ = []
+METHODS = {}

@@ -1,0 +1,1 @@
+"""The pieces of ``ember.nn.functional``, split by concept."""

@@ -1,0 +1,358 @@
+"""Loss functions, every reduction mode.  Built on the stable ops (log_softmax,
+softplus) so they stay finite where the textbook formula overflows."""
+import warnings
+
+from ... import _ops as ops
+from ..._ops import nn_ops
+from ..._ops.pointwise import exp, log, relu, where
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def legacy_reduction(size_average, reduce, emit_warning=True):
+    """The reduction string that the deprecated size_average/reduce arguments mean."""
+    if size_average is None:
+        size_average = True
+    if reduce is None:
+        reduce = True
+    if size_average and reduce:
+        ret = "mean"
+    elif reduce:
+        ret = "sum"
+    else:
+        ret = "none"
+    if emit_warning:
+        warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                      f"reduction='{ret}' instead.", UserWarning, stacklevel=3)
+    return ret
+
+
+def _resolve(size_average, reduce, reduction):
+    if size_average is not None or reduce is not None:
+        return legacy_reduction(size_average, reduce)
+    return reduction
+
+
+def _reduce(loss, reduction):
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _warn_size(input, target):
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
+                      f"({input.shape}). This will likely lead to incorrect results due to "
+                      "broadcasting. Please ensure they have the same size.", UserWarning,
+                      stacklevel=3)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _resolve(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _warn_size(input, target)
+    diff = input - target
+    loss = diff * diff
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _resolve(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _warn_size(input, target)
+    loss = ops.abs(input - target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    reduction = _resolve(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _warn_size(input, target)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    d = ops.abs(input - target)
+    if beta == 0:
+        return _reduce(d, reduction)
+    loss = where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    _check_reduction(reduction)
+    _warn_size(input, target)
+    d = ops.abs(input - target)
+    loss = where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def _class_dim_shape(input):
+    # 1-D input is a single sample (C,); otherwise classes are dim 1.
+    return 0 if input.dim() == 1 else 1
+
+
+def _nll_parts(input, target, weight, ignore_index):
+    """Per-element losses and weights of nll_loss, shaped like ``target``."""
+    from ..._creation import arange
+    if target._data.dtype.kind not in "iu":
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype._legacy}")
+    cdim = _class_dim_shape(input)
+    c = input.shape[cdim]
+    if input.dim() == 1:
+        if target.dim() != 0:
+            raise ValueError(f"Expected input batch_size ({1}) to match target batch_size "
+                             f"({target.shape[0]}).")
+    elif input.shape[0] != target.shape[0] if target.dim() else True:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
+                         f"batch_size ({target.shape[0] if target.dim() else 0}).")
+    valid = target != ignore_index
+    t = target._data
+    bad = (t != ignore_index) & ((t < 0) | (t >= c))
+    if bad.any():
+        raise IndexError(f"Target {int(t[bad].reshape(-1)[0])} is out of bounds.")
+    classes = arange(c).reshape((c,) + (1,) * (input.dim() - cdim - 1))
+    onehot = target.unsqueeze(cdim) == classes
+    picked = where(onehot, input, 0.0).sum(cdim)
+    if weight is not None:
+        w = where(onehot, weight.reshape((c,) + (1,) * (input.dim() - cdim - 1)), 0.0).sum(cdim)
+        w = where(valid, w, 0.0)
+    else:
+        w = valid.to(input.dtype)
+    return -picked * w, w
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    reduction = _resolve(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    loss, w = _nll_parts(input, target, weight, ignore_index)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / w.sum()
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    reduction = _resolve(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    cdim = _class_dim_shape(input)
+    c = input.shape[cdim]
+    logp = nn_ops.log_softmax(input, cdim)
+    wshape = (c,) + (1,) * (input.dim() - cdim - 1)
+    if target.is_floating_point():
+        # Class probabilities: mean reduction divides by the number of samples.
+        if tuple(target.shape) != tuple(input.shape):
+            raise RuntimeError(f"Expected target size {list(input.shape)}, got "
+                               f"{list(target.shape)}")
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / c
+        prod = logp * target
+        if weight is not None:
+            prod = prod * weight.reshape(wshape)
+        loss = -prod.sum(cdim)
+        if reduction == "mean":
+            return loss.sum() / (input.numel() // c) if input.numel() else loss.sum() / 0
+        return _reduce(loss, reduction)
+    nll, w = _nll_parts(logp, target, weight, ignore_index)
+    if label_smoothing == 0:
+        if reduction == "none":
+            return nll
+        return nll.sum() if reduction == "sum" else nll.sum() / w.sum()
+    valid = target != ignore_index
+    lw = logp * weight.reshape(wshape) if weight is not None else logp
+    smooth = where(valid, -lw.sum(cdim), 0.0)
+    eps = label_smoothing
+    if reduction == "none":
+        return nll * (1 - eps) + smooth * (eps / c)
+    if reduction == "sum":
+        return nll.sum() * (1 - eps) + smooth.sum() * (eps / c)
+    denom = w.sum()
+    return nll.sum() / denom * (1 - eps) + smooth.sum() / denom * (eps / c)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    reduction = _resolve(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input "
+                         f"size ({input.shape}) is deprecated. Please ensure they have the same "
+                         "size.")
+    x = input._data
+    if ((x < 0) | (x > 1)).any():
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    # torch clamps each log at -100 so that x = 0 or 1 gives a finite loss.
+    lx = log(input)
+    l1x = log(1 - input)
+    lx = where(lx > -100, lx, -100.0)
+    l1x = where(l1x > -100, l1x, -100.0)
+    loss = -(target * lx + (1 - target) * l1x)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    reduction = _resolve(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size "
+                         f"({input.shape})")
+    # (1 - y) x + (1 + (pw - 1) y) softplus(-x): the log-sigmoid never overflows.
+    sp = nn_ops.softplus(-input)
+    if pos_weight is not None:
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * sp
+    else:
+        loss = (1 - target) * input + sp
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns with "
+                      "the KL div math definition.'mean' will be changed to behave the same as "
+                      "'batchmean' in the next major release.", UserWarning, stacklevel=2)
+    if log_target:
+        loss = exp(target) * (target - input)
+    else:
+        safe = where(target > 0, target, 1.0)
+        loss = where(target > 0, target * log(safe), 0.0) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.dim() else loss.sum()
+    _check_reduction(reduction)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _resolve(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    return _reduce(nn_ops.softplus(-target * input), reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                        reduction="mean"):
+    reduction = _resolve(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    return _reduce(relu(-target * (input1 - input2) + margin), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    reduction = _resolve(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    pos = where(target == 1, input, 0.0)
+    neg = where(target == -1, relu(margin - input), 0.0)
+    return _reduce(pos + neg, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    import math
+    reduction = _resolve(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if log_input:
+        loss = exp(input) - target * input
+    else:
+        loss = input - target * log(input + eps)
+    if full:
+        safe = where(target > 1, target, 1.0)
+        stirling = safe * log(safe) - safe + log(safe * (2 * math.pi)) * 0.5
+        loss = loss + where(target > 1, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    import math
+    _check_reduction(reduction)
+    if isinstance(var, (int, float)):
+        var = input.detach() * 0 + var
+    if var.dim() == input.dim() - 1 and tuple(var.shape) == tuple(input.shape[:-1]):
+        var = var.unsqueeze(-1)
+    if (var._data < 0).any():
+        raise ValueError("var has negative entry/entries")
+    # torch clamps in place under no_grad: the value changes, the gradient passes through.
+    v = var.detach()
+    var = var + (where(v < eps, eps, v) - v)
+    loss = (log(var) + (input - target) ** 2 / var) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    from ..._ops.pointwise import sqrt
+    dot = (x1 * x2).sum(dim)
+    n1 = sqrt((x1 * x1).sum(dim))
+    n2 = sqrt((x2 * x2).sum(dim))
+    n1 = where(n1 > eps, n1, eps)
+    n2 = where(n2 > eps, n2, eps)
+    return dot / (n1 * n2)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    return ops.norm(x1 - x2 + eps, p, -1, keepdim=keepdim)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                          reduction="mean"):
+    reduction = _resolve(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    cos = cosine_similarity(input1, input2, dim=-1, eps=1e-12)
+    loss = where(target == 1, 1 - cos, where(target == -1, relu(cos - margin), 0.0))
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    reduction = _resolve(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_swap = pairwise_distance(positive, negative, p, eps)
+        d_neg = ops.minimum(d_neg, d_swap)
+    return _reduce(relu(d_pos - d_neg + margin), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean"):
+    reduction = _resolve(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    loss = -(target * -nn_ops.softplus(-input) + (1 - target) * -nn_ops.softplus(input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(-1) / input.shape[-1]
+    return _reduce(loss, reduction)
+
+
+__all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
+           "soft_margin_loss", "margin_ranking_loss", "hinge_embedding_loss", "poisson_nll_loss",
+           "gaussian_nll_loss", "cosine_similarity", "pairwise_distance",
+           "cosine_embedding_loss", "triplet_margin_loss", "multilabel_soft_margin_loss"]

@@ -1,0 +1,201 @@
+"""Linear maps, dropout, embeddings, one_hot."""
+import numpy as np
+
+from ..._device import array_module
+from ..._ops import nn_ops
+from ..._ops.pointwise import where
+from ..._tensor import _make
+from ...autograd import grad_mode
+
+
+def linear(input, weight, bias=None):
+    if input.shape[-1] != weight.shape[-1]:
+        rows = int(np.prod(input.shape[:-1])) if input.dim() > 1 else 1
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
+                           f"and {weight.shape[-1]}x{weight.shape[0]})")
+    out = input @ weight.t() if weight.dim() == 2 else input @ weight
+    return out + bias if bias is not None else out
+
+
+def bilinear(input1, input2, weight, bias=None):
+    # y[n, o] = x1[n] . W[o] . x2[n], as one batched matmul.
+    t = input1.unsqueeze(-2).unsqueeze(-3) @ weight           # (..., O, 1, in2)
+    out = (t.squeeze(-2) * input2.unsqueeze(-2)).sum(-1)
+    return out + bias if bias is not None else out
+
+
+def _check_p(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _keep_mask(input, p, shape):
+    from ..._random import rand
+    r = rand(shape, dtype=input.dtype, device=input.device)
+    return r >= p
+
+
+def _apply_mask(input, mask, p, inplace):
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    out = where(mask, input * scale, 0.0)
+    if inplace:
+        from .activation import _maybe_inplace
+        return _maybe_inplace(input, out, True)
+    return out
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    _check_p(p)
+    if not training or p == 0:
+        return input
+    return _apply_mask(input, _keep_mask(input, p, tuple(input.shape)), p, inplace)
+
+
+def _feature_dropout(input, p, training, inplace, spatial):
+    _check_p(p)
+    if not training or p == 0:
+        return input
+    shape = tuple(input.shape[:input.dim() - spatial]) + (1,) * spatial
+    return _apply_mask(input, _keep_mask(input, p, shape), p, inplace)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    return _feature_dropout(input, p, training, inplace, 1)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    return _feature_dropout(input, p, training, inplace, 2)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    return _feature_dropout(input, p, training, inplace, 3)
+
+
+_SELU_ALPHA_PRIME = -1.7580993408473766
+
+
+def _alpha_dropout(input, p, training, shape):
+    _check_p(p)
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0
+    keep = _keep_mask(input, p, shape)
+    a = ((1 - p) * (1 + p * _SELU_ALPHA_PRIME ** 2)) ** -0.5
+    b = -a * _SELU_ALPHA_PRIME * p
+    return where(keep, input, _SELU_ALPHA_PRIME) * a + b
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _alpha_dropout(input, p, training, tuple(input.shape))
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _alpha_dropout(input, p, training, tuple(input.shape[:2]) + (1,) * (input.dim() - 2))
+
+
+def _renorm_rows(weight, input, max_norm, norm_type):
+    """torch's embedding_renorm_: rows that are looked up are scaled to max_norm, in place."""
+    xp = array_module(weight._data)
+    rows = xp.unique(input._data.reshape(-1))
+    with grad_mode.no_grad():
+        w = weight._data
+        sel = w[rows]
+        norms = (xp.abs(sel) ** norm_type).sum(-1) ** (1.0 / norm_type)
+        scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        w[rows] = (sel * scale[:, None]).astype(w.dtype, copy=False)
+        weight._vc[0] += 1
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    if padding_idx is not None:
+        if padding_idx > 0:
+            if padding_idx >= weight.shape[0]:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+        elif padding_idx < 0:
+            if padding_idx < -weight.shape[0]:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx = weight.shape[0] + padding_idx
+    if max_norm is not None:
+        _renorm_rows(weight, input, max_norm, norm_type)
+    return nn_ops.embedding_lookup(weight, input, padding_idx)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,
+                  mode="mean", sparse=False, per_sample_weights=None, include_last_offset=False,
+                  padding_idx=None):
+    """sum and mean bags as one matmul with a (bags x lookups) weighting matrix."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max")
+    idx = input._data
+    if input.dim() == 2:
+        b, length = idx.shape
+        starts = np.arange(b) * length
+        flat = input.reshape(-1)
+        ends = starts + length
+    else:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        off = np.asarray(offsets._data).astype(np.int64)
+        flat = input
+        starts = off[:-1] if include_last_offset else off
+        ends = np.append(off[1:], idx.size) if not include_last_offset else off[1:]
+        b = len(starts)
+    if max_norm is not None:
+        _renorm_rows(weight, flat, max_norm, norm_type)
+    rows = nn_ops.embedding_lookup(weight, flat, padding_idx)
+    flat_idx = np.asarray(flat._data)
+    valid = flat_idx != padding_idx if padding_idx is not None else np.ones(flat_idx.shape, bool)
+    if mode == "max":
+        from ..._ops.reduction import max as _max
+        from ..._creation import tensor as _tensor
+        outs = []
+        for i in range(b):
+            sel = np.nonzero(valid[starts[i]:ends[i]])[0] + starts[i]
+            if sel.size == 0:
+                outs.append(rows[0:1] * 0)
+            else:
+                outs.append(_max(nn_ops.index_gather(rows, 0, _tensor(sel)._data), 0,
+                                 keepdim=True)[0])
+        from ..._ops import join
+        return join.cat(outs, 0)
+    m = np.zeros((b, flat_idx.size), dtype=weight._data.dtype)
+    for i in range(b):
+        m[i, starts[i]:ends[i]] = valid[starts[i]:ends[i]]
+        if mode == "mean":
+            count = m[i].sum()
+            if count:
+                m[i] /= count
+    mat = _make(array_module(weight._data).asarray(m))
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError("embedding_bag: per_sample_weights was not None. "
+                                      "per_sample_weights is only supported for mode='sum' "
+                                      f"(got mode='{mode}'). Please open a feature request on "
+                                      "GitHub.")
+        mat = mat * per_sample_weights.reshape(1, -1)
+    return mat @ rows
+
+
+def one_hot(tensor, num_classes=-1):
+    if tensor._data.dtype.kind not in "iu":
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    a = tensor._data
+    xp = array_module(a)
+    if num_classes == -1:
+        num_classes = int(a.max()) + 1 if a.size else 0
+    if a.size and (a.min() < 0):
+        raise RuntimeError("Class values must be non-negative.")
+    if a.size and a.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return _make((a[..., None] == xp.arange(num_classes)).astype(np.int64))
+
+
+def pad(input, pad, mode="constant", value=None):
+    return nn_ops.pad(input, pad, mode, value)
+
+
+__all__ = ["linear", "bilinear", "dropout", "dropout1d", "dropout2d", "dropout3d",
+           "alpha_dropout", "feature_alpha_dropout", "embedding", "embedding_bag", "one_hot",
+           "pad"]
