@@ -160,6 +160,12 @@ ERRORS = [
     ("jacobian_bad_strategy", lambda M, mk: M.jacobian(lambda a: a, mk(X), strategy="x")),
     ("jacobian_forward_no_vectorize", lambda M, mk: M.jacobian(lambda a: a, mk(X),
                                                                strategy="forward-mode")),
+    ("jacobian_forward_create_graph", lambda M, mk: M.jacobian(
+        lambda a: a, mk(X), vectorize=True, strategy="forward-mode", create_graph=True)),
+    ("jacobian_forward_strict", lambda M, mk: M.jacobian(
+        lambda a: a, mk(X), vectorize=True, strategy="forward-mode", strict=True)),
+    ("jacobian_vectorize_strict", lambda M, mk: M.jacobian(lambda a: a, mk(X), vectorize=True,
+                                                           strict=True)),
 ]
 
 
