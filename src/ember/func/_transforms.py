@@ -154,9 +154,9 @@ def _check_outputs(leaves, api):
 def vjp(func, *primals, has_aux=False):
     """``(func(*primals), vjp_fn)``; ``vjp_fn(cotangents)`` returns one gradient per primal."""
     with _Transform() as tr:
-        lifted = [tree_unflatten([tr.leaf(x) for x in tree_flatten(p)[0]], tree_flatten(p)[1])
-                  for p in primals]
-        in_leaves, in_spec = tree_flatten(tuple(lifted))
+        p_leaves, in_spec = tree_flatten(primals)
+        in_leaves = [tr.leaf(x) for x in p_leaves]
+        lifted = tree_unflatten(in_leaves, in_spec)
         output = func(*lifted)
         aux = None
         if has_aux:
@@ -184,20 +184,16 @@ def vjp(func, *primals, has_aux=False):
         return tree_unflatten(grads, in_spec)
 
     if has_aux:
-        return result, vjp_fn, tr.finalize(aux) if outermost else aux
+        return result, vjp_fn, tr.finalize(aux)
     return result, vjp_fn
 
 
 def _double_vjp_columns(tr, out_leaves, in_leaves, tangent_sets):
     """For each tangent set (one tangent per input leaf), J t for every output leaf."""
     from .._creation import zeros_like
-    diff_outs = [o for o in out_leaves]
-    us = [tr.new_leaf(zeros_like(o)) for o in diff_outs]
-    gs = [g for g in _grad_list(diff_outs, in_leaves, us)]
-    results = []
-    for tangents in tangent_sets:
-        results.append(_grad_list(gs, us, tangents))
-    return results
+    us = [tr.new_leaf(zeros_like(o)) for o in out_leaves]
+    gs = _grad_list(out_leaves, in_leaves, us)
+    return [_grad_list(gs, us, tangents) for tangents in tangent_sets]
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
