@@ -1,6 +1,7 @@
 """Tensor factories: tensor/as_tensor/from_numpy, zeros/ones/full/empty (+ _like),
 arange/linspace/logspace/eye, and the legacy constructors (Tensor(...), FloatTensor...)."""
 import builtins
+import itertools
 import math
 import warnings
 
@@ -106,6 +107,14 @@ class _Scan:
             for item in x:
                 self._leaf(item)
             return
+        if dim == len(shape) - 2 and set(map(type, x)) <= _LISTS and \
+                set(map(len, x)) == {shape[-1]}:
+            # rows of plain Python numbers, checked without a Python-level loop
+            types = set(map(type, itertools.chain.from_iterable(x)))
+            if types <= _PY_SCALARS:
+                for t in types:
+                    self._add(_leaf_dtype(t()))
+                return
         for item in x:
             if not _is_seq(item):
                 raise TypeError("not a sequence")
@@ -129,6 +138,7 @@ class _Scan:
 
 
 _PY_SCALARS = {builtins.bool, builtins.int, builtins.float, builtins.complex}
+_LISTS = {list, tuple}
 
 # torch names the target type by its C++ name in this message
 _C_NAMES = {"uint8": "uint8", "int8": "int8", "int16": "int16", "int32": "int32",
