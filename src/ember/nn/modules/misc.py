@@ -122,8 +122,10 @@ class _Pad(Module):
     def forward(self, input):
         return F.pad(input, self.padding, self._mode, self.value)
 
+    _show_value = False
+
     def extra_repr(self):
-        if self._mode == "constant":
+        if self._show_value:
             return f"padding={self.padding}, value={self.value}"
         return f"{self.padding}"
 
@@ -131,10 +133,11 @@ class _Pad(Module):
 def _pad_class(name, mode, dims):
     def __init__(self, padding, *rest):
         if mode == "constant":
-            _Pad.__init__(self, padding, rest[0] if rest else 0.0)
+            _Pad.__init__(self, padding, float(rest[0]) if rest else 0.0)
         else:
             _Pad.__init__(self, padding)
-    return type(name, (_Pad,), {"_mode": mode, "_dims": dims, "__init__": __init__})
+    return type(name, (_Pad,), {"_mode": mode, "_dims": dims, "__init__": __init__,
+                                "_show_value": name.startswith("Constant")})
 
 
 ConstantPad1d = _pad_class("ConstantPad1d", "constant", 1)
