@@ -1,4 +1,5 @@
 """Op-table entries: pointwise ops."""
+import numpy as np
 import torch
 
 import ember
@@ -108,4 +109,50 @@ ENTRIES = [
                         Sample((arr(rng, (5,), "int64", 0, 9), arr(rng, (5,), "int64", 0, 9)),
                                grad=False)],
            covers=("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"), grad=False),
+]
+
+
+def raised(lib):
+    """Run an expression with ``lib`` as torch or ember; the error's class and first line."""
+    def f(expr):
+        scope = {"lib": lib, "f": lib.tensor([1.0, 2.0]), "i": lib.tensor([1, 2]),
+                 "b": lib.tensor([True, False]), "m": lib.ones(2, 3), "e": lib.ones(0)}
+        try:
+            eval(expr, scope)
+        except Exception as err:  # noqa: BLE001 - the error itself is the result compared
+            return type(err).__name__, str(err).splitlines()[0]
+        return "no error"
+    return f
+
+
+ERROR_CASES = [
+    "f & f", "i ^ f", "~f", "lib.abs(b)", "lib.frac(i)", "lib.hypot(i, i)", "lib.logaddexp(i, i)",
+    "i << f", "f >> 1", "lib.round(i, decimals=1)", "lib.clamp(f)", "i.fmod(0)",
+    "i.remainder(0)", "lib.lerp(f, f.double(), 0.5)", "lib.lerp(f, i, 0.5)",
+    "lib.isclose(f, f.double())", "lib.addcdiv(i, i, i)", "lib.std(i)", "lib.var(i, 0)",
+    "lib.mean(i)", "lib.nanmean(i)", "lib.amax(e)", "lib.amin(m, 0).sum() + lib.amin(e, 0)",
+    "lib.logcumsumexp(i, 0)", "lib.bincount(f)", "lib.bincount(-i)", "lib.bincount(m.long())",
+    "lib.histc(i)", "lib.topk(f, 3)", "lib.kthvalue(f, 3)", "lib.kthvalue(f, 0)",
+    "lib.polygamma(-1, f)", "lib.sum(m, 2)", "lib.cumsum(m, 2)", "lib.sort(m, -3)",
+"f.exp_().long().exp_()",
+    "lib.float_power(f, 2) and f.float_power_(2)", "lib.median(e, 0)", "lib.mode(e, 0)",
+    "lib.logical_and(f, f.double()) + lib.mul(b, b).sub(b)", "lib.sign(b).neg()",
+]
+
+ENTRIES += [
+    OpInfo("errors", raised(ember), raised(torch),
+           lambda rng: [Sample((expr,), grad=False, name=expr) for expr in ERROR_CASES],
+           grad=False, covers=("abs",)),
+    OpInfo("inplace_aliases",
+           lambda a, b: tuple(getattr(a.clone(), n)(b) for n in
+                              ("eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_equal_",
+                               "subtract_", "multiply_", "divide_", "true_divide_")),
+           lambda a, b: tuple(getattr(a.clone(), n)(b) for n in
+                              ("eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_equal_",
+                               "subtract_", "multiply_", "divide_", "true_divide_")),
+           lambda rng: [Sample((arr(rng, (3, 4)), arr(rng, (4,))), grad=False)], grad=False,
+           covers=("eq", "ne", "lt", "le", "gt", "ge")),
+    OpInfo("sign_nan", ember.sign, torch.sign,
+           lambda rng: [Sample((np.array([-0.0, np.nan, 2.0, -np.inf]),))], covers=("sign",),
+           fd=False),
 ]

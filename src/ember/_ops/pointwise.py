@@ -120,9 +120,17 @@ div_op = defop("div", _div_fwd, _div_bwd, promote=PROMOTE_FLOAT, save=(0, 1))
 div_round_op = defop("div_rounding", _div_fwd, _div_bwd, promote=PROMOTE, save=(0, 1),
                      node="DivBackward1")
 floor_divide_op = defop("floor_divide", _floor_divide_fwd, promote=PROMOTE)
-remainder_op = defop("remainder", lambda a, b: np.remainder(a, b), _remainder_bwd,
+def _int_mod(ufunc):
+    def fwd(a, b):
+        if isinstance(a, np.ndarray) and a.dtype.kind in "iub":
+            _check_int_div(b)
+        return ufunc(a, b)
+    return fwd
+
+
+remainder_op = defop("remainder", _int_mod(np.remainder), _remainder_bwd,
                      promote=PROMOTE, save=(0, 1))
-fmod_op = defop("fmod", lambda a, b: np.fmod(a, b),
+fmod_op = defop("fmod", _int_mod(np.fmod),
                 lambda ctx, g: (g, -g * trunc_div(*ctx.saved) if ctx.needs_input_grad[1]
                                 else None), promote=PROMOTE, save=(0, 1))
 # torch has three entries: Tensor ** Scalar, Tensor ** Tensor, Scalar ** Tensor.
@@ -143,7 +151,8 @@ def _unary(name, fwd, bwd, promote=FLOAT, save=(0,), save_result=False, node=Non
 
 
 neg_op = defop("neg", lambda a: _neg_fwd(a), lambda ctx, g: -g)
-abs_op = _unary("abs", np.abs, lambda ctx, g: g * sign(ctx.saved[0]), promote=SAME)
+abs_op = _unary("abs", lambda a: _abs_fwd(a), lambda ctx, g: g * sign(ctx.saved[0]),
+                promote=SAME)
 sign_op = _unary("sign", lambda a: _sign_fwd(a), lambda ctx, g: g * 0, promote=SAME, save=())
 exp_op = _unary("exp", np.exp, lambda ctx, g: g * _conj(ctx.result), save=(), save_result=True)
 log_op = _unary("log", np.log, lambda ctx, g: g / _conj(ctx.saved[0]))
@@ -168,8 +177,19 @@ def _neg_fwd(a):
     return np.negative(a)
 
 
+def _abs_fwd(a):
+    if a.dtype == np.bool_:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
+    return np.abs(a)
+
+
 def _sign_fwd(a):
-    return a.copy() if a.dtype == np.bool_ else np.sign(a)
+    if a.dtype == np.bool_:
+        return a.copy()
+    if a.dtype.kind == "f":
+        # torch's sign is (0 < x) - (x < 0): NaN gives 0, not NaN.
+        return ((a > 0).astype(a.dtype) - (a < 0).astype(a.dtype))
+    return np.sign(a)
 
 
 def _sigmoid_fwd(a):
@@ -413,7 +433,8 @@ def _bitwise_op(name, ufunc):
     def f(input, other, *, out=None):
         for x in (input, other):
             if isinstance(x, Tensor) and x._data.dtype.kind in "fc":
-                raise RuntimeError(f'"{name}_cpu" not implemented for \'{_dtype_name(x._data)}\'')
+                raise NotImplementedError(
+                    f'"{name}_cpu" not implemented for \'{_dtype_name(x._data)}\'')
         return _out(apply(op, (input, other)), out)
     f.__name__ = name
     return op, f
@@ -486,6 +507,18 @@ METHODS.update({
     "sin_": _unary_inplace(sin_op), "cos_": _unary_inplace(cos_op),
     "tanh_": _unary_inplace(tanh_op), "sigmoid_": _unary_inplace(sigmoid_op),
     "relu_": _unary_inplace(relu_op),
+    "absolute_": _unary_inplace(abs_op), "negative_": _unary_inplace(neg_op),
+    "subtract_": _binary_inplace(sub_op, _alpha), "multiply_": _binary_inplace(mul_op),
+    "divide_": _div_, "true_divide_": _binary_inplace(div_op),
+    "eq_": _binary_inplace(eq_op), "ne_": _binary_inplace(ne_op),
+    "lt_": _binary_inplace(lt_op), "le_": _binary_inplace(le_op),
+    "gt_": _binary_inplace(gt_op), "ge_": _binary_inplace(ge_op),
+    "not_equal_": _binary_inplace(ne_op), "less_": _binary_inplace(lt_op),
+    "less_equal_": _binary_inplace(le_op), "greater_": _binary_inplace(gt_op),
+    "greater_equal_": _binary_inplace(ge_op),
+    "bitwise_and_": _binary_inplace(bitwise_and_op), "bitwise_or_": _binary_inplace(bitwise_or_op),
+    "bitwise_xor_": _binary_inplace(bitwise_xor_op),
+    "bitwise_not_": _unary_inplace(bitwise_not_op),
     "__add__": add, "__radd__": _reflected(add), "__iadd__": _binary_inplace(add_op),
     "__sub__": sub, "__rsub__": _reflected(sub), "__isub__": _binary_inplace(sub_op),
     "__mul__": mul, "__rmul__": _reflected(mul), "__imul__": _binary_inplace(mul_op),

@@ -80,7 +80,8 @@ mean_op = defop("mean", _mean_fwd, _mean_bwd)
 
 
 def _reduce_args(input, dim, keepdim, dtype):
-    return {"dim": normalize_dims(dim, input.ndim) if dim is not None and dim != () else None,
+    # An empty dim list reduces over every dim, as torch.
+    return {"dim": _dims_or_all(input, dim),
             "keepdim": keepdim, "dtype": dtype.np if dtype is not None else None}
 
 
@@ -102,15 +103,18 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 
 # ---- max / min --------------------------------------------------------------------
-_values_indices = {}
+_return_types = {}
 
 
-def _named(name):
-    if name not in _values_indices:
-        cls = namedtuple(name, ["values", "indices"])
+def _named(name, fields=("values", "indices")):
+    """A ``torch.return_types.<name>`` namedtuple, printed as torch prints it."""
+    if name not in _return_types:
+        cls = namedtuple(name, fields)
         cls.__module__ = "torch.return_types"
-        _values_indices[name] = cls
-    return _values_indices[name]
+        cls.__repr__ = lambda self: (f"torch.return_types.{name}(\n" + ",\n".join(
+            f"{f}={v!r}" for f, v in zip(self._fields, self)) + ")")
+        _return_types[name] = cls
+    return _return_types[name]
 
 
 def _check_nonempty(a, name, dim=None):
@@ -404,7 +408,7 @@ amin_op = defop("amin", lambda a, dim, keepdim: _amax_fwd(a, dim, keepdim, False
 
 
 def _dims_or_all(input, dim):
-    if dim is None or dim == () or dim == []:
+    if dim is None or (not isinstance(dim, (int, np.integer)) and len(dim) == 0):
         return None
     return normalize_dims(dim, input.ndim)
 
@@ -417,13 +421,9 @@ def amin(input, dim=(), keepdim=False, *, out=None):
     return apply(amin_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
 
 
-_aminmax = namedtuple("aminmax", ["min", "max"])
-_aminmax.__module__ = "torch.return_types"
-
-
 def aminmax(input, *, dim=None, keepdim=False):
     d = () if dim is None else dim
-    return _aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
+    return _named("aminmax", ("min", "max"))(amin(input, d, keepdim), amax(input, d, keepdim))
 
 
 # ---- logsumexp ------------------------------------------------------------------------------
@@ -531,7 +531,8 @@ def _var_params(input, dim, unbiased, keepdim, correction):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
-        raise RuntimeError("Cannot specify both unbiased and correction")
+        raise TypeError("var() received an invalid combination of arguments - got both "
+                        "unbiased and correction")
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     return {"dim": _dims_or_all(input, dim), "correction": correction, "keepdim": keepdim}

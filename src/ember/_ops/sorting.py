@@ -6,25 +6,13 @@ at the selected indices with the scatter op below, whose own gradient is the mat
 gather, so second derivatives work.  Orderings are stable, with NaN sorting as the
 largest value, as torch's CPU kernels.
 """
-from collections import namedtuple
-
 import numpy as np
 
 from .. import _dtype as D
 from .._device import array_module
 from .._tensor import _make, _wrap_dim
+from .reduction import _named as _returns
 from .registry import apply, defop
-
-_RETURN_TYPES = {}
-
-
-def _returns(name, fields=("values", "indices")):
-    if name not in _RETURN_TYPES:
-        cls = namedtuple(name, fields)
-        cls.__module__ = "torch.return_types"
-        _RETURN_TYPES[name] = cls
-    return _RETURN_TYPES[name]
-
 
 # ---- gather / scatter-add along a dim: the gradient pair of every selection -------------
 def _grid(xp, shape, dim, index):
