@@ -268,3 +268,37 @@ def test_comparisons_return_bool(name):
     e = ember.ones(2, dtype=E(name))
     for r in (e == e, e != 1, e < 2, e <= e, e > 0, e >= 1):
         assert r.dtype is ember.bool
+
+
+# ---- finfo / iinfo ---------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["float16", "bfloat16", "float32", "float64", "complex64",
+                                  "complex128"])
+def test_finfo(name):
+    e, t = ember.finfo(E(name)), torch.finfo(T(name))
+    assert repr(e) == repr(t)
+    for attr in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype"):
+        assert getattr(e, attr) == getattr(t, attr), attr
+
+
+def test_finfo_default_and_errors(default_float64):
+    assert repr(ember.finfo()) == repr(torch.finfo())
+    with pytest.raises(TypeError) as te:
+        torch.finfo(torch.int32)
+    with pytest.raises(TypeError) as ee:
+        ember.finfo(ember.int32)
+    assert str(ee.value) == str(te.value)
+
+
+@pytest.mark.parametrize("name", ["uint8", "int8", "int16", "int32", "int64", "bool",
+                                  "float32"])
+def test_iinfo(name):
+    try:
+        t = torch.iinfo(T(name))
+    except TypeError as err:
+        with pytest.raises(TypeError) as ee:
+            ember.iinfo(E(name))
+        assert str(ee.value) == str(err)
+        return
+    e = ember.iinfo(E(name))
+    assert repr(e) == repr(t)
+    assert (e.bits, e.min, e.max, e.dtype) == (t.bits, t.min, t.max, t.dtype)

@@ -386,3 +386,44 @@ def test_new_factories(expr):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         same(expr)
+
+
+# ---- Size, dim arguments, to() flags ---------------------------------------------------
+@pytest.mark.parametrize("expr", [
+    lambda m: m.Size([2, 3]),
+    lambda m: m.Size(),
+    lambda m: m.Size((2, np.int64(3))),
+    lambda m: m.Size((2, m.tensor(3))),
+    lambda m: m.Size([2.5]),
+    lambda m: m.Size([2, "a"]),
+    lambda m: m.Size([2, 3])[::-1],
+    lambda m: m.Size([2, 3]) + (4,),
+    lambda m: (1,) + m.Size([2, 3]),
+    lambda m: m.Size([2, 3]) == (2, 3),
+    lambda m: m.Size([2, 3, 4]).numel(),
+    lambda m: m.ones(2, 3).size(np.int64(1)),
+    lambda m: m.ones(2, 3).size(m.tensor(0)),
+    lambda m: m.ones(2).size(1.0),
+    lambda m: m.ones(2).stride(1.0),
+    lambda m: m.ones(()).stride(0),
+])
+def test_size_type(expr):
+    same(expr)
+
+
+def test_size_reprs():
+    for shape in [(), (0,), (2, 3)]:
+        assert repr(ember.ones(shape).shape) == repr(torch.ones(shape).shape)
+        assert str(ember.ones(shape).shape) == str(torch.ones(shape).shape)
+    assert type(ember.ones(2, 3).shape[1:]) is ember.Size
+
+
+@pytest.mark.parametrize("args", [("float32", False, True), ("float32", False, False),
+                                  ("float64", True, False), ("cpu", "float32", False, True)])
+def test_to_positional_flags(args):
+    def f(m):
+        a = m.ones(2)
+        conv = [getattr(m, x) if x in ("float32", "float64") else x for x in args]
+        out = a.to(*conv)
+        return out is a, out.dtype
+    same(f)

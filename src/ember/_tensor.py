@@ -16,11 +16,24 @@ from .autograd import grad_mode
 from .autograd.graph import _Handle
 
 _new = object.__new__
+_tuple_new = tuple.__new__   # builds a Size from ints we trust, skipping validation
 _grad_state = grad_mode._state
 
 
 class Size(tuple):
-    """torch.Size: a tuple that prints as ``torch.Size([2, 3])``."""
+    """torch.Size: a tuple of ints that prints as ``torch.Size([2, 3])``."""
+
+    def __new__(cls, sizes=()):
+        out = []
+        for i, s in enumerate(sizes):
+            if type(s) is not int:
+                try:  # ints, NumPy integers and one-element integer tensors
+                    s = s.__index__()
+                except (AttributeError, TypeError):
+                    raise TypeError(f"torch.Size() takes an iterable of 'int' (item {i} is "
+                                    f"'{type(s).__name__}')") from None
+            out.append(s)
+        return tuple.__new__(cls, out)
 
     def __repr__(self):
         return f"torch.Size({list(self)})"
@@ -35,7 +48,7 @@ class Size(tuple):
 
     def __getitem__(self, item):
         out = tuple.__getitem__(self, item)
-        return Size(out) if isinstance(item, slice) else out
+        return _tuple_new(Size, out) if isinstance(item, slice) else out
 
     def __add__(self, other):
         return Size(tuple.__add__(self, tuple(other)))
@@ -89,11 +102,12 @@ class Tensor:
     # ---- metadata -------------------------------------------------------------------
     @property
     def shape(self):
-        return Size(self._data.shape)
+        return _tuple_new(Size, self._data.shape)
 
     def size(self, dim=None):
         if dim is None:
-            return Size(self._data.shape)
+            return _tuple_new(Size, self._data.shape)
+        dim = _dim_arg(dim, "size")
         if not self._data.ndim:
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return self._data.shape[_wrap_dim(dim, self._data.ndim)]
@@ -154,6 +168,7 @@ class Tensor:
             strides = tuple(s // item for s in a.strides)
         if dim is None:
             return strides
+        dim = _dim_arg(dim, "stride")
         if not a.ndim:
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return strides[_wrap_dim(dim, a.ndim)]
@@ -552,6 +567,15 @@ def _rebuild(data, requires_grad, dev):
     return t
 
 
+def _dim_arg(dim, name):
+    if type(dim) is int:
+        return dim
+    if isinstance(dim, bool) or not hasattr(dim, "__index__"):
+        raise TypeError(f"{name}(): argument 'dim' (position 1) must be int, not "
+                        f"{type(dim).__name__}")
+    return dim.__index__()
+
+
 def _wrap_dim(dim, ndim):
     """Normalise a possibly negative dim, with torch's IndexError when out of range."""
     if not isinstance(dim, (int, np.integer)):
@@ -572,16 +596,19 @@ def _parse_to(self, args, kwargs):
     if kwargs:
         raise TypeError(f"to() received an invalid combination of arguments - got unexpected "
                         f"keyword arguments {', '.join(kwargs)}")
+    flags = []   # positional (non_blocking, copy) after the dtype, as torch's overloads
     for a in args:
-        if isinstance(a, D.dtype):
+        if isinstance(a, bool):
+            flags.append(a)
+        elif isinstance(a, D.dtype):
             dtype = a
         elif isinstance(a, Tensor):
             dtype, dev = a.dtype, a.device
         elif isinstance(a, (str, int)) or hasattr(a, "type") and hasattr(a, "index"):
             dev = a
-        elif isinstance(a, bool):
-            pass
         elif a is not None:
             raise TypeError(f"to() received an invalid combination of arguments - got "
                             f"({type(a).__name__})")
+    if len(flags) > 1:
+        copy = flags[1]
     return dtype, as_device(dev), copy

@@ -174,7 +174,152 @@ def bmm(input, mat2, *, out=None):
     return apply(bmm_op, (input, mat2))
 
 
-__all__ = ["matmul", "mm", "dot", "mv", "bmm"]
+# ---- composites of the primitives above (their graphs are the primitives') ---------------
+def vdot(input, other, *, out=None):
+    _need_tensors("vdot", input, other)
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    return dot(input.conj(), other)
+
+
+def outer(input, vec2, *, out=None):
+    _need_tensors("outer", input, vec2)
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument self, but got {input.ndim}-D"
+                           if input.ndim != 1 else
+                           f"outer: Expected 1-D argument vec2, but got {vec2.ndim}-D")
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+ger = outer
+
+
+def inner(input, other, *, out=None):
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor) or \
+            input.ndim == 0 or other.ndim == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got "
+                           f"shapes {list(input.shape)} and {list(other.shape)}")
+    return tensordot(input, other, ([-1], [-1]))
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Contract ``dims`` of a with dims of b: a permute/reshape into one mm."""
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, (int, np.integer)):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da = list(range(a.ndim - dims, a.ndim))
+        db = list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    da = [d % a.ndim for d in da]
+    db = [d % b.ndim for d in db]
+    if len(da) != len(db):
+        raise RuntimeError("both dimension lists should have same length")
+    for x, y in zip(da, db):
+        if a.shape[x] != b.shape[y]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size "
+                               f"{a.shape[x]} in dim {x} and second has size {b.shape[y]} in dim "
+                               f"{y}")
+    free_a = [d for d in range(a.ndim) if d not in da]
+    free_b = [d for d in range(b.ndim) if d not in db]
+    k = int(np.prod([a.shape[d] for d in da]))
+    m = int(np.prod([a.shape[d] for d in free_a]))
+    n = int(np.prod([b.shape[d] for d in free_b]))
+    am = a.permute(free_a + da).reshape(m, k)
+    bm = b.permute(db + free_b).reshape(k, n)
+    shape = [a.shape[d] for d in free_a] + [b.shape[d] for d in free_b]
+    return mm(am, bm).reshape(shape)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    prod = mm(mat1, mat2)
+    return _scaled_sum(input, prod, beta, alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
+
+
+def _scaled_sum(input, prod, beta, alpha):
+    # torch ignores input entirely when beta == 0 (NaNs in it do not propagate).
+    prod = prod if alpha == 1 else prod * alpha
+    if beta == 0:
+        np.broadcast_shapes(tuple(input.shape), tuple(prod.shape))
+        return prod
+    out = prod + (input if beta == 1 else input * beta)
+    if tuple(out.shape) != tuple(prod.shape):
+        raise RuntimeError(f"The expanded size of the tensor ({prod.shape[-1]}) must match the "
+                           f"existing size ({input.shape[-1]}) at non-singleton dimension "
+                           f"{out.ndim - 1}.  Target sizes: {list(prod.shape)}.  Tensor sizes: "
+                           f"{list(input.shape)}")
+    return out
+
+
+def kron(input, other, *, out=None):
+    nd = max(input.ndim, other.ndim)
+    a = input.reshape((1,) * (nd - input.ndim) + tuple(input.shape))
+    b = other.reshape((1,) * (nd - other.ndim) + tuple(other.shape))
+    ia, ib = [], []
+    for d in range(nd):
+        ia += [a.shape[d], 1]
+        ib += [1, b.shape[d]]
+    prod = a.reshape(ia) * b.reshape(ib)
+    return prod.reshape([a.shape[d] * b.shape[d] for d in range(nd)])
+
+
+def trace(input):
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    return input.diagonal().sum()
+
+
+def cross(input, other, dim=None, *, out=None):
+    if input.ndim != other.ndim:
+        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions.")
+    if dim is None:
+        import warnings
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\n"
+                      "Please either pass the dim explicitly or simply use torch.linalg.cross.\n"
+                      "The default value of dim will change to agree with that of "
+                      "linalg.cross in a future release.", UserWarning, stacklevel=2)
+        shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+        dim = next((i for i, s in enumerate(shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    return linalg_cross(input, other, dim=dim)
+
+
+def linalg_cross(input, other, *, dim=-1, out=None):
+    from .join import broadcast_tensors, stack
+    a, b = broadcast_tensors(input, other)
+    d = dim % a.ndim if a.ndim else 0
+    if a.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{input.shape[d] if d < input.ndim else 1} and "
+                           f"{other.shape[d] if d < other.ndim else 1}")
+    a0, a1, a2 = (a.select(d, i) for i in range(3))
+    b0, b1, b2 = (b.select(d, i) for i in range(3))
+    return stack((a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0), d)
+
+
+__all__ = ["matmul", "mm", "dot", "mv", "bmm", "vdot", "outer", "ger", "inner", "tensordot",
+           "addmm", "addmv", "addr", "baddbmm", "addbmm", "kron", "trace", "cross"]
 METHODS = {name: globals()[name] for name in __all__}
 METHODS["__matmul__"] = matmul
 METHODS["__rmatmul__"] = lambda self, other: matmul(other, self)
