@@ -1,4 +1,4 @@
-"""``python -m ember.demo``: the 2018 walkthrough's autograd session, run on Ember.
+"""``python -m ember.seed_session``: the 2018 walkthrough's autograd session, run on Ember.
 
 It is the seed document's session verbatim, with ``import ember as torch``.
 """
