@@ -427,3 +427,54 @@ def test_to_positional_flags(args):
         out = a.to(*conv)
         return out is a, out.dtype
     same(f)
+
+
+# ---- devices ---------------------------------------------------------------------------
+@pytest.mark.parametrize("expr", [
+    lambda m: m.device("cpu"),
+    lambda m: m.device("cuda:1"),
+    lambda m: m.device("cuda", 0),
+    lambda m: m.device("cpu", 0),
+    lambda m: m.device("cpu:0"),
+    lambda m: str(m.device("cuda", 2)),
+    lambda m: repr(m.device("cuda", 2)),
+    lambda m: m.device(m.device("cuda:1")),
+    lambda m: m.device("meta"),
+    lambda m: m.device("mps"),
+    lambda m: m.device("xla:1"),
+    lambda m: (m.device("cuda:3").type, m.device("cuda:3").index, m.device("cpu").index),
+    lambda m: m.device("cpu") == "cpu",
+    lambda m: m.device("cpu") == m.device("cpu", 0),
+    lambda m: m.device("cuda:0") == m.device("cuda"),
+    lambda m: m.device("cuda", 1) == m.device("cuda:1"),
+    lambda m: len({m.device("cpu"), m.device("cpu"), m.device("cuda:0")}),
+    lambda m: m.device("foo"),
+    lambda m: m.device("CPU"),
+    lambda m: m.device(" cpu"),
+    lambda m: m.device("cuda:x"),
+    lambda m: m.device("cuda:-1"),
+    lambda m: m.device("cpu:01"),
+    lambda m: m.device("cuda:1:2"),
+    lambda m: m.device(""),
+    lambda m: m.device("cuda", -1),
+    lambda m: m.device("cuda:1", 1),
+    lambda m: m.device("cuda", "a"),
+    lambda m: m.ones(2, device="cpu").device,
+    lambda m: m.ones(2, device=m.device("cpu")).device,
+    lambda m: m.tensor([1], device="cpu").device,
+    lambda m: (m.ones(2).is_cuda, m.ones(2).is_cpu, m.ones(2).get_device()),
+    lambda m: (m.ones(2).is_sparse, m.ones(2).is_quantized, m.ones(2).is_meta),
+])
+def test_device(expr):
+    same(expr)
+
+
+def test_device_pickle_and_errors():
+    d = ember.device("cuda", 1)
+    assert pickle.loads(pickle.dumps(d)) == d
+    assert copy.deepcopy(ember.device("cpu")) == ember.device("cpu")
+    with pytest.raises(TypeError):
+        ember.device(1.5)
+    from ember._device import cuda_is_available
+    if not cuda_is_available() and not torch.cuda.is_available():
+        same_error(lambda m: m.device(0), RuntimeError)

@@ -4,6 +4,8 @@ Every op's forward is written once against an array module: NumPy for ``cpu``,
 CuPy for ``cuda``.  Op code asks the array for its module (``array_module``)
 instead of branching on the device, so adding CuPy needs no change to any op.
 """
+import re
+
 import numpy as np
 
 _cupy = None
@@ -22,6 +24,14 @@ def _load_cupy():
     return _cupy
 
 
+# Every device type torch names; Ember allocates only on cpu and cuda, but any of them
+# can be named (torch.device("mps") is a valid object even where there is no such chip).
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip",
+                 "ve", "fpga", "maia", "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia",
+                 "privateuseone")
+_DEVICE_STRING = re.compile(r"([a-zA-Z_]+)(?::([1-9]\d*|0))?")
+
+
 class device:
     """``device('cpu')``, ``device('cuda:1')``, ``device('cuda', 0)``."""
 
@@ -31,28 +41,38 @@ class device:
         if isinstance(type, device):
             self.type, self.index = type.type, type.index
             return
-        if isinstance(type, int):  # torch.device(0) means cuda:0
+        if isinstance(type, int) and not isinstance(type, bool):  # device(0) is cuda:0
+            if not cuda_is_available():
+                raise RuntimeError("Cannot access accelerator device when none is available.")
             type, index = "cuda", type
         if not isinstance(type, str):
-            raise TypeError(f"device() received an invalid combination of arguments - got ({type!r})")
-        if ":" in type:
+            raise TypeError(f"device() received an invalid combination of arguments - got "
+                            f"({_builtin_type(type).__name__})")
+        if index is not None and (not isinstance(index, int) or isinstance(index, bool)):
+            raise TypeError(f"device(): argument 'index' (position 2) must be int, not "
+                            f"{_builtin_type(index).__name__}")
+        if not type:
+            raise RuntimeError("Device string must not be empty")
+        match = _DEVICE_STRING.fullmatch(type)
+        if match is None:
+            raise RuntimeError(f"Invalid device string: '{type}'")
+        name, idx = match.groups()
+        if name not in _DEVICE_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at "
+                               f"start of device string: {name}")
+        if idx is not None:
             if index is not None:
-                raise RuntimeError(f"type (string) must not include an index because index was passed explicitly: {type}")
-            type, _, idx = type.partition(":")
-            if not idx.isdigit():
-                raise RuntimeError(f"Invalid device string: '{type}:{idx}'")
+                raise RuntimeError(f"type (string) must not include an index because index "
+                                   f"was passed explicitly: {type}")
             index = int(idx)
-        if type not in ("cpu", "cuda", "meta"):
-            raise RuntimeError(
-                "Expected one of cpu, cuda, meta device type at start of device string: " + type)
         if index is not None and index < 0:
-            raise RuntimeError(f"Device index must not be negative, got {index}")
-        self.type, self.index = type, index
+            raise RuntimeError("Device index must not be negative")
+        self.type, self.index = name, index
 
     def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and self.type == other.type and self.index == other.index
+        # torch compares devices with devices only: device('cpu') == 'cpu' is False
+        return isinstance(other, device) and self.type == other.type and \
+            self.index == other.index
 
     def __hash__(self):
         return hash((self.type, self.index))
@@ -67,6 +87,9 @@ class device:
 
     def __reduce__(self):
         return (device, (self.type, self.index))
+
+
+_builtin_type = type
 
 
 CPU = device("cpu")

@@ -142,6 +142,16 @@ class Tensor:
     def is_cpu(self):
         return self.device.type == "cpu"
 
+    def get_device(self):
+        """The CUDA device index, or -1 for a CPU tensor."""
+        d = device_of(self._data)
+        return -1 if d.type == "cpu" else d.index
+
+    # Ember tensors are always dense, unquantized and hold real memory.
+    is_sparse = False
+    is_quantized = False
+    is_meta = False
+
     @property
     def layout(self):
         return "torch.strided"
