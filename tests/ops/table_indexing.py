@@ -27,6 +27,14 @@ def _setitem(lib):
     return fn
 
 
+def _setitem_mixed(lib):
+    def fn(x, v):
+        a = x * 1
+        a[1, :, lib.tensor([0, 4])] = v
+        return a
+    return fn
+
+
 def _index_put_(lib):
     def fn(x, v):
         a = x * 1
@@ -55,6 +63,13 @@ ENTRIES = [
            covers=("index", "index_put")),
     OpInfo("index_list", lambda x: x[[0, 2], 1:], lambda x: x[[0, 2], 1:],
            lambda rng: [S(arr(rng, (3, 4)))], covers=("index",)),
+    # torch applies integers as select() first: the advanced dims stay in place here.
+    OpInfo("index_int_then_advanced", lambda x, i: x[1, :, i], lambda x, i: x[1, :, i],
+           lambda rng: [S(arr(rng, (3, 4, 5)), I(0, 4)), S(arr(rng, (3, 4, 5)), [3, -1])],
+           covers=("index", "select")),
+    OpInfo("setitem_int_then_advanced", _setitem_mixed(ember), _setitem_mixed(torch),
+           lambda rng: [S(arr(rng, (3, 4, 5)), arr(rng, (4, 2)))],
+           covers=("index_put", "select", "copy_slices", "as_strided")),
     OpInfo("index_put", ember.index_put, torch.index_put, lambda rng: [
         S(arr(rng, (4, 2)), (I(0, 2),), arr(rng, (2, 2))),
         S(arr(rng, (4, 2)), (I(1, 1, 3), I(0, 0, 1)), arr(rng, (3,)), True),

@@ -4,6 +4,7 @@ import numpy as np
 from .._tensor import Tensor, _make
 from .inplace import apply_inplace
 from .registry import apply, defop, zeros_from_meta
+from .shape import _is_advanced
 
 
 def _to_index(i, xp=np):
@@ -77,13 +78,70 @@ index_op = defop("index", _index_fwd, _index_bwd, node="IndexBackward0")
 index_put_op = defop("index_put", _index_put_fwd, _index_put_bwd, node="IndexPutBackward0")
 
 
+def _is_int(i):
+    return isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+
+
+def _consumed(i, nd, n_real):
+    """How many of the input's dims one index item consumes."""
+    if i is None:
+        return 0
+    if i is Ellipsis:
+        return nd - n_real
+    if isinstance(i, Tensor) and i._data.dtype == np.bool_:
+        return i._data.ndim
+    if isinstance(i, (bool, np.bool_)):
+        return 0
+    return 1
+
+
+def select_ints_first(input, index):
+    """torch applies integer indices as select() before the advanced ones (NumPy does not:
+    ``x[1, :, idx]`` puts idx's dims first there).  Returns (view, remaining index)."""
+    if not any(_is_int(i) for i in index):
+        return input, index
+    from .shape import select
+    nd = input.ndim
+    n_real = sum(_consumed(i, nd, 0) for i in index if i is not Ellipsis)
+    if n_real > nd:
+        raise IndexError(f"too many indices for tensor of dimension {nd}")
+    out = input
+    rest = []
+    dim = 0
+    for i in index:
+        if _is_int(i):
+            out = select(out, dim, i)
+            continue
+        rest.append(i)
+        dim += _consumed(i, nd, n_real)
+    return out, tuple(rest)
+
+
+def _broadcast_error(index):
+    shapes = [list(np.shape(a)) for a in index
+              if isinstance(a, np.ndarray) and a.dtype != np.bool_]
+    return IndexError("shape mismatch: indexing tensors could not be broadcast together with "
+                      "shapes " + ", ".join(f"[{', '.join(map(str, s))}]" for s in shapes))
+
+
 def advanced_getitem(input, index):
-    return apply(index_op, (input,), {"index": to_numpy_index(index)})
+    input, index = select_ints_first(input, index)
+    idx = to_numpy_index(index)
+    try:
+        return apply(index_op, (input,), {"index": idx})
+    except IndexError as e:
+        if "could not be broadcast" in str(e):
+            raise _broadcast_error(idx) from None
+        raise
 
 
 def setitem(self, index, value):
     """``self[index] = value``: an in-place index_put (gradients reach self and value)."""
     from .. import _dtype as D
+    if not isinstance(index, tuple):
+        index = (index,)
+    if any(_is_advanced(i) for i in index):
+        self, index = select_ints_first(self, index)
     idx = to_numpy_index(index)
     if not isinstance(value, Tensor):
         if isinstance(value, (list, tuple, np.ndarray)):
@@ -95,7 +153,7 @@ def setitem(self, index, value):
                 _make(__import__("cupy").asarray(value, dtype=self._data.dtype))
     elif value.dtype is not self.dtype:
         value = value.to(self.dtype)
-    return apply_inplace(index_put_op, self, (value,), {"index": idx, "accumulate": False})
+    apply_inplace(index_put_op, self, (value,), {"index": idx, "accumulate": False})
 
 
 def nonzero(input, *, as_tuple=False):
