@@ -23,3 +23,6 @@ from .misc import (CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d, C
                    CosineSimilarity, Fold, PairwiseDistance, PixelShuffle, PixelUnshuffle,
                    ReflectionPad1d, ReflectionPad2d, ReplicationPad1d, ReplicationPad2d, Unfold,
                    Upsample, UpsamplingBilinear2d, UpsamplingNearest2d, ZeroPad1d, ZeroPad2d)
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from .transformer import (MultiheadAttention, Transformer, TransformerDecoder,
+                          TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)
