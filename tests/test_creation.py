@@ -110,6 +110,15 @@ def test_tensor_errors(expr, cls):
     same_error(expr, cls)
 
 
+def test_asarray_copy_false_refuses_a_cast():
+    same_error(lambda m: m.asarray(np.ones(2), dtype=m.float32, copy=False), ValueError)
+    same_error(lambda m: m.asarray(m.ones(2), dtype=m.int64, copy=False), ValueError)
+    a = np.ones(2, dtype=np.float32)
+    e = ember.asarray(a, dtype=ember.float32, copy=False)
+    a[0] = 3
+    assert e[0].item() == 3
+
+
 def test_tensor_unsupported_numpy_dtype():
     with pytest.raises(TypeError, match="can't convert np.ndarray of type numpy.object_"):
         ember.tensor(np.array([1, 2], dtype=object))

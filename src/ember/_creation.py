@@ -227,6 +227,13 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """torch.asarray: shares memory unless ``copy=True`` or a conversion needs a copy;
+    ``copy=False`` makes a needed copy an error."""
+    if copy is False and dtype is not None and isinstance(obj, (Tensor, np.ndarray)):
+        src = obj.dtype if isinstance(obj, Tensor) else D.from_numpy_dtype(obj.dtype)
+        if src is not dtype:
+            raise ValueError(f"can't alias tensor with dtype '{src._legacy}' into dtype "
+                             f"'{dtype._legacy}'.")
     if copy:
         t = tensor(obj, dtype=dtype, device=device) if not isinstance(obj, Tensor) else \
             obj.clone().detach().to(dtype or obj.dtype)
