@@ -67,7 +67,8 @@ def logical(lib):
 
 def shifts(lib):
     def f(a, b):
-        return a << b, a >> b, a << 2, 3 >> b, lib.bitwise_left_shift(a, b), a.clone().__ilshift__(b)
+        return (a << b, a >> b, a << 2, 3 >> b, lib.bitwise_left_shift(a, b),
+                a.clone().__ilshift__(b))
     return f
 
 
@@ -95,7 +96,7 @@ def lerp_samples(rng):
                     arr(rng, (3,), "float64")))]
 
 
-def inplace(name, *extra):
+def inplace(name):
     def f(x, *args, **kwargs):
         y = x.clone()
         assert getattr(y, name + "_")(*args, **kwargs) is y
@@ -103,8 +104,21 @@ def inplace(name, *extra):
     return f
 
 
+def inplace_forms(a, b):
+    """The same calls on either library: they differ only in the tensors passed."""
+    return (inplace("atan2")(a, b), inplace("hypot")(a, b), inplace("copysign")(a, b),
+            inplace("xlogy")(a, b), inplace("lerp")(a, b, 0.25), inplace("lerp")(a, b, b),
+            inplace("addcmul")(a, a, b, value=2), inplace("addcdiv")(a, a, b),
+            a.atan2(b), a.hypot(b), a.fmax(b), a.fmin(b), a.logaddexp(b), a.logaddexp2(b),
+            a.copysign(b), a.xlogy(b), a.float_power(b), a.lerp(b, 0.5), a.logical_and(b),
+            a.isclose(b), a.arctan2(b))
+
+
 ENTRIES = [
     _binary("atan2"),
+    OpInfo("atan2_origin", ember.atan2, torch.atan2,
+           lambda rng: [Sample((np.array([0.0, 1.0]), np.array([0.0, -1.0])))], fd=False,
+           gradgrad=False, covers=("atan2",)),
     _binary("hypot", ints=False, low=0.5, high=2.0),
     _binary("copysign", scalar=True),
     OpInfo("fmax", ember.fmax, torch.fmax, ties, fd=False, gradgrad=False),
@@ -122,7 +136,8 @@ ENTRIES = [
                                                                     arr(rng, (3,)))),
                         Sample((arr(rng, (4,), "int64", 1, 4), 2), grad=False)],
            covers=("pow", "pow_tensor")),
-    OpInfo("lerp", ember.lerp, torch.lerp, lerp_samples),
+    OpInfo("lerp", ember.lerp, torch.lerp, lambda rng: lerp_samples(rng)[:1]),
+    OpInfo("lerp_tensor", ember.lerp, torch.lerp, lambda rng: lerp_samples(rng)[1:]),
     OpInfo("addcmul", lambda a, b, c, **k: ember.addcmul(a, b, c, **k),
            lambda a, b, c, **k: torch.addcmul(a, b, c, **k),
            lambda rng: [Sample((arr(rng, (3, 4)), arr(rng, (3, 4)), arr(rng, (4,)))),
@@ -138,7 +153,9 @@ ENTRIES = [
            covers=("div", "add")),
     OpInfo("clamp", ember.clamp, torch.clamp, clamp_samples, fd=False),
     OpInfo("clamp_tensor", ember.clamp, torch.clamp,
-           lambda rng: clamp_samples(rng)[3:5], fd=False),
+           lambda rng: clamp_samples(rng)[3:5] + [
+               Sample((np.array([0.0, 1.0, 2.0, 5.0]), np.array([0.0, 1.0, 3.0, 6.0]),
+                       np.array([0.0, 1.0, 1.0, 4.0])), name="min>max")], fd=False),
     OpInfo("clamp_forms", lambda x: (ember.clip(x, max=0.5), x.clamp(-1, 1), x.clamp_min(0.2),
                                      x.clamp_max(0.2), inplace("clamp")(x, -0.5, 0.5),
                                      inplace("clip")(x, min=0.1)),
@@ -152,15 +169,7 @@ ENTRIES = [
                         Sample((arr(rng, (5,), "int32", 0, 8), arr(rng, (5,), "int64", 0, 4)))],
            grad=False, covers=("bitwise_left_shift", "bitwise_right_shift")),
     OpInfo("isclose", closeness(ember), closeness(torch), near, grad=False),
-    OpInfo("binary_inplace", lambda a, b: (inplace("atan2")(a, b), inplace("hypot")(a, b),
-                                           inplace("copysign")(a, b), inplace("xlogy")(a, b),
-                                           inplace("lerp")(a, b, 0.25),
-                                           inplace("addcmul")(a, a, b, value=2),
-                                           inplace("addcdiv")(a, a, b)),
-           lambda a, b: (inplace("atan2")(a, b), inplace("hypot")(a, b),
-                         inplace("copysign")(a, b), inplace("xlogy")(a, b),
-                         inplace("lerp")(a, b, 0.25), inplace("addcmul")(a, a, b, value=2),
-                         inplace("addcdiv")(a, a, b)),
+    OpInfo("binary_inplace", inplace_forms, inplace_forms,
            lambda rng: [Sample((arr(rng, (4,)), positive(rng, (4,))))], grad=False,
            covers=("atan2", "hypot", "copysign", "xlogy", "lerp")),
     OpInfo("positive", lambda x: ember.positive(x) * 1, lambda x: torch.positive(x) * 1,

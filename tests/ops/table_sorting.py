@@ -36,7 +36,7 @@ def sort_samples(rng):
             Sample((distinct(rng, (2, 3, 4)), 1, True)),
             Sample((distinct(rng, (5,), "float64"),), {"descending": True}),
             Sample((distinct(rng, ()),)),
-            Sample((arr(rng, (6,), "int64", 0, 100),), grad=False)]
+            Sample((rng.permutation(100)[:6],), grad=False)]
 
 
 def stable_samples(rng):
@@ -44,7 +44,8 @@ def stable_samples(rng):
     x[0, 1] = np.nan
     return [Sample((x,), {"stable": True}, grad=False),
             Sample((x,), {"stable": True, "descending": True}, grad=False),
-            Sample((with_ties(rng, (6,)),), {"dim": 0, "stable": True, "descending": True}, grad=False),
+            Sample((with_ties(rng, (6,)),), {"dim": 0, "stable": True, "descending": True},
+                   grad=False),
             Sample((arr(rng, (6,), "bool"),), {"stable": True}, grad=False)]
 
 
@@ -52,14 +53,14 @@ def topk_samples(rng):
     return [Sample((distinct(rng, (3, 5)), 2)), Sample((distinct(rng, (3, 5)), 3, 0)),
             Sample((distinct(rng, (2, 3, 4)), 1, -1, False)),
             Sample((distinct(rng, (6,), "float64"), 6), {"largest": False}),
-            Sample((arr(rng, (6,), "int64", 0, 100), 2), grad=False)]
+            Sample((rng.permutation(100)[:6], 2), grad=False)]
 
 
 def kth_samples(rng):
     return [Sample((distinct(rng, (3, 5)), 2)), Sample((distinct(rng, (3, 5)), 3, 0)),
             Sample((distinct(rng, (2, 3, 4)), 1, -1, True)),
             Sample((distinct(rng, (6,), "float64"), 6)),
-            Sample((arr(rng, (6,), "int64", 0, 100), 2), grad=False)]
+            Sample((rng.permutation(100)[:6], 2), grad=False)]
 
 
 def median_dim_samples(rng):
@@ -67,7 +68,7 @@ def median_dim_samples(rng):
     nan[1, 2] = np.nan
     return [Sample((distinct(rng, (3, 5)), 1)), Sample((distinct(rng, (4, 3)), 0, True)),
             Sample((distinct(rng, (2, 3, 4), "float64"), -1)),
-            Sample((nan, 1), grad=False), Sample((arr(rng, (3, 4), "int64", 0, 100), 1),
+            Sample((nan, 1), grad=False), Sample((rng.permutation(100)[:12].reshape(3, 4), 1),
                                                  grad=False)]
 
 
@@ -76,7 +77,7 @@ def median_samples(rng):
     nan[1, 2] = np.nan
     return [Sample((distinct(rng, (3, 5)),)), Sample((distinct(rng, (4,), "float64"),)),
             Sample((distinct(rng, ()),)), Sample((nan,), grad=False),
-            Sample((arr(rng, (3, 4), "int64", 0, 100),), grad=False)]
+            Sample((rng.permutation(100)[:12].reshape(3, 4),), grad=False)]
 
 
 def nanmedian_samples(rng):
@@ -101,7 +102,9 @@ def counting(lib):
                 lib.bincount(x), lib.bincount(x, minlength=12), lib.bincount(x, weights=w),
                 x.bincount(w.double()), lib.histc(w), lib.histc(w, bins=4, min=-1, max=0.5),
                 w.double().histc(3), lib.argsort(w), lib.argsort(w, descending=True),
-                w.argsort(0), lib.msort(w.reshape(2, -1)))
+                w.argsort(0), lib.msort(w.reshape(2, -1)), tuple(w.sort(descending=True)),
+                tuple(w.topk(2)), tuple(w.kthvalue(1)), w.median(), tuple(w.median(0)),
+                w.nanmedian(), tuple(x.mode()), x.msort())
     return f
 
 
@@ -114,6 +117,10 @@ ENTRIES = [
     OpInfo("kthvalue", tuple_of(ember.kthvalue), tuple_of(torch.kthvalue), kth_samples,
            output_index=0),
     OpInfo("median", ember.median, torch.median, median_samples),
+    OpInfo("median_ties", ember.median, torch.median,
+           lambda rng: [Sample((np.array([3.0, 3.0, 1.0, 1.0]),)),
+                        Sample((with_ties(rng, (3, 4)),))],
+           fd=False, covers=("median",)),
     OpInfo("median_dim", tuple_of(ember.median), tuple_of(torch.median), median_dim_samples,
            output_index=0),
     OpInfo("nanmedian", ember.nanmedian, torch.nanmedian,

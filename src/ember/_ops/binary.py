@@ -32,8 +32,10 @@ def _float_only(kernel):
 def _atan2_bwd(ctx, g):
     a, b = ctx.saved
     r = a * a + b * b
+    # At the origin torch takes the gradient as 0 rather than 0/0.
+    inv = where(r == 0, 0.0, 1 / where(r == 0, 1.0, r))
     need = ctx.needs_input_grad
-    return (g * b / r if need[0] else None, g * -a / r if need[1] else None)
+    return (g * b * inv if need[0] else None, g * -a * inv if need[1] else None)
 
 
 def _hypot_bwd(ctx, g):
@@ -149,6 +151,7 @@ def _lerp_bwd(ctx, g):
 
 
 lerp_op = defop("lerp", _lerp_fwd, _lerp_bwd, save=(0, 1, 2))
+lerp_tensor_op = defop("lerp_tensor", _lerp_fwd, _lerp_bwd, save=(0, 1, 2), node="LerpBackward1")
 
 
 def lerp(input, end, weight, *, out=None):
@@ -160,7 +163,8 @@ def lerp(input, end, weight, *, out=None):
                                f"got dtype {_CPP_NAMES[x.dtype.name]}")
     if isinstance(weight, Tensor) and weight.dtype is not input.dtype:
         weight = weight.to(input.dtype)  # a 0-dim weight of another float dtype is allowed
-    return _out(apply(lerp_op, (input, end, weight)), out)
+    op = lerp_tensor_op if isinstance(weight, Tensor) else lerp_op
+    return _out(apply(op, (input, end, weight)), out)
 
 
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
@@ -195,15 +199,18 @@ def _clamp_fwd(x, lo, hi):
 def _clamp_bwd(ctx, g):
     x, lo, hi = ctx.saved
     need = ctx.needs_input_grad
-    keep = None
-    if lo is not None:
-        keep = x >= lo
-    if hi is not None:
-        keep = (x <= hi) if keep is None else keep & (x <= hi)
-    gx = where(keep, g, 0.0) if need[0] else None
-    glo = where(x < lo, g, 0.0) if need[1] else None
-    ghi = where(x > hi, g, 0.0) if need[2] else None
-    return gx, glo, ghi
+    # The result is min(max(x, lo), hi): it is hi wherever lo > hi.
+    if lo is None:
+        keep, to_lo, to_hi = x <= hi, None, x > hi
+    elif hi is None:
+        keep, to_lo, to_hi = x >= lo, x < lo, None
+    else:
+        keep = (x >= lo) & (x <= hi)
+        to_lo = (x < lo) & (lo <= hi)
+        to_hi = (x > hi) | (lo > hi)
+    return (where(keep, g, 0.0) if need[0] else None,
+            where(to_lo, g, 0.0) if need[1] else None,
+            where(to_hi, g, 0.0) if need[2] else None)
 
 
 clamp_op = defop("clamp", _clamp_fwd, _clamp_bwd, promote=PROMOTE, save=(0, 1, 2),
@@ -331,7 +338,8 @@ def _clamp_(self, min=None, max=None):
 def _lerp_(self, end, weight):
     if isinstance(weight, Tensor):
         weight = weight.to(self.dtype)
-    return apply_inplace(lerp_op, self, (end, weight))
+    return apply_inplace(lerp_tensor_op if isinstance(weight, Tensor) else lerp_op, self,
+                         (end, weight))
 
 
 def _reflected(fn):
@@ -388,7 +396,7 @@ METHODS.update({
 def _float_power_(self, exponent):
     dt = D.complex128 if self.is_complex() else D.float64
     if self.dtype is not dt:
-        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype.name.capitalize()}"
-                           f" but the operation's result requires dtype {dt.name.capitalize()}")
+        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype.name.capitalize()} "
+                           f"but the operation's result requires dtype {dt.name.capitalize()}")
     return self.pow_(exponent)
 

@@ -504,7 +504,10 @@ def _var_bwd_from(ctx, g, x):
     for d in (dims if dims is not None else range(len(shape))):
         n *= shape[d]
     centered = x - (x.mean(dims, keepdim=True) if dims is not None else x.mean())
-    return _unreduce(g, shape, dims, ctx.keepdim) * centered * (2.0 / (n - ctx.correction))
+    dof = n - ctx.correction
+    # No degrees of freedom: var is inf/nan and so is its gradient (torch's as well).
+    scale = 2.0 / dof if dof > 0 else float("inf")
+    return _unreduce(g, shape, dims, ctx.keepdim) * centered * scale
 
 
 def _var_bwd(ctx, g):

@@ -190,18 +190,17 @@ def _median_all_fwd(a, ignore_nan):
 
 
 def _median_all_bwd(ctx, g):
+    # torch shares the gradient of a global median evenly among the elements equal to it.
     x, = ctx.saved
-    xp = array_module(x._data)
-    hot = xp.zeros(x._data.size, dtype=bool)
-    hot[_median_all_index(x._data, ctx.ignore_nan)] = True
-    return g * _make(hot.reshape(x._data.shape))
+    mask = x == ctx.result
+    return g * mask / mask.sum()
 
 
 kthvalue_op = defop("kthvalue", _kthvalue_fwd, _selection_bwd, nout=2, node="KthvalueBackward0")
 median_op = defop("median", lambda a, ignore_nan: _median_all_fwd(a, ignore_nan), _median_all_bwd,
-                  save=(0,), node="MedianBackward0")
+                  save=(0,), save_result=True, node="MedianBackward0")
 nanmedian_op = defop("nanmedian", lambda a, ignore_nan: _median_all_fwd(a, ignore_nan),
-                     _median_all_bwd, save=(0,), node="NanmedianBackward0")
+                     _median_all_bwd, save=(0,), save_result=True, node="NanmedianBackward0")
 median_dim_op = defop("median_dim", _median_dim_fwd, _selection_bwd, nout=2,
                       node="MedianBackward1")
 nanmedian_dim_op = defop("nanmedian_dim", _median_dim_fwd, _selection_bwd, nout=2,
