@@ -14,7 +14,8 @@ def outcome(fn, lib):
 
 def _comparable(x):
     if isinstance(x, (torch.Tensor, ember.Tensor)):
-        return ("tensor", str(x.dtype), tuple(x.shape), x.requires_grad, x.detach().tolist())
+        return ("tensor", str(x.dtype), tuple(x.shape), x.requires_grad,
+                _nan_safe(x.detach().tolist()))
     if isinstance(x, (torch.dtype, ember.dtype)):
         return ("dtype", str(x))
     if isinstance(x, (torch.device, ember.device)):
@@ -22,6 +23,17 @@ def _comparable(x):
     if isinstance(x, (tuple, list)):
         return type(x).__name__, [_comparable(v) for v in x]
     return x
+
+
+def _nan_safe(v):
+    """NaN != NaN; compare it as a marker so equal results compare equal."""
+    if isinstance(v, list):
+        return [_nan_safe(x) for x in v]
+    if isinstance(v, float) and v != v:
+        return "nan"
+    if isinstance(v, complex) and v != v:
+        return ("nan-complex", _nan_safe(v.real), _nan_safe(v.imag))
+    return v
 
 
 def same(fn):

@@ -302,3 +302,29 @@ def test_iinfo(name):
     e = ember.iinfo(E(name))
     assert repr(e) == repr(t)
     assert (e.bits, e.min, e.max, e.dtype) == (t.bits, t.min, t.max, t.dtype)
+
+
+@pytest.mark.parametrize("expr", [
+    lambda m: m.tensor([1, -1, 0]) / 0,
+    lambda m: m.tensor([1, -1]) // 0,
+    lambda m: m.tensor([1, -1]) % 0,
+    lambda m: m.tensor([7, -7]) // m.tensor([0, 2]),
+    lambda m: m.tensor([7.5, -7.5]) // 0,
+    lambda m: m.tensor([7.5, -7.5]) % 0,
+    lambda m: m.tensor([5], dtype=m.uint8) - 6,
+    lambda m: m.tensor([100], dtype=m.int8) + 100,
+    lambda m: m.tensor([True, False]) + True,
+    lambda m: m.tensor([True]) - m.tensor([True]),
+    lambda m: -m.tensor([True]),
+    lambda m: m.tensor([3]) ** -1,
+    lambda m: m.tensor([3]) ** 2.0,
+    lambda m: 2 ** m.tensor([3]),
+    lambda m: m.tensor([3], dtype=m.int32) // 2.0,
+    lambda m: m.tensor([3], dtype=m.int32) % 2.5,
+])
+def test_integer_and_bool_arithmetic_edges(expr):
+    import warnings
+    from _compare import same
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        same(expr)
