@@ -1,4 +1,5 @@
-"""ember.nn.utils: gradient clipping, parameter/vector conversion."""
-from .clip_grad import clip_grad_norm, clip_grad_norm_, clip_grad_value_, get_total_norm, clip_grads_with_norm_
+"""ember.nn.utils: gradient clipping, parameter/vector conversion, parametrizations, rnn."""
+from .clip_grad import (clip_grad_norm, clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_,
+                        get_total_norm)
 from .convert_parameters import parameters_to_vector, vector_to_parameters
-from . import rnn
+from . import parametrizations, parametrize, rnn

@@ -1,0 +1,111 @@
+"""Parametrizations (weight_norm, spectral_norm, custom) and functional-only API vs torch."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import ember
+import ember.nn as nn
+import ember.nn.functional as F
+from ember.nn.utils import parametrize, parametrizations
+
+from .helpers import check_module, close, to_ember
+
+RNG = np.random.default_rng(5)
+
+
+def rand(*shape):
+    return torch.from_numpy(RNG.standard_normal(shape).astype(np.float32))
+
+
+def test_weight_norm_matches_torch():
+    for dim in (0, 1, None):
+        e = parametrizations.weight_norm(nn.Linear(3, 4), dim=dim)
+        t = torch.nn.utils.parametrizations.weight_norm(torch.nn.Linear(3, 4), dim=dim)
+        assert repr(e) == repr(t)
+        assert list(e.state_dict()) == list(t.state_dict())
+        check_module(e, t, rand(2, 3))
+    assert type(e).__name__ == "ParametrizedLinear" and isinstance(e, nn.Linear)
+    assert parametrize.is_parametrized(e) and parametrize.is_parametrized(e, "weight")
+    assert not parametrize.is_parametrized(e, "bias")
+
+
+def test_spectral_norm_matches_torch():
+    for make_e, make_t in [(lambda: nn.Linear(5, 4), lambda: torch.nn.Linear(5, 4)),
+                           (lambda: nn.ConvTranspose2d(2, 3, 2),
+                            lambda: torch.nn.ConvTranspose2d(2, 3, 2))]:
+        e = parametrizations.spectral_norm(make_e())
+        t = torch.nn.utils.parametrizations.spectral_norm(make_t())
+        assert repr(e) == repr(t)
+        assert list(e.state_dict()) == list(t.state_dict())
+        x = rand(2, 5) if isinstance(e, nn.Linear) else rand(1, 2, 3, 3)
+        check_module(e, t, x)
+        close(e.parametrizations.weight[0]._u, t.parametrizations.weight[0]._u)
+        e.eval(), t.eval()
+        close(e(to_ember(x)), t(x))
+
+
+def test_custom_parametrization_and_removal():
+    class Symmetric(nn.Module):
+        def forward(self, x):
+            return x.triu() + x.triu(1).transpose(0, 1)
+
+    m = nn.Linear(3, 3)
+    parametrize.register_parametrization(m, "weight", Symmetric())
+    w = m.weight
+    assert np.allclose(w._data, w._data.T)
+    out = m(ember.ones(2, 3)).sum()
+    out.backward()
+    assert m.parametrizations.weight.original.grad is not None
+    parametrize.remove_parametrizations(m, "weight")
+    assert type(m) is nn.Linear and isinstance(m.weight, nn.Parameter)
+    assert np.allclose(m.weight._data, m.weight._data.T)
+    with pytest.raises(ValueError):
+        parametrize.register_parametrization(m, "nothing", Symmetric())
+
+
+def test_functional_misc_matches_torch():
+    x = rand(2, 3, 4)
+    close(F.normalize(to_ember(x), dim=-1), TF.normalize(x, dim=-1))
+    close(F.one_hot(ember.tensor([0, 2, 1])), TF.one_hot(torch.tensor([0, 2, 1])))
+    close(F.one_hot(ember.tensor([0, 2]), 5), TF.one_hot(torch.tensor([0, 2]), 5))
+    close(F.glu(to_ember(x), 2), TF.glu(x, 2))
+    for mode, kw in [("nearest", {}), ("bilinear", {"align_corners": False}),
+                     ("bilinear", {"align_corners": True}), ("nearest-exact", {})]:
+        img = rand(1, 2, 3, 5)
+        close(F.interpolate(to_ember(img), size=(4, 7), mode=mode, **kw),
+              TF.interpolate(img, size=(4, 7), mode=mode, **kw))
+    seq = rand(1, 2, 5)
+    close(F.interpolate(to_ember(seq), scale_factor=2.0, mode="linear"),
+          TF.interpolate(seq, scale_factor=2.0, mode="linear"))
+    close(F.softmax(to_ember(x), dim=1, dtype=ember.float64), TF.softmax(x, 1, dtype=torch.float64))
+    close(F.log_softmax(to_ember(x), 0), TF.log_softmax(x, 0))
+    close(F.softplus(to_ember(x) * 50, beta=0.5, threshold=10),
+          TF.softplus(x * 50, beta=0.5, threshold=10))
+    close(F.logsigmoid(to_ember(x) * 100), TF.logsigmoid(x * 100))
+    close(F.pad(to_ember(x), (1, 1), mode="circular"), TF.pad(x, (1, 1), mode="circular"))
+    close(F.pairwise_distance(to_ember(x[0]), to_ember(x[1])), TF.pairwise_distance(x[0], x[1]))
+    close(F.cosine_similarity(to_ember(x[0]), to_ember(x[1])),
+          TF.cosine_similarity(x[0], x[1]))
+
+
+def test_relu_inplace_and_errors():
+    x = ember.tensor([-1.0, 2.0])
+    y = F.relu(x, inplace=True)
+    assert y is x and (x._data == [0.0, 2.0]).all()
+    leaf = ember.tensor([1.0, -1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        F.relu(leaf, inplace=True)
+    a = leaf * 1
+    F.relu_(a)
+    a.sum().backward()
+    assert (leaf.grad._data == [1.0, 0.0]).all()
+    with pytest.raises(RuntimeError, match="Padding length must be divisible by 2"):
+        F.pad(ember.ones(2), (1,))
+
+
+def test_local_response_norm_and_lp_pool_match_torch():
+    x = rand(2, 5, 3, 3)
+    e, t = nn.LocalResponseNorm(3), torch.nn.LocalResponseNorm(3)
+    check_module(e, t, x)
+    close(F.lp_pool2d(to_ember(x.abs() + 0.1), 2.0, 2), TF.lp_pool2d(x.abs() + 0.1, 2.0, 2))
