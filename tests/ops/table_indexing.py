@@ -139,3 +139,48 @@ ENTRIES = [
         S(arr(rng, (3, 4)), I(2, 5, 0)), S(arr(rng, (3, 1)), I(0, 0, 0).reshape(1, 3), 1)],
            covers=("gather", "expand", "view")),
 ]
+
+
+def raised(lib):
+    """Run an expression with ``lib`` as torch or ember; the error's class and first line."""
+    def f(expr):
+        scope = {"lib": lib, "f": lib.tensor([1.0, 2.0]), "i": lib.tensor([1, 2]),
+                 "b": lib.tensor([True, False]), "m": lib.ones(2, 3), "e": lib.ones(0),
+                 "s": lib.ones(3, 3)}
+        try:
+            eval(expr, scope)
+        except Exception as err:  # noqa: BLE001 - the error itself is the result compared
+            return type(err).__name__, str(err).splitlines()[0]
+        return "no error"
+    return f
+
+
+ERROR_CASES = [
+ "lib.cat([m, f])", "lib.cat([m, lib.ones(3, 3)])", "lib.cat([])", "lib.cat([lib.tensor(1.)])", "lib.stack([m, f])",
+ "lib.split(m, [1, 1])", "lib.split(m, 0)", "m.chunk(0)", "lib.unbind(lib.tensor(1.))", "lib.tensor_split(m, 0)",
+ "m.gather(1, lib.tensor([[3]]))", "m.gather(1, lib.tensor([[-1]]))", "m.gather(1, lib.tensor([0]))", "m.gather(1, f.view(1, 2))",
+ "m.index_select(0, lib.tensor([2]))", "m.index_select(0, lib.tensor([[0]]))", "m.index_select(0, f)",
+ "m.scatter(1, lib.tensor([[3]]), 1.0)", "m.scatter_add(1, lib.tensor([[0]]), i.view(1, 2))",
+ "m.scatter_reduce(0, lib.tensor([[0]]), m, 'foo')", "m.index_add(0, lib.tensor([2]), lib.ones(1, 3))",
+ "m.index_copy(0, lib.tensor([0]), lib.ones(2, 3))", "m.index_fill(1, lib.tensor([3]), 1.)",
+ "m.masked_fill(m, 1.)", "m.masked_fill(m > 0, f)", "m.masked_select(lib.ones(3, dtype=lib.bool))",
+ "m.take(lib.tensor([6]))", "m.take(lib.tensor([-7]))",
+ "m[lib.tensor([2])]", "m[[0, 5]]", "m[0, 3]", "m[0, 0, 0]", "m[lib.tensor([0, 1, 1]), lib.tensor([0, 1])]",
+ "m[f]", "lib.broadcast_tensors(m, lib.ones(2))", "lib.broadcast_shapes((2, 3), (4,))",
+ "lib.movedim(m, (0, 1), 0)", "m.flip(0, 0)", "m.repeat(2)", "lib.tril(f)", "f.unfold(0, 3, 1)", "f.unfold(0, 1, 0)",
+ "m.diagonal(0, 0, 0)", "lib.roll(m, (1, 2))", "lib.rot90(m, 1, (0, 0))", "lib.fliplr(f)",
+ "lib.linalg.inv(lib.zeros(2, 2))", "lib.linalg.inv(m)", "lib.linalg.inv(i)", "lib.linalg.cholesky(-s)",
+ "lib.linalg.det(f)", "lib.linalg.solve(s, lib.ones(2))", "lib.einsum('ij,jk', m, m)", "lib.einsum('ij', f)",
+ "lib.einsum('ij,ij', m)", "lib.outer(m, f)", "lib.trace(f)", "lib.linalg.cross(m, m)", "lib.tensordot(m, m, 1)",
+ "lib.kron(m, 1)", "lib.repeat_interleave(m, lib.tensor([1, 2]), 0)",
+ "lib.searchsorted(m, lib.ones(3, 3))", "lib.bucketize(f, m)", "m.unflatten(1, (2, 2))",
+ "lib.take_along_dim(m, lib.tensor([[0]]), 2)", "m.diag_embed(0, 0, 0)", "lib.diag(lib.ones(2, 2, 2))",
+ "lib.addmm(f, m, m)", "lib.linalg.matrix_power(m, 2)", "lib.linalg.matrix_norm(f)", "lib.linalg.norm(lib.ones(2, 2, 2), 2)",
+ "lib.linalg.qr(m, mode='x')", "lib.linalg.eigh(s, UPLO='X')",
+]
+
+ENTRIES += [
+    OpInfo("errors_shape_indexing_linalg", raised(ember), raised(torch),
+           lambda rng: [Sample((expr,), grad=False, name=expr) for expr in ERROR_CASES],
+           grad=False, covers=("index",)),
+]

@@ -129,11 +129,11 @@ def einsum(equation, *operands):
     dt = D.result_type_of(list(operands))
     operands = [t if t.dtype is dt else t.to(dt) for t in operands]
     sizes = {}
-    for s, t in zip(subs, operands):
+    for k, (s, t) in enumerate(zip(subs, operands)):
         for c, n in zip(s, t.shape):
             if sizes.setdefault(c, n) != n and n != 1 and sizes[c] != 1:
-                raise RuntimeError(f"einsum(): operands do not broadcast with remapped shapes "
-                                   f"(original->remapped): {[list(t.shape) for t in operands]}")
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which "
+                                   f"does not broadcast with previously seen size {sizes[c]}")
     return _einsum(subs, out, operands)
 
 

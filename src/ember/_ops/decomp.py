@@ -20,10 +20,18 @@ def _check_float(A, name):
                            f"{A.dtype._legacy}")
 
 
+class LinAlgError(RuntimeError):
+    """A matrix the factorization cannot handle (singular, not positive-definite)."""
+
+
+# torch's class prints as _LinAlgError (its C name); so does Ember's.
+LinAlgError.__name__ = LinAlgError.__qualname__ = "_LinAlgError"
+
+
 def _check_square(A, name, arg="A"):
-    _check_float(A, name)
     if A.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor {arg} must have at least 2 dimensions.")
+    _check_float(A, name)
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{name}: {arg} must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
@@ -52,7 +60,7 @@ def _zero_pivot(a):
 def _singular_error(name, a):
     b, k = _zero_pivot(a)
     batch = f"(Batch element {b}): " if a.ndim > 2 else ""
-    return RuntimeError(f"{name}: {batch}The diagonal element {k} is zero, the "
+    return LinAlgError(f"{name}: {batch}The diagonal element {k} is zero, the "
                         f"{'inversion' if name == 'linalg.inv' else 'solve'} could not be "
                         "completed because the input matrix is singular.")
 
@@ -149,12 +157,12 @@ def solve(A, B, *, left=True, out=None):
     if not left:
         return solve(A.mT, B.mT).mT
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
-    if vector:
-        return _solve_mat(A, B.unsqueeze(-1)).squeeze(-1)
-    if B.shape[-2] != A.shape[-1]:
+    Bm = B.unsqueeze(-1) if vector else B
+    if Bm.shape[-2] != A.shape[-1]:
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B"
-                           f" ({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})")
-    return _solve_mat(A, B)
+                           f" ({A.shape[-2]}x{A.shape[-1]} and {Bm.shape[-2]}x{Bm.shape[-1]})")
+    X = _solve_mat(A, Bm)
+    return X.squeeze(-1) if vector else X
 
 
 # ---- cholesky --------------------------------------------------------------------------------
@@ -169,7 +177,7 @@ def _cholesky_fwd(a):
                     np.linalg.cholesky(mat[:k, :k])
                 except np.linalg.LinAlgError:
                     batch = f"(Batch element {b}): " if a.ndim > 2 else ""
-                    raise RuntimeError(
+                    raise LinAlgError(
                         f"linalg.cholesky: {batch}The factorization could not be completed because "
                         f"the input is not positive-definite (the leading minor of order {k} is "
                         "not positive-definite).") from None
@@ -463,6 +471,6 @@ vecdot = _vecdot
 
 __all__ = []
 METHODS = {}
-LINALG = ["inv", "det", "slogdet", "solve", "cholesky", "eigh", "eigvalsh", "svd", "svdvals",
+LINALG = ["LinAlgError", "inv", "det", "slogdet", "solve", "cholesky", "eigh", "eigvalsh", "svd", "svdvals",
           "pinv", "matrix_rank", "lstsq", "qr", "matrix_power", "vector_norm", "matrix_norm",
           "norm", "cross", "vecdot"]

@@ -108,12 +108,19 @@ def select_ints_first(input, index):
     out = input
     rest = []
     dim = 0
+    src_dim = 0
     for i in index:
         if _is_int(i):
+            size = out._data.shape[dim]
+            if i < -size or i >= size:
+                raise IndexError(f"index {i} is out of bounds for dimension {src_dim} with size "
+                                 f"{size}")
             out = select(out, dim, i)
+            src_dim += 1
             continue
         rest.append(i)
         dim += _consumed(i, nd, n_real)
+        src_dim += _consumed(i, nd, n_real)
     return out, tuple(rest)
 
 

@@ -107,6 +107,12 @@ as_strided_scatter_op = defop("as_strided_scatter", _as_strided_scatter_fwd,
                               _as_strided_scatter_bwd)
 
 
+class _ViewList(list):
+    """Weak references to a base's views (see ``apply_view``)."""
+
+    limit = 32
+
+
 def apply_view(op, inputs, params=_EMPTY):
     """``apply`` for a view op: the view is also remembered (weakly) by its base, so that an
     in-place write through any alias can refresh the history of every live view."""
@@ -117,9 +123,11 @@ def apply_view(op, inputs, params=_EMPTY):
         if base is not None:
             views = base.__dict__.get("_views")
             if views is None:
-                views = base._views = []
-            elif len(views) > 32:
+                views = base._views = _ViewList()
+            elif len(views) > views.limit:
+                # Drop dead views; the limit doubles with the live ones (amortised O(1)).
                 views[:] = [r for r in views if r() is not None]
+                views.limit = max(32, 2 * len(views))
             views.extend(weakref.ref(o) for o in outs)
     return out
 
@@ -213,7 +221,8 @@ def _refresh_views(base, skip):
     """Point every other live view of ``base`` at its new history (torch regenerates them)."""
     for ref in base.__dict__.get("_views", ()):
         other = ref()
-        if other is not None and other is not skip and other._data.dtype.kind in "fcV":
+        if (other is not None and other is not skip and other._data.dtype.kind in "fcV"
+                and other._data.itemsize == base._data.itemsize):
             other._grad_fn = _record(as_strided_op, (base,),
                                      {"pos": view_positions(other, base)})
             other._output_nr = 0

@@ -20,7 +20,8 @@ def _tensor_list(tensors, name):
                         "not Tensor")
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError(f"{name}(): expected a non-empty list of Tensors")
+        raise (ValueError if name == "torch.cat" else RuntimeError)(
+            f"{name}(): expected a non-empty list of Tensors")
     return tensors
 
 
@@ -273,7 +274,7 @@ def atleast_3d(*tensors):
 
 def broadcast_shapes(*shapes):
     out = []
-    for shape in shapes:
+    for k, shape in enumerate(shapes):
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         if len(shape) > len(out):
             out = [1] * (len(shape) - len(out)) + out
@@ -282,8 +283,10 @@ def broadcast_shapes(*shapes):
             if out[j] == 1:
                 out[j] = s
             elif s != 1 and s != out[j]:
-                raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single "
-                                   f"shape.  Mismatch is between arg 0 and arg 1.")
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {s} at "
+                                   f"{i - len(shape)}! Mismatching argument at index {k} had "
+                                   f"{shape}; but expected shape should be broadcastable to "
+                                   f"{out}")
     from .._tensor import Size
     return Size(out)
 

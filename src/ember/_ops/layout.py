@@ -55,10 +55,9 @@ roll_op = defop("roll", _roll_fwd, lambda ctx, g: apply(
 
 def roll(input, shifts, dims=None):
     shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
-    if dims is None:
+    if dims is None or dims == ():
         if len(shifts) != 1:
-            raise RuntimeError(f"`shifts` required to be of size 1 when `dims` is not specified, "
-                               f"but got {len(shifts)}")
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:0")
         return apply(roll_op, (input,), {"shifts": shifts, "dims": ()})
     dims = _dims(dims, input.ndim)
     if len(dims) != len(shifts):
@@ -144,6 +143,10 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
 # ---- movedim / unflatten -----------------------------------------------------------------
 def movedim(input, source, destination):
+    if isinstance(source, (int, np.integer)) != isinstance(destination, (int, np.integer)):
+        kinds = ", ".join(type(x).__name__ for x in (source, destination))
+        raise TypeError(f"movedim() received an invalid combination of arguments - got (Tensor, "
+                        f"{kinds}), but expected one of:")
     nd = input.ndim
     src = _dims(source, nd)
     dst = _dims(destination, nd)

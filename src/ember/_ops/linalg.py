@@ -211,12 +211,10 @@ def tensordot(a, b, dims=2, out=None):
     if isinstance(dims, (int, np.integer)):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
-        da = list(range(a.ndim - dims, a.ndim))
+        da = list(range(-dims, 0))
         db = list(range(dims))
     else:
         da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
-    da = [d % a.ndim for d in da]
-    db = [d % b.ndim for d in db]
     if len(da) != len(db):
         raise RuntimeError("both dimension lists should have same length")
     for x, y in zip(da, db):
@@ -224,6 +222,8 @@ def tensordot(a, b, dims=2, out=None):
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
                                f"{a.shape[x]} in dim {x} and second has size {b.shape[y]} in dim "
                                f"{y}")
+    da = [d % a.ndim for d in da]
+    db = [d % b.ndim for d in db]
     free_a = [d for d in range(a.ndim) if d not in da]
     free_b = [d for d in range(b.ndim) if d not in db]
     k = int(np.prod([a.shape[d] for d in da]))
@@ -272,6 +272,7 @@ def _scaled_sum(input, prod, beta, alpha):
 
 
 def kron(input, other, *, out=None):
+    _need_tensors("kron", input, other)
     nd = max(input.ndim, other.ndim)
     a = input.reshape((1,) * (nd - input.ndim) + tuple(input.shape))
     b = other.reshape((1,) * (nd - other.ndim) + tuple(other.shape))

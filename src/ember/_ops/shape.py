@@ -337,22 +337,26 @@ def getitem(input, index):
         raise IndexError("an index can only have a single ellipsis ('...')")
     out = input
     dim = 0
+    src_dim = 0     # the input's dim an index item applies to (torch's errors name it)
     for i in index:
         if i is Ellipsis:
             dim += nd - n_real
+            src_dim += nd - n_real
         elif i is None:
             out = unsqueeze(out, dim)
             dim += 1
         elif isinstance(i, slice):
             out = _slice(out, dim, i.start, i.stop, i.step)
             dim += 1
+            src_dim += 1
         else:
             ii = int(i)
             size = out._data.shape[dim]
             if ii < -size or ii >= size:
-                raise IndexError(f"index {ii} is out of bounds for dimension {dim} with size "
+                raise IndexError(f"index {ii} is out of bounds for dimension {src_dim} with size "
                                  f"{size}")
             out = select(out, dim, ii)
+            src_dim += 1
     if out is input:
         out = apply_view(alias_op, (input,))
     return out
