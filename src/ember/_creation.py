@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _dtype as D
 from ._device import CPU, as_device, device_of, module_for, to_device_array
-from ._tensor import Tensor, _make
+from ._tensor import Size, Tensor, _host, _make
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
            "zeros_like", "ones_like", "full_like", "empty_like", "arange", "range",
@@ -165,10 +165,6 @@ def _flatten_tensors(data):
     return data
 
 
-def _host(a):
-    return a if isinstance(a, np.ndarray) else a.get()
-
-
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """Copy ``data`` (nested lists, scalars, arrays, tensors) into a new leaf tensor.
 
@@ -298,8 +294,8 @@ def _check_fill(value, d):
         info = np.iinfo(d.np)
         lo, hi = builtins.int(info.min), builtins.int(info.max)
     elif d.category == D._FLOAT and d is not D.float64:
-        info = np.finfo(d.np) if d.np.kind == "f" else _BF16_LIMITS
-        lo, hi = builtins.float(info.min), builtins.float(info.max)
+        info = D.finfo(d)
+        lo, hi = info.min, info.max
     else:
         return value
     if isinstance(value, complex):
@@ -313,10 +309,6 @@ def _check_fill(value, d):
         return int(value) % 256
     raise RuntimeError(f"value cannot be converted to type {_FILL_NAMES[d.name]} without "
                        "overflow")
-
-
-class _BF16_LIMITS:
-    min, max = -3.3895313892515355e38, 3.3895313892515355e38
 
 
 def _factory(fill):
@@ -499,7 +491,7 @@ def legacy_new(cls, dtype, args, kwargs, generic=True):
         return _legacy_cast(cls, src.detach())
     if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
         return _legacy_cast(cls, empty(*args, dtype=dtype, device=device))
-    if len(args) == 1 and isinstance(args[0], tuple(_SIZE_TYPES())):
+    if len(args) == 1 and isinstance(args[0], Size):
         return _legacy_cast(cls, empty(tuple(args[0]), dtype=dtype, device=device))
     if len(args) == 1:
         data = args[0]
@@ -507,11 +499,6 @@ def legacy_new(cls, dtype, args, kwargs, generic=True):
             raise TypeError(f"new(): data must be a sequence (got {type(data).__name__})")
         return _legacy_cast(cls, tensor(data, dtype=dtype, device=device))
     raise TypeError("new() received an invalid combination of arguments")
-
-
-def _SIZE_TYPES():
-    from ._tensor import Size
-    return (Size,)
 
 
 def _legacy_cast(cls, t):
