@@ -20,11 +20,13 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor, _make
 from ..autograd import grad_mode
-from ..autograd.graph import Node, _FREED_MSG, edge_of
+from ..autograd.graph import Node, Packed, _FREED_MSG, edge_of
 
 REGISTRY = {}
 _EMPTY = {}
 _state = grad_mode._state
+_anomaly = grad_mode._anomaly
+_inference_used = grad_mode._inference_used
 _NP2D = D.NP_TO_DTYPE
 _generic = np.generic
 
@@ -90,7 +92,10 @@ class OpNode(Node):
         saved = self._saved
         if saved is None:
             raise RuntimeError(_FREED_MSG)
-        for t, v in zip(saved, self._versions):
+        versions = self._versions
+        if versions is None:  # saved through saved_tensors_hooks
+            return tuple(x.unpack() if type(x) is Packed else x for x in saved)
+        for t, v in zip(saved, versions):
             if v is not None and t._vc[0] != v:
                 _raise_modified(self, t, v)
         return saved
@@ -102,6 +107,8 @@ class OpNode(Node):
         data = self._result
         if data is None:
             raise RuntimeError(_FREED_MSG)
+        if self._result_vc is None:  # saved through saved_tensors_hooks
+            return data.unpack()
         if self._result_vc[0] != self._result_version:
             t = _make(data)
             _raise_modified(self, t, self._result_version, self._result_vc[0])
@@ -291,7 +298,8 @@ def apply(op, inputs, params=_EMPTY):
         out = op.forward(*arrays, **params)
 
     record = False
-    if _state.enabled and op.differentiable:
+    enabled = _state.enabled
+    if enabled and op.differentiable:
         for x in inputs:
             if isinstance(x, Tensor) and x._requires_grad:
                 record = True
@@ -309,9 +317,15 @@ def apply(op, inputs, params=_EMPTY):
                 result._grad_fn = node
                 result._requires_grad = True
                 if op.save_result:
-                    node._result = out
-                    node._result_vc = result._vc
-                    node._result_version = 0
+                    if _state.saved_hooks:
+                        node._result = Packed(result, _state.saved_hooks)
+                        node._result_vc = None
+                    else:
+                        node._result = out
+                        node._result_vc = result._vc
+                        node._result_version = 0
+        elif not enabled and _state.inference:
+            result._inference = True
         return result
 
     outs = tuple(_make(np.asarray(o) if isinstance(o, _generic) else o) for o in out)
@@ -327,6 +341,9 @@ def apply(op, inputs, params=_EMPTY):
                 o._grad_fn = node
                 o._output_nr = i
                 o._requires_grad = True
+    elif not enabled and _state.inference:
+        for o in outs:
+            o._inference = True
     return outs
 
 
@@ -355,15 +372,26 @@ def _record(op, inputs, params):
     node._params = params
     node._result = None
     if op.save:
-        saved = []
-        versions = []
-        for i in op.save:
-            x = inputs[i]
-            saved.append(x)
-            versions.append(x._vc[0] if isinstance(x, Tensor) else None)
-        node._saved = tuple(saved)
-        node._versions = versions
+        saved = [inputs[i] for i in op.save]
+        if _inference_used[0]:
+            _check_not_inference(saved)
+        if _state.saved_hooks:
+            hooks = _state.saved_hooks
+            node._saved = tuple(Packed(x, hooks) if isinstance(x, Tensor) else x for x in saved)
+            node._versions = None
+        else:
+            node._saved = tuple(saved)
+            node._versions = [x._vc[0] if isinstance(x, Tensor) else None for x in saved]
     else:
         node._saved = ()
         node._versions = ()
+    if _anomaly.enabled:
+        from ..autograd.anomaly_mode import record_forward_trace
+        record_forward_trace(node)
     return node
+
+
+def _check_not_inference(saved):
+    for x in saved:
+        if getattr(x, "_inference", False):
+            raise RuntimeError(grad_mode.INFERENCE_SAVE_MSG)

@@ -1,12 +1,16 @@
 """ember.autograd: backward/grad, grad modes, custom Functions, legacy Variable."""
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled,
+                        no_grad, set_grad_enabled)
 from .engine import run_backward
-from .function import Function, FunctionCtx
+from .function import Function, FunctionCtx, once_differentiable
 from .variable import Variable
-from . import graph
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
+from . import anomaly_mode, function, grad_mode, graph
 
 __all__ = ["backward", "grad", "Function", "Variable", "no_grad", "enable_grad",
-           "set_grad_enabled", "is_grad_enabled", "graph"]
+           "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
+           "detect_anomaly", "set_detect_anomaly", "once_differentiable", "graph", "function",
+           "grad_mode", "anomaly_mode"]
 
 
 def _tensors(x):

@@ -105,6 +105,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
         buf[nr] = g if buf[nr] is None else buf[nr] + g
         shared.add(id(g))  # the caller still holds it
 
+    anomaly = grad_mode._anomaly.enabled
     prev = grad_mode._state.enabled
     grad_mode._state.enabled = bool(create_graph)
     try:
@@ -138,7 +139,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
             if buf is not None and any(g is not None for g in buf):
                 if node._pre_hooks:
                     buf = _call_pre_hooks(node, buf)
-                grads_in = node.apply(buf)
+                grads_in = _apply_anomalous(node, buf) if anomaly else node.apply(buf)
                 if node._post_hooks:
                     for hook in list(node._post_hooks.values()):
                         new = hook(tuple(grads_in), tuple(buf))
@@ -177,9 +178,22 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
         for i, g in enumerate(captured):
             if g is None and not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior.")
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior.")
     return captured
+
+
+def _apply_anomalous(node, buf):
+    """node.apply under anomaly mode: NaN check, and the forward trace on failure."""
+    from .anomaly_mode import check_nan, warn_forward_trace
+    try:
+        grads_in = node.apply(buf)
+        if grad_mode._anomaly.check_nan:
+            check_nan(node, grads_in)
+    except Exception:
+        warn_forward_trace(node)
+        raise
+    return grads_in
 
 
 def _call_pre_hooks(node, buf):

@@ -1,7 +1,7 @@
 """Custom differentiable operations: ``class F(autograd.Function)`` with static
 ``forward(ctx, ...)`` and ``backward(ctx, *grads)``, called as ``F.apply(...)``."""
 from . import grad_mode
-from .graph import Node, _FREED_MSG, edge_of
+from .graph import Node, Packed, _FREED_MSG, edge_of
 
 
 class FunctionCtx:
@@ -29,11 +29,37 @@ class FunctionCtx:
             if self.__dict__.get("_freed"):
                 raise RuntimeError(_FREED_MSG)
             return ()
+        versions = self._saved_versions
+        if versions is None:  # saved through saved_tensors_hooks
+            return tuple(x.unpack() if type(x) is Packed else x for x in saved)
         from .._ops.registry import _raise_modified
-        for t, v in zip(saved, self._saved_versions):
+        out = []
+        for t, v in zip(saved, versions):
+            if type(t) is _SavedOutput:
+                t = t.rebuild(self)
             if v is not None and t._vc[0] != v:
                 _raise_modified(self, t, v)
-        return saved
+            out.append(t)
+        return tuple(out)
+
+
+class _SavedOutput:
+    """A saved output of the node itself, kept without its grad_fn: holding the output
+    tensor would make a node -> tensor -> node reference cycle."""
+
+    __slots__ = ("data", "vc", "output_nr")
+
+    def __init__(self, t):
+        self.data, self.vc, self.output_nr = t._data, t._vc, t._output_nr
+
+    def rebuild(self, node):
+        from .._tensor import _make
+        t = _make(self.data)
+        t._vc = self.vc
+        t._grad_fn = node
+        t._output_nr = self.output_nr
+        t._requires_grad = True
+        return t
 
 
 class BackwardCFunction(Node, FunctionCtx):
@@ -138,6 +164,11 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         node._input_meta = [(args[i]._data.shape, args[i]._data.dtype)
                             if args[i]._requires_grad else None for i in tensor_positions]
         dirty = {id(t) for t in node._dirty}
+        for t in node._dirty:
+            if t._requires_grad and t._grad_fn is None and \
+                    (t._base is None or not t._base._requires_grad):
+                raise RuntimeError("a leaf Variable that requires grad has been used in an "
+                                   "in-place operation.")
         non_diff = {id(t) for t in node._non_differentiable}
         input_ids = {id(args[i]) for i in tensor_positions}
         new_outs = []
@@ -161,8 +192,22 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         node._num_outputs = nr
         node._output_meta = metas
         if to_save is not None:
-            node._saved = tuple(to_save)
-            node._saved_versions = [t._vc[0] if isinstance(t, Tensor) else None for t in to_save]
+            if grad_mode._inference_used[0]:
+                from .._ops.registry import _check_not_inference
+                _check_not_inference(to_save)
+            hooks = grad_mode._state.saved_hooks
+            if hooks:
+                node._saved = tuple(Packed(t, hooks) if isinstance(t, Tensor) else t
+                                    for t in to_save)
+                node._saved_versions = None
+            else:
+                node._saved = tuple(_SavedOutput(t) if isinstance(t, Tensor) and t._grad_fn is node
+                                    else t for t in to_save)
+                node._saved_versions = [t._vc[0] if isinstance(t, Tensor) else None
+                                        for t in to_save]
+        if grad_mode._anomaly.enabled:
+            from .anomaly_mode import record_forward_trace
+            record_forward_trace(node)
         return tuple(new_outs) if is_tuple else new_outs[0]
 
 
@@ -173,12 +218,50 @@ def _alias(t):
     return a
 
 
+_TWICE_MSG = "trying to differentiate twice a function that was marked with @once_differentiable"
+
+
+class Error(Node):
+    """Stands in for a once-differentiable backward in a graph built with create_graph:
+    differentiating through it raises."""
+
+    def __init__(self, next_functions):
+        self.next_functions = next_functions
+
+    def apply(self, grads):
+        raise RuntimeError(_TWICE_MSG)
+
+    def _release(self):
+        pass
+
+
 def once_differentiable(fn):
-    """Run ``backward`` without building a graph (it cannot be differentiated again)."""
+    """Run ``backward`` without building a graph (it cannot be differentiated again).
+
+    Under create_graph, its results depend on the incoming gradients through an
+    ``Error`` node, so a second differentiation fails loudly instead of silently
+    giving zero.
+    """
     import functools
+    from .._tensor import Tensor
 
     @functools.wraps(fn)
     def wrapper(ctx, *args):
         with grad_mode.no_grad():
-            return fn(ctx, *args)
+            outputs = fn(ctx, *args)
+        if not grad_mode.is_grad_enabled():
+            return outputs
+        needing = [a for a in args if isinstance(a, Tensor) and a._requires_grad]
+        if not needing:
+            return outputs
+        node = Error(tuple(edge_of(a) for a in needing))
+        single = not isinstance(outputs, tuple)
+        wrapped = []
+        for o in ((outputs,) if single else outputs):
+            if isinstance(o, Tensor) and o._data.dtype.kind in "fc":
+                o = o.detach()
+                o._grad_fn = node
+                o._requires_grad = True
+            wrapped.append(o)
+        return wrapped[0] if single else tuple(wrapped)
     return wrapper

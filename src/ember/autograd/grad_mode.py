@@ -7,6 +7,7 @@ import threading
 class _GradState(threading.local):
     enabled = True
     inference = False
+    saved_hooks = ()    # stack of (pack, unpack) from autograd.graph.saved_tensors_hooks
 
 
 _state = _GradState()
@@ -32,22 +33,27 @@ class _DecoratorContextManager:
         if inspect.isgeneratorfunction(func):
             @functools.wraps(func)
             def gen_wrapper(*args, **kwargs):
+                # The mode applies only while the generator's own code runs, not
+                # while the caller holds a yielded value.
                 gen = func(*args, **kwargs)
-                with self.clone():
-                    response = gen.send(None)
-                while True:
-                    try:
-                        request = yield response
-                    except GeneratorExit:
-                        with self.clone():
-                            gen.close()
-                        raise
-                    except BaseException:
-                        with self.clone():
-                            response = gen.throw(*__import__("sys").exc_info())
-                    else:
-                        with self.clone():
-                            response = gen.send(request)
+                try:
+                    with self.clone():
+                        response = gen.send(None)
+                    while True:
+                        try:
+                            request = yield response
+                        except GeneratorExit:
+                            with self.clone():
+                                gen.close()
+                            raise
+                        except BaseException as exc:
+                            with self.clone():
+                                response = gen.throw(exc)
+                        else:
+                            with self.clone():
+                                response = gen.send(request)
+                except StopIteration as stop:
+                    return stop.value
             return gen_wrapper
 
         @functools.wraps(func)
@@ -105,6 +111,43 @@ class set_grad_enabled(_DecoratorContextManager):
         return self.__class__(self.mode)
 
 
+class inference_mode(_DecoratorContextManager):
+    """Like no_grad, and tensors made inside are marked as inference tensors:
+    autograd refuses to save them for backward later.  ``inference_mode(False)`` is a
+    no-op context, as torch's."""
+
+    def __init__(self, mode=True):
+        self.mode = mode
+
+    def __enter__(self):
+        self.prev = (_state.enabled, _state.inference)
+        if self.mode:
+            _state.enabled = False
+            _state.inference = True
+            _inference_used[0] = True
+
+    def __exit__(self, *exc):
+        _state.enabled, _state.inference = self.prev
+
+    def clone(self):
+        return self.__class__(self.mode)
+
+
+def is_inference_mode_enabled():
+    return _state.inference
+
+
+# Set once any inference tensor exists, so that the saved-tensor check costs nothing
+# in programs that never enter inference mode.
+_inference_used = [False]
+
+INFERENCE_SAVE_MSG = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`.")
+
+
 class _AnomalyState:
     """Anomaly mode is process-wide, as torch's is; ``enabled`` is the one flag the hot
     paths read."""
@@ -113,3 +156,10 @@ class _AnomalyState:
 
 
 _anomaly = _AnomalyState()
+
+
+def _set_grad_enabled_repr(self):
+    return f"torch.autograd.grad_mode.set_grad_enabled(mode={self.mode})"
+
+
+set_grad_enabled.__repr__ = _set_grad_enabled_repr

@@ -80,6 +80,18 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         self.variable = variable
 
+    # A leaf's tensor hooks live on the leaf (as torch's do), not on this node: the leaf
+    # holds its accumulator only weakly, so the hooks survive a new accumulator.
+    @property
+    def _tensor_hooks(self):
+        return self.variable.__dict__.get("_leaf_hooks")
+
+    def _add_tensor_hook(self, output_nr, fn):
+        hooks = self.variable.__dict__.get("_leaf_hooks")
+        if hooks is None:
+            hooks = self.variable.__dict__["_leaf_hooks"] = {}
+        return _Handle(hooks.setdefault(output_nr, {}), fn)
+
     def apply(self, grads, create_graph):
         from .engine import accumulate_grad
         accumulate_grad(self.variable, grads[0], create_graph)
@@ -107,3 +119,41 @@ def edge_of(tensor):
     if tensor._requires_grad:
         return (grad_accumulator(tensor), 0)
     return (None, 0)
+
+
+class saved_tensors_hooks:
+    """Within this context, tensors saved for backward go through ``pack_hook`` when
+    saved and ``unpack_hook`` when backward reads them (torch's semantics: the
+    unpacked tensor is used as is, with no version check)."""
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        from .grad_mode import _state
+        _state.saved_hooks = _state.saved_hooks + ((self.pack_hook, self.unpack_hook),)
+        return self
+
+    def __exit__(self, *exc):
+        from .grad_mode import _state
+        _state.saved_hooks = _state.saved_hooks[:-1]
+
+
+class Packed:
+    """A saved tensor that went through a pack hook; ``unpack()`` gives it back."""
+
+    __slots__ = ("value", "unpack_hook")
+
+    def __init__(self, tensor, hooks):
+        from .grad_mode import _state
+        pack, self.unpack_hook = hooks[-1]
+        # Ops run by the hook itself save their tensors plainly (no recursion), as in torch.
+        _state.saved_hooks = ()
+        try:
+            self.value = pack(tensor)
+        finally:
+            _state.saved_hooks = hooks
+
+    def unpack(self):
+        return self.unpack_hook(self.value)
