@@ -140,10 +140,6 @@ class _Scan:
 _PY_SCALARS = {builtins.bool, builtins.int, builtins.float, builtins.complex}
 _LISTS = {list, tuple}
 
-# torch names the target type by its C++ name in this message
-_C_NAMES = {"uint8": "uint8", "int8": "int8", "int16": "int16", "int32": "int32",
-            "int64": "int64", "float16": "c10::Half", "bfloat16": "c10::BFloat16"}
-
 
 def _to_array(data, npd):
     try:
@@ -152,8 +148,8 @@ def _to_array(data, npd):
         name = D.NP_TO_DTYPE[npd].name
         if name == "int64":
             raise ValueError("Overflow when unpacking long long") from None
-        raise RuntimeError(f"value cannot be converted to type {_C_NAMES.get(name, name)} "
-                           "without overflow") from None
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow") \
+            from None
 
 
 def _flatten_tensors(data):
@@ -194,8 +190,6 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             data = list(data)
         npd = (dtype or inferred).np
         arr = _to_array(data, npd)
-        if not scan.shape or 0 in scan.shape:
-            arr = arr.reshape(scan.shape)
     else:
         if hasattr(data, "__cuda_array_interface__") and hasattr(data, "get"):
             data = data.get()
