@@ -440,3 +440,14 @@ def test_legacy_isinstance(cls):
     assert getattr(ember, cls).dtype is getattr(ember, str(getattr(torch, cls).dtype)[6:])
     assert issubclass(getattr(ember, cls), ember.Tensor) == \
         issubclass(getattr(torch, cls), torch.Tensor)
+
+
+def test_legacy_and_factories_follow_default_dtype(default_float64):
+    same(lambda m: m.Tensor([1, 2]))
+    same(lambda m: m.Tensor(2, 3).dtype)
+    same(lambda m: m.Tensor([1, 2]).type())
+    same(lambda m: m.FloatTensor([1, 2]))
+    same(lambda m: m.full((2,), 1.5))
+    same(lambda m: m.linspace(0, 1, 3))
+    same(lambda m: m.eye(2))
+    same(lambda m: m.empty(2).dtype)
