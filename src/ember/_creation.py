@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from . import _dtype as D
-from ._device import CPU, as_device, device_of, module_for, to_device_array
+from ._device import as_device, module_for, to_device_array
 from ._tensor import Size, Tensor, _host, _make
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",

@@ -6,7 +6,8 @@ so streams are reproducible under ``manual_seed`` but are not torch's mt19937 nu
 import numpy as np
 
 from . import _dtype as D
-from ._device import as_device, to_device_array, device as _device_cls
+from ._device import as_device, to_device_array
+from ._creation import _size, requires_grad_leaf
 from ._tensor import Tensor, _make
 
 _DEFAULT_SEED = 67280421310721  # torch's default seed, so an unseeded run is deterministic too
@@ -95,7 +96,6 @@ def _rng(generator):
 
 
 def _shape(size, name):
-    from ._creation import _size
     return _size(size, name)
 
 
@@ -107,7 +107,6 @@ def _float_dtype(dtype, kernel):
 
 
 def _finish(arr, dtype, device, requires_grad):
-    from ._creation import requires_grad_leaf
     arr = np.asarray(arr).astype(dtype.np, copy=False)
     dev = as_device(device)
     if dev is not None and dev.type != "cpu":

@@ -11,7 +11,7 @@ import weakref
 import numpy as np
 
 from . import _dtype as D
-from ._device import CPU, as_device, device_of, to_device_array, module_for
+from ._device import CPU, as_device, device_of, to_device_array
 from .autograd import grad_mode
 from .autograd.graph import _Handle
 
