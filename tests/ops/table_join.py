@@ -100,4 +100,10 @@ ENTRIES = [
     OpInfo("unfold", lambda x, *a: x.unfold(*a), lambda x, *a: x.unfold(*a), lambda rng: [
         S(arr(rng, (7,)), 0, 3, 2), S(arr(rng, (2, 5)), 1, 2, 1), S(arr(rng, (4, 2)), 0, 4, 1)],
            covers=("unfold", "unfold_backward")),
+    OpInfo("hsplit", _first(ember.hsplit), _first(torch.hsplit), lambda rng: [
+        S(arr(rng, (2, 4)), 2), S(arr(rng, (6,)), [1, 4])], covers=("slice",)),
+    OpInfo("vsplit", _first(ember.vsplit), _first(torch.vsplit), lambda rng: [
+        S(arr(rng, (4, 2)), [1])], covers=("slice",)),
+    OpInfo("dsplit", _first(ember.dsplit), _first(torch.dsplit), lambda rng: [
+        S(arr(rng, (1, 2, 4)), 2)], covers=("slice",)),
 ]

@@ -138,3 +138,20 @@ ENTRIES += [
         S(arr(rng, (3, 4))), S(arr(rng, (3, 4)), "fro"), S(arr(rng, (4,)), float("inf")),
         S(arr(rng, (3, 4)), None, 1)], covers=("norm",)),
 ]
+
+ENTRIES += [
+    OpInfo("torch_linalg_spellings",
+           lambda a, b: (ember.det(a), ember.inverse(a), ember.logdet(a @ a.mT),
+                         ember.matrix_power(a, 2), ember.pinverse(b), ember.chain_matmul(a, a, a),
+                         ember.svd(b)[0] ** 2, ember.svd(b)[1], ember.qr(b)[1] ** 2,
+                         ember.cholesky(a @ a.mT + ember.eye(3, dtype=a.dtype)),
+                         EL.multi_dot([a[0], a, a[:, 1]])),
+           lambda a, b: (torch.det(a), torch.inverse(a), torch.logdet(a @ a.mT),
+                         torch.matrix_power(a, 2), torch.pinverse(b), torch.chain_matmul(a, a, a),
+                         torch.svd(b)[0] ** 2, torch.svd(b)[1], torch.qr(b)[1] ** 2,
+                         torch.cholesky(a @ a.mT + torch.eye(3, dtype=a.dtype)),
+                         TL.multi_dot([a[0], a, a[:, 1]])),
+           lambda rng: [S(_spd(rng, 3), arr(rng, (4, 3)))], grad=False,
+           covers=("linalg_det", "linalg_inv", "linalg_slogdet", "linalg_svd", "linalg_qr",
+                   "linalg_cholesky", "mm")),
+]

@@ -6,14 +6,14 @@ Each family module defines ``__all__`` (its public ``ember.*`` functions) and
 gathers them, so adding an op never touches it unless a new family module is added.
 """
 from .._tensor import Tensor
-from . import (binary, contraction, conversion, indexing, join, layout, linalg, pointwise,
-               reduction, scan, scatter, shape, sorting, unary)
+from . import (binary, contraction, conversion, indexing, join, layout, linalg, linalg_torch,
+               pointwise, reduction, scan, scatter, shape, sorting, unary)
 from . import conv, nn_ops
 from .inplace import apply_inplace
 from .registry import REGISTRY, apply
 
 FAMILIES = (pointwise, unary, binary, reduction, sorting, scan, shape, join, layout, indexing,
-            scatter, linalg, contraction, conversion)
+            scatter, linalg, linalg_torch, contraction, conversion)
 FAMILIES += (nn_ops, conv)
 
 __all__ = []

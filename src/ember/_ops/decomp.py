@@ -469,8 +469,25 @@ def _vecdot(x, y, *, dim=-1, out=None):
 
 vecdot = _vecdot
 
+def multi_dot(tensors, *, out=None):
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    first, last = tensors[0], tensors[-1]
+    mats = [first.unsqueeze(0) if first.ndim == 1 else first] + tensors[1:-1] + \
+        [last.unsqueeze(1) if last.ndim == 1 else last]
+    result = mats[0]
+    for m in mats[1:]:
+        result = result.mm(m)
+    if last.ndim == 1:
+        result = result.squeeze(1)
+    if first.ndim == 1:
+        result = result.squeeze(0)
+    return result
+
+
 __all__ = []
 METHODS = {}
-LINALG = ["LinAlgError", "inv", "det", "slogdet", "solve", "cholesky", "eigh", "eigvalsh", "svd", "svdvals",
+LINALG = ["LinAlgError", "multi_dot", "inv", "det", "slogdet", "solve", "cholesky", "eigh", "eigvalsh", "svd", "svdvals",
           "pinv", "matrix_rank", "lstsq", "qr", "matrix_power", "vector_norm", "matrix_norm",
           "norm", "cross", "vecdot"]
