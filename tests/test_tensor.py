@@ -186,6 +186,14 @@ def test_from_numpy_errors():
         ember.from_numpy(np.array([1, None]))
 
 
+def test_from_numpy_read_only_warns():
+    a = np.ones(2)
+    a.flags.writeable = False
+    with pytest.warns(UserWarning, match="The given NumPy array is not writable"):
+        e = ember.from_numpy(a)
+    assert e.tolist() == [1.0, 1.0]
+
+
 def test_clone_is_independent_and_differentiable():
     e = ember.arange(4.)
     c = e.clone()

@@ -395,7 +395,11 @@ class Tensor:
         if isinstance(dtype, str):
             from ._creation import legacy_type_from_name
             if dtype.startswith("torch.cuda."):  # the legacy name also names the device
-                return self.to("cuda", legacy_type_from_name("torch." + dtype[11:]))
+                try:
+                    d = legacy_type_from_name("torch." + dtype[11:])
+                except ValueError:
+                    raise ValueError(f"invalid type: '{dtype}'") from None
+                return self.to("cuda", d)
             dtype = legacy_type_from_name(dtype)
         elif isinstance(dtype, type) and hasattr(dtype, "_ember_dtype"):
             dtype = dtype._ember_dtype
