@@ -134,3 +134,35 @@ ENTRIES += [
            covers=("var", "std", "mean", "prod", "amax", "amin", "logsumexp", "nansum",
                    "count_nonzero")),
 ]
+
+
+def out_forms(lib):
+    """out= writes into (and returns) the given tensors, tuples for (values, indices)."""
+    def f(x):
+        got = []
+        for fn, args in ((lib.sum, (1,)), (lib.mean, (0,)), (lib.prod, (1,)), (lib.amax, (0,)),
+                         (lib.logsumexp, (1,)), (lib.var, (1,)), (lib.std, ()),
+                         (lib.nansum, ()), (lib.cumsum, (0,)), (lib.cumprod, (1,)),
+                         (lib.logcumsumexp, (1,)), (lib.msort, ())):
+            o = lib.empty(0)
+            assert fn(x, *args, out=o) is o
+            got.append(o)
+        for fn, args in ((lib.max, (1,)), (lib.sort, (0,)), (lib.topk, (2,)),
+                         (lib.kthvalue, (1,)), (lib.median, (0,)), (lib.mode, (1,)),
+                         (lib.cummax, (1,))):
+            v, i = lib.empty(0), lib.empty(0, dtype=lib.int64)
+            r = fn(x, *args, out=(v, i))
+            assert r.values is v and r.indices is i
+            got += [v, i]
+        b = lib.empty(0, dtype=lib.bool)
+        assert lib.all(x > 0, 1, out=b) is b
+        return tuple(got) + (b,)
+    return f
+
+
+ENTRIES += [
+    OpInfo("out", out_forms(ember), out_forms(torch),
+           lambda rng: [Sample((distinct(rng, (3, 4)),), grad=False)], grad=False,
+           covers=("sum", "mean", "prod", "amax", "logsumexp", "var", "std", "nansum", "max_dim",
+                   "all")),
+]

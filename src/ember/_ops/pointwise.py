@@ -403,16 +403,19 @@ def _full_like_scalar(value, dt, like):
     return _make(xp.asarray(value, dtype=dt.np))
 
 
-def _out(result, out):
+def _out(result, out, name=None):
     """Honour ``out=``: write the result into ``out`` (resized as torch does)."""
     if out is None:
         return result
     if not isinstance(out, Tensor):
         raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
-    if out._requires_grad and out._grad_fn is None:
+    if (out._requires_grad and out._grad_fn is None) or result._requires_grad:
         from ..autograd import grad_mode
         if grad_mode.is_grad_enabled():
-            raise RuntimeError(f"{_caller()}(): functions with out=... arguments don't support "
+            if name is None:
+                node = result._grad_fn
+                name = node.op.name if node is not None and hasattr(node, "op") else "op"
+            raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
                                "automatic differentiation, but one of the arguments requires grad.")
     if out._data.shape != result._data.shape:
         out._data = result._data.astype(out._data.dtype, copy=True)
@@ -422,8 +425,25 @@ def _out(result, out):
     return out
 
 
-def _caller():
-    return "op"
+def with_out(fn):
+    """Give ``fn`` torch's ``out=`` keyword: one tensor, or a tuple for (values, indices)."""
+    name = fn.__name__
+
+    def f(*args, out=None, **kwargs):
+        result = fn(*args, **kwargs)
+        if out is None:
+            return result
+        if isinstance(result, tuple):
+            if not isinstance(out, (tuple, list)) or len(out) != len(result):
+                raise TypeError(f"{name}(): argument 'out' must be tuple of {len(result)} Tensors")
+            for r, o in zip(result, out):
+                _out(r, o, name)
+            return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
+        return _out(result, out, name)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = fn.__doc__
+    f.__wrapped__ = fn
+    return f
 
 
 # ---- bitwise ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, _wrap_dim
+from .pointwise import with_out
 from .registry import FLOAT, apply, defop
 
 _max = builtins.max
@@ -85,7 +86,8 @@ def _reduce_args(input, dim, keepdim, dtype):
             "keepdim": keepdim, "dtype": dtype.np if dtype is not None else None}
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+@with_out
+def sum(input, dim=None, keepdim=False, *, dtype=None):
     """sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor"""
     if dim is None and keepdim is False and dtype is None:
         return apply(sum_op, (input,), _FULL)
@@ -95,7 +97,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
 _FULL = {"dim": None, "keepdim": False, "dtype": None}
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+@with_out
+def mean(input, dim=None, keepdim=False, *, dtype=None):
     """mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor"""
     if dim is None and keepdim is False and dtype is None:
         return apply(mean_op, (input,), _FULL)
@@ -189,7 +192,7 @@ min_dim_op = defop("min_dim", lambda a, dim, keepdim: _dim_extreme_fwd(a, dim, k
                    _dim_extreme_bwd, nout=2, node="MinBackward0")
 
 
-def _extreme(op_full, op_dim, binary, name, input, dim, keepdim, out):
+def _extreme(op_full, op_dim, binary, name, input, dim, keepdim):
     if isinstance(dim, Tensor):
         return binary(input, dim)
     if dim is None:
@@ -205,15 +208,17 @@ def _extreme(op_full, op_dim, binary, name, input, dim, keepdim, out):
     return _named(name)(values, indices)
 
 
-def max(input, dim=None, keepdim=False, *, out=None):
+@with_out
+def max(input, dim=None, keepdim=False):
     """max(input) -> Tensor; max(input, dim, keepdim=False) -> (values, indices); max(a, b)."""
     from .pointwise import maximum
-    return _extreme(max_full_op, max_dim_op, maximum, "max", input, dim, keepdim, out)
+    return _extreme(max_full_op, max_dim_op, maximum, "max", input, dim, keepdim)
 
 
-def min(input, dim=None, keepdim=False, *, out=None):
+@with_out
+def min(input, dim=None, keepdim=False):
     from .pointwise import minimum
-    return _extreme(min_full_op, min_dim_op, minimum, "min", input, dim, keepdim, out)
+    return _extreme(min_full_op, min_dim_op, minimum, "min", input, dim, keepdim)
 
 
 def _arg_fwd(a, dim, keepdim, largest):
@@ -338,6 +343,7 @@ def _prod_keep(x, dims):
 prod_op = defop("prod", _prod_fwd, _prod_bwd, save=(0,), save_result=True)
 
 
+@with_out
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """prod(input, *, dtype=None) or prod(input, dim, keepdim=False, *, dtype=None)."""
     if dim is None:
@@ -365,10 +371,12 @@ def _nansum_bwd(ctx, g):
 nansum_op = defop("nansum", _nansum_fwd, _nansum_bwd, save=(0,))
 
 
+@with_out
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return apply(nansum_op, (input,), _reduce_args(input, dim, keepdim, dtype))
 
 
+@with_out
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """The mean of the non-NaN elements: nansum / their count."""
     from .unary import isnan
@@ -413,11 +421,13 @@ def _dims_or_all(input, dim):
     return normalize_dims(dim, input.ndim)
 
 
-def amax(input, dim=(), keepdim=False, *, out=None):
+@with_out
+def amax(input, dim=(), keepdim=False):
     return apply(amax_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
 
 
-def amin(input, dim=(), keepdim=False, *, out=None):
+@with_out
+def amin(input, dim=(), keepdim=False):
     return apply(amin_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
 
 
@@ -451,7 +461,8 @@ logsumexp_op = defop("logsumexp", _logsumexp_fwd, _logsumexp_bwd, promote=FLOAT,
                      save_result=True)
 
 
-def logsumexp(input, dim, keepdim=False, *, out=None):
+@with_out
+def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(input), dim)), computed without overflow."""
     return apply(logsumexp_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
 
@@ -469,11 +480,13 @@ count_nonzero_op = defop("count_nonzero", lambda a, dim: np.asarray(
     np.count_nonzero(a, axis=_axis(dim, a.ndim)), dtype=np.int64))
 
 
-def all(input, dim=None, keepdim=False, *, out=None):
+@with_out
+def all(input, dim=None, keepdim=False):
     return apply(all_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
 
 
-def any(input, dim=None, keepdim=False, *, out=None):
+@with_out
+def any(input, dim=None, keepdim=False):
     return apply(any_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
 
 
@@ -541,12 +554,14 @@ def _var_params(input, dim, unbiased, keepdim, correction):
     return {"dim": _dims_or_all(input, dim), "correction": correction, "keepdim": keepdim}
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+@with_out
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """var(input, dim=None, *, correction=1, keepdim=False); also the unbiased= forms."""
     return apply(var_op, (input,), _var_params(input, dim, unbiased, keepdim, correction))
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+@with_out
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return apply(std_op, (input,), _var_params(input, dim, unbiased, keepdim, correction))
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from .._device import array_module
 from .._tensor import _make, _wrap_dim
 from .inplace import apply_inplace
-from .pointwise import exp, where
+from .pointwise import with_out, exp, where
 from .registry import apply, defop
 from .sorting import _returns, scatter_add_along_dim
 from .unary import _not_implemented
@@ -36,7 +36,8 @@ cumsum_op = defop("cumsum", _cumsum_fwd,
                   lambda ctx, g: _reverse_cumsum(g, ctx.dim) if g.ndim else g)
 
 
-def cumsum(input, dim, *, dtype=None, out=None):
+@with_out
+def cumsum(input, dim, *, dtype=None):
     """Running sums along dim (integers accumulate in int64)."""
     params = {"dim": _wrap_dim(dim, input.ndim)}
     if dtype is not None:
@@ -75,7 +76,8 @@ def _cumprod_bwd(ctx, g):
 cumprod_op = defop("cumprod", _cumprod_fwd, _cumprod_bwd, save=(0,), save_result=True)
 
 
-def cumprod(input, dim, *, dtype=None, out=None):
+@with_out
+def cumprod(input, dim, *, dtype=None):
     """Running products along dim (integers accumulate in int64)."""
     params = {"dim": _wrap_dim(dim, input.ndim)}
     if dtype is not None:
@@ -122,11 +124,13 @@ def _cumextreme(op, input, dim, name):
     return _returns(name)(values, indices)
 
 
-def cummax(input, dim, *, out=None):
+@with_out
+def cummax(input, dim):
     return _cumextreme(cummax_op, input, dim, "cummax")
 
 
-def cummin(input, dim, *, out=None):
+@with_out
+def cummin(input, dim):
     return _cumextreme(cummin_op, input, dim, "cummin")
 
 
@@ -160,7 +164,8 @@ logcumsumexp_op = defop("logcumsumexp", _logcumsumexp_fwd, _logcumsumexp_bwd, sa
                         save_result=True)
 
 
-def logcumsumexp(input, dim, *, out=None):
+@with_out
+def logcumsumexp(input, dim):
     """log(cumsum(exp(input))) along dim, without overflow."""
     return apply(logcumsumexp_op, (input,), {"dim": _wrap_dim(dim, input.ndim)})
 

@@ -12,6 +12,7 @@ from .. import _dtype as D
 from .._device import array_module
 from .._tensor import _make, _wrap_dim
 from .reduction import _named as _returns
+from .pointwise import with_out
 from .registry import apply, defop
 
 # ---- gather / scatter-add along a dim: the gradient pair of every selection -------------
@@ -99,7 +100,8 @@ def _sort_fwd(a, dim, descending):
 sort_op = defop("sort", _sort_fwd, _selection_bwd, nout=2, node="SortBackward0")
 
 
-def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+@with_out
+def sort(input, dim=-1, descending=False, stable=False):
     """sort(input, dim=-1, descending=False, stable=False) -> (values, indices)."""
     dim = _wrap_dim(dim, input.ndim)
     return _with_indices(sort_op, input, {"dim": dim, "descending": descending}, "sort")
@@ -109,7 +111,8 @@ def argsort(input, dim=-1, descending=False, stable=False):
     return sort(input, dim, descending, stable).indices
 
 
-def msort(input, *, out=None):
+@with_out
+def msort(input):
     return sort(input, 0).values
 
 
@@ -127,7 +130,8 @@ def _topk_fwd(a, k, dim, largest):
 topk_op = defop("topk", _topk_fwd, _selection_bwd, nout=2, node="TopkBackward0")
 
 
-def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+@with_out
+def topk(input, k, dim=-1, largest=True, sorted=True):
     """The k largest (or smallest) elements along dim, in order, with their indices."""
     dim = _wrap_dim(dim, input.ndim)
     return _with_indices(topk_op, input, {"k": int(k), "dim": dim, "largest": largest}, "topk")
@@ -207,14 +211,16 @@ nanmedian_dim_op = defop("nanmedian_dim", _median_dim_fwd, _selection_bwd, nout=
                          node="NanmedianBackward1")
 
 
-def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+@with_out
+def kthvalue(input, k, dim=-1, keepdim=False):
     """The k-th smallest element along dim (k counts from 1), with its index."""
     dim = _wrap_dim(dim, input.ndim)
     return _with_indices(kthvalue_op, input, {"k": int(k), "dim": dim, "keepdim": keepdim},
                          "kthvalue")
 
 
-def median(input, dim=None, keepdim=False, *, out=None):
+@with_out
+def median(input, dim=None, keepdim=False):
     """median(input) -> the lower median; median(input, dim) -> (values, indices)."""
     if dim is None:
         return apply(median_op, (input,), {"ignore_nan": False})
@@ -223,7 +229,8 @@ def median(input, dim=None, keepdim=False, *, out=None):
                          {"dim": dim, "keepdim": keepdim, "ignore_nan": False}, "median")
 
 
-def nanmedian(input, dim=None, keepdim=False, *, out=None):
+@with_out
+def nanmedian(input, dim=None, keepdim=False):
     """median ignoring NaN (NaN only where a slice is all NaN)."""
     if dim is None:
         return apply(nanmedian_op, (input,), {"ignore_nan": True})
@@ -261,7 +268,8 @@ def _mode_fwd(a, dim, keepdim):
 mode_op = defop("mode", _mode_fwd, _selection_bwd, nout=2, node="ModeBackward0")
 
 
-def mode(input, dim=-1, keepdim=False, *, out=None):
+@with_out
+def mode(input, dim=-1, keepdim=False):
     """The most frequent value along dim (the smallest if several), with its index."""
     dim = _wrap_dim(dim, input.ndim)
     return _with_indices(mode_op, input, {"dim": dim, "keepdim": keepdim}, "mode")
@@ -307,7 +315,8 @@ def bincount(input, weights=None, minlength=0):
     return _make(xp.bincount(a, weights=weights._data, minlength=minlength).astype(out_dtype))
 
 
-def histc(input, bins=100, min=0, max=0, *, out=None):
+@with_out
+def histc(input, bins=100, min=0, max=0):
     """Histogram of ``bins`` equal bins over [min, max] (the data's range if min == max)."""
     a = input._data
     if a.dtype.kind not in "f":
