@@ -7,7 +7,7 @@ __version__ = "0.1.0"
 from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype,
                      float, float16, float32, float64, half, int, int8, int16, int32, int64,
                      long, short, uint8, can_cast, get_default_dtype, promote_types,
-                     set_default_dtype)
+                     set_default_dtype, finfo, iinfo)
 from ._dtype import result_type as _result_type_pair
 from ._device import device
 from ._tensor import Size, Tensor
