@@ -184,3 +184,32 @@ ENTRIES += [
            lambda rng: [Sample((expr,), grad=False, name=expr) for expr in ERROR_CASES],
            grad=False, covers=("index",)),
 ]
+
+
+def _search(lib):
+    """Index-producing ops; the indices then select from the input (an index op)."""
+    def fn(s, v):
+        pos = lib.searchsorted(s, v)
+        out = (pos, lib.searchsorted(s, v, right=True), lib.searchsorted(s, v, side="right"),
+               lib.bucketize(v, s), lib.bucketize(v, s, right=True, out_int32=True),
+               lib.searchsorted(s, 0.5), lib.nonzero(v > 0), lib.nonzero(v > 0, as_tuple=True),
+               lib.argwhere(v > 0))
+        return out + (s[pos.clamp(max=s.shape[-1] - 1)],)
+    return fn
+
+
+def _search_2d(lib):
+    def fn(s, v):
+        return lib.searchsorted(s, v), lib.searchsorted(s, v, side="right")
+    return fn
+
+
+ENTRIES += [
+    OpInfo("searchsorted", _search(ember), _search(torch), lambda rng: [
+        S(np.array([-1.0, 0.0, 0.5, 2.0], dtype=np.float32),
+          np.array([0.5, -3.0, 2.0, 0.1, 9.0], dtype=np.float32))],
+           grad=False, covers=("index",)),
+    OpInfo("searchsorted_rows", _search_2d(ember), _search_2d(torch), lambda rng: [
+        S(np.array([[1, 3, 5, 7], [2, 4, 6, 8]]), np.array([[3, 6], [8, 0]]))],
+           grad=False, covers=("index",)),
+]

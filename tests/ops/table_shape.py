@@ -91,3 +91,15 @@ ENTRIES += [
            lambda rng: [Sample((arr(rng, (2, 3)), arr(rng, (3,))))],
            covers=("copy_slices", "as_strided", "select")),
 ]
+
+ENTRIES += [
+    OpInfo("slice_scatter_public", ember.slice_scatter, torch.slice_scatter,
+           lambda rng: [Sample((arr(rng, (3, 4)), arr(rng, (3, 2)), 1, 1, 3)),
+                        Sample((arr(rng, (3, 4)), arr(rng, (3, 2)), 1), {"step": 2}),
+                        Sample((arr(rng, (3, 4)), arr(rng, (1, 4))), {"start": -1})],
+           covers=("slice_scatter",)),
+    OpInfo("select_scatter", ember.select_scatter, torch.select_scatter,
+           lambda rng: [Sample((arr(rng, (3, 4)), arr(rng, (4,)), 0, -1)),
+                        Sample((arr(rng, (3, 4)), arr(rng, (3,)), 1, 2))],
+           covers=("slice_scatter",)),
+]

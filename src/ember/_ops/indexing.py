@@ -1,6 +1,7 @@
 """Advanced indexing (integer and boolean tensors, lists) and ``__setitem__``."""
 import numpy as np
 
+from .._device import array_module
 from .._tensor import Tensor, _make
 from .inplace import apply_inplace
 from .registry import apply, defop, zeros_from_meta
@@ -48,8 +49,7 @@ def _index_put_fwd(a, v, index, accumulate):
     out = a.copy()
     try:
         if accumulate:
-            np.add.at(out, index, v) if isinstance(out, np.ndarray) else \
-                out.scatter_add(index, v)
+            array_module(out).add.at(out, index, v)
         else:
             out[index] = v
     except IndexError as e:

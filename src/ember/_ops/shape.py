@@ -288,6 +288,34 @@ def _slice_scatter(base, src, dim, start, stop, step, squeezed):
                                                  "step": step, "squeezed": squeezed})
 
 
+def _check_scatter_src(src, part):
+    if tuple(src._data.shape) != tuple(part.shape):
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
+                           f"{list(src._data.shape)}, slice size = {list(part.shape)}")
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """A copy of input with input[..., start:end:step, ...] (along dim) replaced by src."""
+    dim = _wrap_dim(dim, input.ndim)
+    size = input._data.shape[dim]
+    start, stop, step = slice(start, end, step).indices(size)
+    stop = builtins.max(stop, start)
+    _check_scatter_src(src, _slice_fwd(input._data, dim, start, stop, step))
+    return _slice_scatter(input, src.to(input.dtype), dim, start, stop, step, squeezed=False)
+
+
+def select_scatter(input, src, dim, index):
+    """A copy of input with input.select(dim, index) replaced by src."""
+    dim = _wrap_dim(dim, input.ndim)
+    size = input._data.shape[dim]
+    index = int(index)
+    if index < -size or index >= size:
+        raise IndexError(f"index {index} is out of bounds for dimension {dim} with size {size}")
+    index %= size
+    _check_scatter_src(src, _select_fwd(input._data, dim, index))
+    return _slice_scatter(input, src.to(input.dtype), dim, index, index + 1, 1, squeezed=True)
+
+
 def select(input, dim, index):
     nd = input.ndim
     if nd == 0:
@@ -378,7 +406,7 @@ def _getitem(self, index):
 
 __all__ = ["view", "reshape", "view_as", "reshape_as", "flatten", "permute", "transpose",
            "swapaxes", "swapdims", "t", "unsqueeze", "squeeze", "expand", "expand_as", "clone",
-           "contiguous", "narrow", "select"]
+           "contiguous", "narrow", "select", "slice_scatter", "select_scatter"]
 METHODS = {name: globals()[name] for name in __all__}
 METHODS["__getitem__"] = _getitem
 del METHODS["expand_as"], METHODS["view_as"], METHODS["reshape_as"]
