@@ -307,3 +307,35 @@ def test_function_saved_tensors_hooks():
         y.sum().backward()
         return [x.grad, len(n)]
     assert_same(run)
+
+
+def test_non_tensor_outputs_and_node_hooks_on_function_nodes():
+    def run(T):
+        class WithInfo(T.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2, 7, "label"
+
+            @staticmethod
+            def backward(ctx, g, g_int, g_str):
+                return g * 2
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y, n, s = WithInfo.apply(x)
+        seen = []
+        y.grad_fn.register_hook(lambda gin, gout: seen.append(gin[0].clone()))
+        y.grad_fn.register_prehook(lambda gout: (gout[0] + 1,) + tuple(gout[1:]))
+        y.sum().backward()
+        return [y, n, s, x.grad, seen[0]]
+    assert_same(run)
+
+
+def test_node_hook_returning_wrong_count_errors_like_torch():
+    msgs = []
+    for T in (torch, ember):
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y = x * x
+        y.grad_fn.register_hook(lambda gin, gout: (gin[0],) * 3)
+        with pytest.raises(RuntimeError) as e:
+            y.sum().backward()
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1]

@@ -208,9 +208,11 @@ def _promoted_arrays(inputs, rule):
         if a.dtype.kind in "biu":
             a = a.astype(D._DEFAULT[0].np)
         return (a,)
-    # Fast path: tensors of one dtype, Python scalars that cannot raise the category.
+    # Fast path: tensors of one dtype, Python scalars that cannot raise its category
+    # (a float scalar with a floating tensor, an int scalar with a non-bool one, bools).
     first = None
     same = True
+    float_scalar = int_scalar = False
     for x in inputs:
         if isinstance(x, Tensor):
             d = x._data.dtype
@@ -220,12 +222,20 @@ def _promoted_arrays(inputs, rule):
                 same = False
                 break
         elif x is not None:
-            same = False
-            break
+            t = type(x)
+            if t is float:
+                float_scalar = True
+            elif t is int:
+                int_scalar = True
+            elif t is not bool:
+                same = False
+                break
     if same and first is not None:
-        dt = _NP2D[first]
-    else:
-        dt = D.result_type_of(inputs)
+        kind = first.kind
+        if float_scalar and kind not in "fcV" or int_scalar and kind == "b":
+            same = False
+    fast = same and first is not None
+    dt = _NP2D[first] if fast else D.result_type_of(inputs)
     if rule == PROMOTE_FLOAT and dt.category < D._FLOAT:
         dt = D._DEFAULT[0]
     npd = dt.np
@@ -237,7 +247,8 @@ def _promoted_arrays(inputs, rule):
             if type(a) is not np.ndarray:
                 host = False
             out.append(a if a.dtype == npd else a.astype(npd))
-        elif x is None or type(x) is bool or dt.category >= D.scalar_dtype(x).category:
+        elif fast or x is None or type(x) is bool or \
+                dt.category >= D.scalar_dtype(x).category:
             out.append(x)
         else:
             out.append(npd.type(x))

@@ -136,7 +136,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                     accumulate_grad(node.variable, buf[0], create_graph, id(buf[0]) in shared)
                 continue
             grads_in = None
-            if buf is not None and any(g is not None for g in buf):
+            if buf is not None and (buf[0] is not None if len(buf) == 1 else
+                                    any(g is not None for g in buf)):
                 if node._pre_hooks:
                     buf = _call_pre_hooks(node, buf)
                 grads_in = _apply_anomalous(node, buf) if anomaly else node.apply(buf)
@@ -144,7 +145,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                     for hook in list(node._post_hooks.values()):
                         new = hook(tuple(grads_in), tuple(buf))
                         if new is not None:
-                            grads_in = list(new)
+                            grads_in = _checked_hook_result(hook, new, len(grads_in))
                 if not retain_graph:
                     node._release()
             nexts = node.next_functions
@@ -162,7 +163,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                         if old is None:
                             # A gradient passed through unchanged (AddBackward's) or handed
                             # to two inputs must not become two leaves' .grad unshared.
-                            if any(x is g for x in buf) or any(x is g for x in grads_in[:k]):
+                            if _holds(buf, g, len(buf)) or _holds(grads_in, g, k):
                                 shared.add(id(g))
                             b[nr] = g
                         else:
@@ -183,6 +184,14 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
     return captured
 
 
+def _holds(seq, g, n):
+    """Whether ``g`` is one of the first ``n`` entries of ``seq`` (by identity)."""
+    for i in range(n):
+        if seq[i] is g:
+            return True
+    return False
+
+
 def _apply_anomalous(node, buf):
     """node.apply under anomaly mode: NaN check, and the forward trace on failure."""
     from .anomaly_mode import check_nan, warn_forward_trace
@@ -200,8 +209,16 @@ def _call_pre_hooks(node, buf):
     for hook in list(node._pre_hooks.values()):
         new = hook(tuple(buf))
         if new is not None:
-            buf = list(new)
+            buf = _checked_hook_result(hook, new, len(buf))
     return buf
+
+
+def _checked_hook_result(hook, new, expected):
+    new = list(new)
+    if len(new) != expected:
+        raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has returned an incorrect "
+                           f"number of values (got {len(new)}, but expected {expected})")
+    return new
 
 
 def _retain(node, buf):

@@ -75,8 +75,8 @@ class BackwardCFunction(Node, FunctionCtx):
         cls = self._cls
         if self._materialize_grads:
             from .._creation import zeros
-            grads = [g if g is not None else zeros(shape, dtype=dt)
-                     for g, (shape, dt) in zip(grads, self._output_meta)]
+            grads = [zeros(meta[0], dtype=meta[1]) if g is None and meta is not None else g
+                     for g, meta in zip(grads, self._output_meta)]
         result = cls.backward(self, *grads)
         if not isinstance(result, tuple):
             result = (result,)
@@ -176,7 +176,10 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         nr = 0
         for o in outs:
             if not isinstance(o, Tensor):
+                # Non-tensor outputs still count as outputs: backward gets None for them.
                 new_outs.append(o)
+                metas.append(None)
+                nr += 1
                 continue
             if id(o) in input_ids and id(o) not in dirty:
                 o = _alias(o)  # an input returned unchanged becomes a new output tensor
