@@ -1,5 +1,5 @@
 """Convolution as three mutually-adjoint ops, each an im2col (a strided view of
-the padded input, no copy) contracted with the weight by einsum (BLAS):
+the padded input, copied once into rows) and one GEMM per group:
 
 - ``convolution(x, w, b)``             y = conv(x, w) + b
 - ``convolution_transpose(g, w, b)``   the adjoint of conv in x (col2im), also ConvTranspose
@@ -8,16 +8,11 @@ the padded input, no copy) contracted with the weight by einsum (BLAS):
 Each one's backward is written with the other two, so every order of derivative
 works.  Python loops run over kernel offsets only (e.g. 9 for 3x3), never pixels.
 """
-import string
-
 import numpy as np
 
 from .._device import array_module
 from .registry import PROMOTE, apply, defop
 from .nn_ops import pool_windows
-
-_LET = string.ascii_lowercase
-
 
 def _out_shape(spatial, kernel, stride, padding, dilation):
     return tuple((spatial[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i]
@@ -31,71 +26,99 @@ def _padded(x, padding):
     return xp.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in padding])
 
 
-def _subs(d):
-    o = "".join(_LET[8 + i] for i in range(d))      # output positions: i j k
-    k = "".join(_LET[16 + i] for i in range(d))     # kernel offsets: q r s
-    return o, k
-
-
-def _cols(x, kernel, stride, padding, dilation, groups):
-    d = len(kernel)
+def _windows(x, kernel, stride, padding, dilation):
     out = _out_shape(x.shape[2:], kernel, stride, padding, dilation)
-    win = pool_windows(_padded(x, padding), kernel, stride, dilation, out)
-    n, c = x.shape[:2]
-    return win.reshape((n, groups, c // groups) + win.shape[2:]), out
+    return pool_windows(_padded(x, padding), kernel, stride, dilation, out), out
+
+
+def _cols(win, g, cpg, d):
+    """im2col for group ``g``: (N * P, Cg * K), one copy of the strided windows."""
+    n = win.shape[0]
+    part = win[:, g * cpg:(g + 1) * cpg]                 # (N, Cg, *out, *K)
+    order = (0,) + tuple(range(2, 2 + d)) + (1,) + tuple(range(2 + d, 2 + 2 * d))
+    return part.transpose(order).reshape(n * _prod(win.shape[2:2 + d]), -1)
+
+
+def _prod(shape):
+    p = 1
+    for s in shape:
+        p *= s
+    return p
+
+
+def _to_channels_first(y, n, out, d):
+    """(N * P, O) -> (N, O, *out)."""
+    y = y.reshape((n,) + tuple(out) + (-1,))
+    return y.transpose((0, 1 + d) + tuple(range(1, 1 + d)))
+
+
+def _to_rows(g, d):
+    """(N, O, *out) -> (N * P, O)."""
+    order = (0,) + tuple(range(2, 2 + d)) + (1,)
+    return g.transpose(order).reshape(-1, g.shape[1])
 
 
 def _conv_fwd(x, w, b, stride, padding, dilation, groups):
-    d = w.ndim - 2
-    kernel = w.shape[2:]
-    cols, out = _cols(x, kernel, stride, padding, dilation, groups)
-    o, k = _subs(d)
-    wg = w.reshape((groups, w.shape[0] // groups) + w.shape[1:])
     xp = array_module(x)
-    y = xp.einsum(f"ngc{o}{k},gpc{k}->ngp{o}", cols, wg, optimize=True)
-    y = y.reshape((x.shape[0], w.shape[0]) + tuple(out))
+    d = w.ndim - 2
+    win, out = _windows(x, w.shape[2:], stride, padding, dilation)
+    n, cpg, opg = x.shape[0], x.shape[1] // groups, w.shape[0] // groups
+    parts = []
+    for g in range(groups):
+        wg = w[g * opg:(g + 1) * opg].reshape(opg, -1)
+        parts.append(_cols(win, g, cpg, d) @ wg.T)       # one GEMM per group
+    y = parts[0] if groups == 1 else xp.concatenate(parts, axis=1)
+    y = _to_channels_first(y, n, out, d)
     if b is not None:
         y = y + b.reshape((1, -1) + (1,) * d)
-    return y.astype(x.dtype, copy=False)
+    return xp.ascontiguousarray(y).astype(x.dtype, copy=False)
 
 
 def _conv_transpose_fwd(g, w, b, stride, padding, dilation, groups, spatial):
-    """col2im: scatter each kernel offset's contribution into the padded input."""
+    """col2im: each kernel offset's columns are added into the padded input."""
     xp = array_module(g)
     d = w.ndim - 2
     kernel = w.shape[2:]
-    o, k = _subs(d)
     n = g.shape[0]
-    gg = g.reshape((n, groups, g.shape[1] // groups) + g.shape[2:])
-    wg = w.reshape((groups, w.shape[0] // groups) + w.shape[1:])
-    cols = xp.einsum(f"ngp{o},gpc{k}->ngc{o}{k}", gg, wg, optimize=True)
-    cpg = w.shape[1]
+    out = g.shape[2:]
+    opg, cpg = w.shape[0] // groups, w.shape[1]
+    rows = _to_rows(g, d)                                   # (N * P, O)
     full = tuple(spatial[i] + 2 * padding[i] for i in range(d))
     # The padded buffer may need to reach past `full` when output positions do.
-    reach = tuple(max(full[i], (g.shape[2 + i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1)
-                      + 1) for i in range(d))
-    buf = xp.zeros((n, groups, cpg) + reach, dtype=cols.dtype)
-    for offs in np.ndindex(*kernel):
-        sl = tuple(slice(offs[i] * dilation[i],
-                         offs[i] * dilation[i] + stride[i] * (g.shape[2 + i] - 1) + 1, stride[i])
-                   for i in range(d))
-        buf[(slice(None),) * 3 + sl] += cols[(Ellipsis,) + offs]
+    reach = tuple(max(full[i], (out[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1)
+                  for i in range(d))
+    dtype = np.result_type(g.dtype, w.dtype)
+    buf = xp.zeros((n, groups * cpg) + reach, dtype=dtype)
+    for gi in range(groups):
+        wg = w[gi * opg:(gi + 1) * opg].reshape(opg, -1)
+        cols = rows[:, gi * opg:(gi + 1) * opg] @ wg       # (N * P, Cg * K)
+        cols = cols.reshape((n,) + tuple(out) + (cpg,) + tuple(kernel))
+        # (N, Cg, *K, *out): each kernel offset is then a (N, Cg, *out) view.
+        cols = cols.transpose((0, 1 + d) + tuple(range(2 + d, 2 + 2 * d)) +
+                              tuple(range(1, 1 + d)))
+        target = buf[:, gi * cpg:(gi + 1) * cpg]
+        for offs in np.ndindex(*kernel):
+            sl = tuple(slice(offs[i] * dilation[i],
+                             offs[i] * dilation[i] + stride[i] * (out[i] - 1) + 1, stride[i])
+                       for i in range(d))
+            target[(slice(None), slice(None)) + sl] += cols[(slice(None), slice(None)) + offs]
     crop = tuple(slice(padding[i], padding[i] + spatial[i]) for i in range(d))
-    y = buf[(slice(None),) * 3 + crop].reshape((n, groups * cpg) + tuple(spatial))
+    y = buf[(slice(None), slice(None)) + crop]
     if b is not None:
         y = y + b.reshape((1, -1) + (1,) * d)
-    return y.astype(g.dtype, copy=False)
+    return xp.ascontiguousarray(y).astype(g.dtype, copy=False)
 
 
 def _conv_weight_fwd(x, g, stride, padding, dilation, groups, kernel):
-    d = len(kernel)
-    cols, _ = _cols(x, kernel, stride, padding, dilation, groups)
-    o, k = _subs(d)
-    gg = g.reshape((g.shape[0], groups, g.shape[1] // groups) + g.shape[2:])
     xp = array_module(x)
-    w = xp.einsum(f"ngc{o}{k},ngp{o}->gpc{k}", cols, gg, optimize=True)
-    return w.reshape((g.shape[1], x.shape[1] // groups) + tuple(kernel)).astype(x.dtype,
-                                                                              copy=False)
+    d = len(kernel)
+    win, _ = _windows(x, kernel, stride, padding, dilation)
+    cpg, opg = x.shape[1] // groups, g.shape[1] // groups
+    rows = _to_rows(g, d)
+    parts = [rows[:, gi * opg:(gi + 1) * opg].T @ _cols(win, gi, cpg, d)
+             for gi in range(groups)]
+    w = parts[0] if groups == 1 else xp.concatenate(parts, axis=0)
+    return w.reshape((g.shape[1], cpg) + tuple(kernel)).astype(x.dtype, copy=False)
 
 
 def _geometry(ctx):

@@ -295,13 +295,20 @@ def _spatial_gather_fwd(x, idx):
     return picked.reshape(idx.shape)
 
 
+def _scatter_add_rows(xp, flat_index, values, size, dtype):
+    """Sum ``values`` into a zero vector of ``size`` at ``flat_index`` (bincount is far
+    faster than ufunc.at)."""
+    out = xp.bincount(flat_index, weights=values.astype(np.float64, copy=False), minlength=size)
+    return out.astype(dtype, copy=False)
+
+
 def _spatial_scatter_fwd(g, idx, spatial):
     xp = array_module(g)
     n = g.shape[0] * g.shape[1]
     size = int(np.prod(spatial))
-    out = xp.zeros((n, size), dtype=g.dtype)
-    rows = xp.repeat(xp.arange(n), idx.size // n)
-    (np.add.at if xp is np else xp.add.at)(out, (rows, idx.reshape(-1)), g.reshape(-1))
+    per_row = idx.size // n if n else 0
+    flat = (xp.arange(n).repeat(per_row) * size + idx.reshape(-1)).astype(np.int64)
+    out = _scatter_add_rows(xp, flat, g.reshape(-1), n * size, g.dtype)
     return out.reshape(g.shape[:2] + tuple(spatial))
 
 
@@ -338,12 +345,8 @@ def max_pool_indices(x, kernel, stride, padding, dilation, out_shape):
                   mode="constant", constant_values=fill)
     win = pool_windows(xpad, kernel, stride, dilation, out_shape)
     flat = win.reshape(win.shape[:2 + d] + (-1,))
-    if x.dtype.kind == "f":
-        # NaN wins, as in torch: argmax over isnan first.
-        nan = xp.isnan(flat)
-        local = xp.where(nan.any(-1), nan.argmax(-1), flat.argmax(-1))
-    else:
-        local = flat.argmax(-1)
+    # argmax picks the first NaN in a window, so NaN propagates as in torch.
+    local = flat.argmax(-1)
     ks = np.unravel_index(local, tuple(kernel)) if xp is np else xp.unravel_index(local,
                                                                                  tuple(kernel))
     coords = []
