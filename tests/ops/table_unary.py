@@ -71,6 +71,8 @@ def special_values(lib):
     return f
 
 
+COMPLEX_OPS = ("exp2", "expm1", "log2", "log10", "log1p", "tan", "asin", "acos", "atan", "sinh",
+               "cosh", "asinh", "acosh", "atanh", "square", "rsqrt", "reciprocal", "sgn")
 SPECIALS = np.array([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan], dtype="float32")
 
 ENTRIES = [
@@ -105,6 +107,13 @@ ENTRIES = [
     OpInfo("classify", special_values(ember), special_values(torch),
            lambda rng: [Sample((SPECIALS.copy(),)), Sample((arr(rng, (3,), "int64", -3, 3),))],
            covers=("isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit"), grad=False),
+    # Complex inputs: |f(z)| is real, so both libraries differentiate it with their complex
+    # conventions (finite differences would see only the real direction, and the harness's
+    # second-derivative weights are real).
+    OpInfo("complex_grads", lambda name, z: ember.abs(getattr(ember, name)(z)),
+           lambda name, z: torch.abs(getattr(torch, name)(z)),
+           lambda rng: [Sample((name, arr(rng, (3,), "complex128", -0.8, 0.8)), name=name)
+                        for name in COMPLEX_OPS], fd=False, gradgrad=False, covers=COMPLEX_OPS),
     OpInfo("unary_methods", methods(ember), methods(torch), method_samples, grad=False,
            covers=tuple(n for n, _ in _METHOD_SAMPLES if n in REGISTRY)),
 ]

@@ -193,6 +193,8 @@ def _sign_fwd(a):
 
 
 def _sigmoid_fwd(a):
+    if a.dtype.kind == "c":
+        return 1 / (1 + np.exp(-a))
     # exp(-|a|) never overflows, so both branches stay finite for large |a|.
     e = np.exp(-np.abs(a))
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)

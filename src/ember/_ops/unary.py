@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .inplace import apply_inplace
-from .pointwise import _out, abs, exp, sqrt, where
+from .pointwise import _conj, _out, abs, exp, sqrt, where
 from .registry import FLOAT, apply, defop
 
 _LN2 = math.log(2.0)
@@ -41,28 +41,38 @@ def _result_op(name, fwd, bwd):
     return _float_op(name, fwd, bwd, save=(), save_result=True)
 
 
+def _times(deriv):
+    """Backward ``g * conj(f'(x))``: torch's convention, which is ``g * f'(x)`` for reals."""
+    return lambda ctx, g: g * _conj(deriv(ctx))
+
+
+def _over(denominator):
+    return lambda ctx, g: g / _conj(denominator(ctx))
+
+
+def _x(ctx):
+    return ctx.saved[0]
+
+
 # ---- exponentials and logarithms ----------------------------------------------------
-exp2_op = _result_op("exp2", np.exp2, lambda ctx, g: g * ctx.result * _LN2)
-expm1_op = _result_op("expm1", np.expm1, lambda ctx, g: g * (ctx.result + 1))
-log2_op = _float_op("log2", np.log2, lambda ctx, g: g / (ctx.saved[0] * _LN2))
-log10_op = _float_op("log10", np.log10, lambda ctx, g: g / (ctx.saved[0] * _LN10))
-log1p_op = _float_op("log1p", np.log1p, lambda ctx, g: g / (ctx.saved[0] + 1))
+exp2_op = _result_op("exp2", np.exp2, _times(lambda ctx: ctx.result * _LN2))
+expm1_op = _result_op("expm1", np.expm1, _times(lambda ctx: ctx.result + 1))
+log2_op = _float_op("log2", np.log2, _over(lambda ctx: _x(ctx) * _LN2))
+log10_op = _float_op("log10", np.log10, _over(lambda ctx: _x(ctx) * _LN10))
+log1p_op = _float_op("log1p", np.log1p, _over(lambda ctx: _x(ctx) + 1))
 
 # ---- trigonometric and hyperbolic ---------------------------------------------------
-tan_op = _result_op("tan", np.tan, lambda ctx, g: g * (1 + ctx.result * ctx.result))
-asin_op = _float_op("asin", np.arcsin,
-                    lambda ctx, g: g / sqrt(1 - ctx.saved[0] * ctx.saved[0]))
-acos_op = _float_op("acos", np.arccos,
-                    lambda ctx, g: -g / sqrt(1 - ctx.saved[0] * ctx.saved[0]))
-atan_op = _float_op("atan", np.arctan, lambda ctx, g: g / (1 + ctx.saved[0] * ctx.saved[0]))
-sinh_op = _float_op("sinh", np.sinh, lambda ctx, g: g * cosh(ctx.saved[0]))
-cosh_op = _float_op("cosh", np.cosh, lambda ctx, g: g * sinh(ctx.saved[0]))
-asinh_op = _float_op("asinh", np.arcsinh,
-                     lambda ctx, g: g / sqrt(ctx.saved[0] * ctx.saved[0] + 1))
+tan_op = _result_op("tan", np.tan, _times(lambda ctx: 1 + ctx.result * ctx.result))
+asin_op = _float_op("asin", np.arcsin, _over(lambda ctx: sqrt(1 - _x(ctx) * _x(ctx))))
+acos_op = _float_op("acos", np.arccos, _over(lambda ctx: -sqrt(1 - _x(ctx) * _x(ctx))))
+atan_op = _float_op("atan", np.arctan, _over(lambda ctx: 1 + _x(ctx) * _x(ctx)))
+sinh_op = _float_op("sinh", np.sinh, _times(lambda ctx: cosh(_x(ctx))))
+cosh_op = _float_op("cosh", np.cosh, _times(lambda ctx: sinh(_x(ctx))))
+asinh_op = _float_op("asinh", np.arcsinh, _over(lambda ctx: sqrt(_x(ctx) * _x(ctx) + 1)))
+# sqrt(x - 1) * sqrt(x + 1), not sqrt(x * x - 1): the same for reals, torch's branch for complex.
 acosh_op = _float_op("acosh", np.arccosh,
-                     lambda ctx, g: g / sqrt(ctx.saved[0] * ctx.saved[0] - 1))
-atanh_op = _float_op("atanh", np.arctanh,
-                     lambda ctx, g: g / (1 - ctx.saved[0] * ctx.saved[0]))
+                     _over(lambda ctx: sqrt(_x(ctx) - 1) * sqrt(_x(ctx) + 1)))
+atanh_op = _float_op("atanh", np.arctanh, _over(lambda ctx: 1 - _x(ctx) * _x(ctx)))
 deg2rad_op = _float_op("deg2rad", np.deg2rad, lambda ctx, g: g * (math.pi / 180), save=())
 rad2deg_op = _float_op("rad2deg", np.rad2deg, lambda ctx, g: g * (180 / math.pi), save=())
 
@@ -113,12 +123,12 @@ def _square_fwd(a):
     return a * a
 
 
-square_op = defop("square", _square_fwd, lambda ctx, g: g * (2 * ctx.saved[0]), save=(0,),
+square_op = defop("square", _square_fwd, _times(lambda ctx: 2 * _x(ctx)), save=(0,),
                   node="PowBackward0")
 rsqrt_op = _result_op("rsqrt", lambda a: 1 / np.sqrt(a),
-                      lambda ctx, g: g * (-0.5 * ctx.result * ctx.result * ctx.result))
+                      _times(lambda ctx: -0.5 * ctx.result * ctx.result * ctx.result))
 reciprocal_op = _result_op("reciprocal", lambda a: np.reciprocal(a),
-                           lambda ctx, g: -g * ctx.result * ctx.result)
+                           _times(lambda ctx: -ctx.result * ctx.result))
 
 
 # ---- rounding ---------------------------------------------------------------------------
@@ -169,7 +179,9 @@ def _sgn_bwd(ctx, g):
     # For z/|z|: (g - sgn * Re(conj(g) * sgn)) / |z|, zero where z == 0 (torch's choice).
     m = abs(x)
     s = ctx.result
-    r = (g - s * (g.conj() * s).real) / where(m == 0, 1.0, m)
+    # Re(conj(g) * s), written without .real: (conj(g) s + g conj(s)) / 2.
+    re = (g.conj() * s + g * s.conj()) * 0.5
+    r = (g - s * re) / where(m == 0, 1.0, m)
     return where(m == 0, 0.0, r)
 
 
