@@ -205,3 +205,16 @@ def test_inplace_without_grad_writes_through_views():
         t[0].mul_(0)
     np.testing.assert_array_equal(e.numpy(), t.numpy())
     assert e._version == t._version == 1
+
+
+def test_copies_of_a_base_do_not_inherit_its_views():
+    import copy
+    x = ember.ones(3, 4, requires_grad=True)
+    a = x * 1
+    v = a[0]
+    b = copy.deepcopy(a.detach()).requires_grad_()
+    c = b * 1
+    c[1].mul_(2)                      # an in-place write through a view of the copy's history
+    assert type(v.grad_fn).__name__ == "SelectBackward0"
+    v.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.r_[[np.ones(4)], np.zeros((2, 4))])

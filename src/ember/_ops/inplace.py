@@ -108,9 +108,19 @@ as_strided_scatter_op = defop("as_strided_scatter", _as_strided_scatter_fwd,
 
 
 class _ViewList(list):
-    """Weak references to a base's views (see ``apply_view``)."""
+    """Weak references to a base's views (see ``apply_view``).  A copied or unpickled
+    tensor has no views yet, so copies start empty."""
 
     limit = 32
+
+    def __deepcopy__(self, memo):
+        return _ViewList()
+
+    def __copy__(self):
+        return _ViewList()
+
+    def __reduce__(self):
+        return (_ViewList, ())
 
 
 def apply_view(op, inputs, params=_EMPTY):
@@ -221,7 +231,8 @@ def _refresh_views(base, skip):
     """Point every other live view of ``base`` at its new history (torch regenerates them)."""
     for ref in base.__dict__.get("_views", ()):
         other = ref()
-        if (other is not None and other is not skip and other._data.dtype.kind in "fcV"
+        if (other is not None and other is not skip and other._base is base
+                and other._data.dtype.kind in "fcV"
                 and other._data.itemsize == base._data.itemsize):
             other._grad_fn = _record(as_strided_op, (base,),
                                      {"pos": view_positions(other, base)})
