@@ -149,6 +149,10 @@ def test_other_losses(reduction):
             {"reduction": reduction})
     compare("triplet_margin_loss", [a, b, rand(4, 3)], [True, True, True],
             {"reduction": reduction})
+    cls = targets(4, classes=3)
+    compare("multi_margin_loss", [a, cls], [True, False], {"reduction": reduction})
+    compare("multi_margin_loss", [a, cls], [True, False],
+            {"reduction": reduction, "p": 2, "margin": 0.5, "weight": rand(3, low=0.2, high=1)})
 
 
 def test_loss_modules_and_reprs():

@@ -311,3 +311,16 @@ def test_sequential_and_modulelist_ops():
     md = nn.ModuleDict({"a": nn.ReLU()})
     md["b"] = nn.Tanh()
     assert list(md.keys()) == ["a", "b"] and "a" in md and len(md) == 2
+
+
+def test_deepcopy_and_pickle_keep_parameters():
+    import copy
+    import pickle
+    m = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.LSTM(3, 4))
+    for c in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert repr(c) == repr(m)
+        assert type(c[0].weight) is nn.Parameter and c[0].weight.requires_grad
+        assert c[0].weight is not m[0].weight
+        assert (c[0].weight._data == m[0].weight._data).all()
+        assert c[1].num_batches_tracked.dtype is ember.int64
+        assert list(c.state_dict()) == list(m.state_dict())

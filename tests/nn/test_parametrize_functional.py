@@ -28,6 +28,11 @@ def test_weight_norm_matches_torch():
     assert type(e).__name__ == "ParametrizedLinear" and isinstance(e, nn.Linear)
     assert parametrize.is_parametrized(e) and parametrize.is_parametrized(e, "weight")
     assert not parametrize.is_parametrized(e, "bias")
+    import copy
+    c = copy.deepcopy(e)
+    assert type(c) is type(e) and c.parametrizations.weight.original1 is not \
+        e.parametrizations.weight.original1
+    close(c(ember.ones(1, 3)), e(ember.ones(1, 3)).detach())
 
 
 def test_spectral_norm_matches_torch():

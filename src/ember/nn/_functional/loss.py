@@ -351,7 +351,30 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss, reduction)
 
 
-__all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    from ..._creation import arange
+    reduction = _resolve(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x = input if input.dim() > 1 else input.unsqueeze(0)
+    t = target.reshape(-1)
+    c = x.shape[1]
+    onehot = t.unsqueeze(1) == arange(c).unsqueeze(0)
+    picked = where(onehot, x, 0.0).sum(1, keepdim=True)
+    z = relu(x - picked + margin)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * where(onehot, weight.unsqueeze(0), 0.0).sum(1, keepdim=True)
+    loss = where(onehot, 0.0, z).sum(1) / c
+    if input.dim() == 1:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+__all__ = ["mse_loss", "multi_margin_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
            "soft_margin_loss", "margin_ranking_loss", "hinge_embedding_loss", "poisson_nll_loss",
            "gaussian_nll_loss", "cosine_similarity", "pairwise_distance",

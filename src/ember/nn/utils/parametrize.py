@@ -93,7 +93,18 @@ def _inject_new_class(module):
                            "saving_loading_models.html#saving-loading-a-general-checkpoint-for-"
                            "inference-and-or-resuming-training")
 
-    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), {"__getstate__": getstate})
+    def deepcopy(self, memo):
+        # Pickling is refused above, so deepcopy copies the instance dict directly.
+        import copy
+        replica = memo.get(id(self))
+        if replica is None:
+            replica = self.__new__(self.__class__)
+            memo[id(self)] = replica
+            replica.__dict__ = copy.deepcopy(self.__dict__, memo)
+        return replica
+
+    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,),
+                            {"__getstate__": getstate, "__deepcopy__": deepcopy})
 
 
 def _inject_property(module, tensor_name):
