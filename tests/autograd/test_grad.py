@@ -143,3 +143,38 @@ def test_backward_through_multi_output_node_with_one_output_used():
         (vals * 2).sum().backward()
         return x.grad
     assert_same(run)
+
+
+ERROR_CASES = [
+    "T.autograd.backward([(x * 2).sum(), (x * 3).sum()], [T.tensor(1.0)])",
+    "T.autograd.grad([(x * 2).sum(), (x * 3).sum()], x, [T.tensor(1.0)])",
+    "T.autograd.grad((x * 2).sum(), [])",
+    "T.autograd.grad((x * 2).sum(), x, grad_outputs=T.ones(2))",
+    "T.autograd.grad((x * 2).sum(), x, allow_unused=False, materialize_grads=True)",
+    "T.autograd.grad(x.sum(), x, is_grads_batched=True)",
+    "T.autograd.backward((x * 2).sum(), inputs=T.ones(3))",
+    "(x * 2).sum().backward(T.ones(2))",
+    "T.ones(3).retain_grad()",
+]
+
+
+@pytest.mark.parametrize("expr", ERROR_CASES)
+def test_errors_match_torch(expr):
+    errs = []
+    for T in (torch, ember):
+        x = T.ones(3, requires_grad=True)  # noqa: F841  (used by expr)
+        with pytest.raises(Exception) as e:
+            eval(expr)
+        errs.append((type(e.value), str(e.value)))
+    assert errs[1] == errs[0]
+
+
+def test_grad_is_grads_batched():
+    def run(T):
+        x = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        u = T.ones(2, requires_grad=True)
+        y = x * x
+        gx, gu = T.autograd.grad(y, (x, u), T.eye(3), is_grads_batched=True, allow_unused=True)
+        (jac,) = T.autograd.grad(x.exp() * x, x, T.eye(3) * 2, is_grads_batched=True)
+        return [gx, gu is None, jac]
+    assert_same(run)

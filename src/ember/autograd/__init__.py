@@ -77,11 +77,14 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         grad_tensors = grad_variables
     grad_tensors = _tensors(grad_tensors) if grad_tensors is not None else (None,) * len(tensors)
     if len(grad_tensors) != len(tensors):
-        raise RuntimeError(f"grad can be implicitly created only for scalar outputs")
+        raise RuntimeError(f"got {len(tensors)} tensors and {len(grad_tensors)} gradients")
     if inputs is not None:
         inputs = _tensors(inputs)
         if len(inputs) == 0:
             raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+        for t in inputs:
+            if not t._requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
     for i, t in enumerate(tensors):
         if not t._requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a "
@@ -99,6 +102,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     from .._creation import zeros_like
     outputs = _tensors(outputs)
     inputs_t = _tensors(inputs)
+    if len(inputs_t) == 0:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads="
+                         "True, but got: allow_unused=False.")
     if allow_unused is None:
         allow_unused = materialize_grads
     if grad_outputs is None:
@@ -106,8 +114,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     else:
         grad_outputs = _tensors(grad_outputs)
     if len(grad_outputs) != len(outputs):
-        raise RuntimeError(f"grad requires one grad_output per output: got {len(grad_outputs)} "
-                           f"grad_outputs and {len(outputs)} outputs")
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs_t, grad_outputs, retain_graph, create_graph,
+                             allow_unused, materialize_grads)
     for i, t in enumerate(inputs_t):
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
@@ -119,3 +129,29 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if materialize_grads:
         result = [zeros_like(t) if g is None else g for g, t in zip(result, inputs_t)]
     return tuple(result)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                  materialize_grads):
+    """grad(..., is_grads_batched=True): one vector-Jacobian product per slice of the
+    grad_outputs' leading dimension, stacked (torch vmaps the same computation)."""
+    from .._ops import stack
+    sizes = set()
+    for g in grad_outputs:
+        if g is None or g.dim() == 0:  # an implicit grad_output is a 0-dim one
+            raise ValueError("vmap(vjp, in_dims=0, ...)(<inputs>): Got in_dim=0 for some input, "
+                             "but that input is a Tensor of dimensionality 0 so expected in_dim "
+                             "to satisfy 0 <= in_dim < 0.")
+        sizes.add(g.shape[0])
+    if len(sizes) != 1:
+        raise ValueError("vmap: Expected all tensors to have the same size in the mapped "
+                         f"dimension, got sizes {sorted(sizes)} for the mapped dimension")
+    (batch,) = sizes
+    if retain_graph is None:
+        retain_graph = create_graph
+    rows = []
+    for b in range(batch):
+        rows.append(grad(outputs, inputs, [None if g is None else g[b] for g in grad_outputs],
+                         retain_graph=retain_graph or b < batch - 1, create_graph=create_graph,
+                         allow_unused=allow_unused, materialize_grads=materialize_grads))
+    return tuple(None if col[0] is None else stack(col) for col in zip(*rows))

@@ -17,6 +17,9 @@ __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
 _ENABLED_WARNING = ("Anomaly Detection has been enabled. This mode will increase the runtime and "
                     "should only be enabled for debugging.")
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Dispatch internals are left out of the recorded stack; library layers (ember.nn, ...)
+# stay in, as torch's Python frames do in its traces.
+_INTERNAL = tuple(os.path.join(_PACKAGE_DIR, p) for p in ("_ops", "autograd", "_tensor.py"))
 
 
 def is_anomaly_enabled():
@@ -66,7 +69,7 @@ class set_detect_anomaly:
 def record_forward_trace(node):
     """Store the user's stack (Ember's own frames dropped) on a node being created."""
     frames = [f for f in traceback.extract_stack()[:-1]
-              if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)]
+              if not os.path.abspath(f.filename).startswith(_INTERNAL)]
     node.metadata["traceback_"] = traceback.format_list(frames)
 
 
