@@ -21,7 +21,7 @@ def _float_only(kernel):
     def wrap(fwd):
         def f(a, b, **kw):
             for x in (a, b):
-                if isinstance(x, np.ndarray) and x.dtype.kind not in "fc":
+                if isinstance(x, np.ndarray) and x.dtype.kind not in "fcV":
                     _not_implemented(kernel, x)
             return fwd(a, b, **kw)
         return f
@@ -253,7 +253,7 @@ def _shift(kernel, ufunc):
     def fwd(a, b):
         for x in (a, b):
             arr = np.asarray(x)
-            if arr.dtype.kind in "fc":
+            if arr.dtype.kind in "fcV":
                 _not_implemented(kernel, arr)
         if isinstance(a, np.ndarray) and a.dtype == np.bool_:
             _not_implemented(kernel, a)

@@ -186,7 +186,7 @@ def _abs_fwd(a):
 def _sign_fwd(a):
     if a.dtype == np.bool_:
         return a.copy()
-    if a.dtype.kind == "f":
+    if a.dtype.kind in "fV":
         # torch's sign is (0 < x) - (x < 0): NaN gives 0, not NaN.
         return ((a > 0).astype(a.dtype) - (a < 0).astype(a.dtype))
     return np.sign(a)

@@ -148,7 +148,7 @@ def _dim_extreme_fwd(a, dim, keepdim, largest):
     if a.ndim == 0:
         return a.copy(), np.zeros((), dtype=np.int64)
     idx = a.argmax(axis=dim) if largest else a.argmin(axis=dim)
-    if a.dtype.kind == "f":
+    if a.dtype.kind in "fV":
         # NaN propagates in torch: the first NaN wins.
         nan = np.isnan(a)
         if nan.any():
@@ -248,7 +248,7 @@ def argmin(input, dim=None, keepdim=False):
 
 # ---- norm ---------------------------------------------------------------------------
 def _norm_fwd(a, p, dim, keepdim):
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fcV":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {D.NP_TO_DTYPE[a.dtype]._legacy}")
     ax = _axis(dim, a.ndim)
@@ -357,7 +357,9 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 def _nansum_fwd(a, dim=None, keepdim=False, dtype=None):
     if dtype is None and a.dtype.kind in "biu":
         dtype = np.int64
-    return np.nansum(a, axis=_axis(dim, a.ndim), keepdims=keepdim, dtype=dtype)
+    if a.dtype.kind in "fcV":
+        a = np.where(np.isnan(a), 0, a).astype(a.dtype, copy=False)
+    return a.sum(axis=_axis(dim, a.ndim), keepdims=keepdim, dtype=dtype)
 
 
 def _nansum_bwd(ctx, g):
@@ -496,7 +498,7 @@ def count_nonzero(input, dim=None):
 
 # ---- var / std ---------------------------------------------------------------------------------
 def _var_fwd(a, dim, correction, keepdim, take_sqrt):
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fcV":
         raise RuntimeError("std and var only support floating point and complex dtypes")
     ax = _axis(dim, a.ndim)
     n = a.size if ax is None else int(np.prod([a.shape[d] for d in ax]))

@@ -93,7 +93,7 @@ def _cumextreme_fwd(a, dim, largest):
     # The index of the running extreme: the latest position that equals it (ties move the
     # index forward, as torch); a NaN holds it from then on.
     hit = a == values
-    if a.dtype.kind == "f":
+    if a.dtype.kind in "fV":
         hit |= np.isnan(a) & ~np.isnan(np.roll(values, 1, axis=dim))
         first = [slice(None)] * a.ndim
         first[dim] = 0
@@ -136,7 +136,7 @@ def cummin(input, dim):
 
 # ---- logcumsumexp -------------------------------------------------------------------------
 def _logcumsumexp_fwd(a, dim):
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fcV":
         _not_implemented("logcumsumexp_out", a)
     if a.ndim == 0:
         return a.copy()

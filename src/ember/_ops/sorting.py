@@ -82,6 +82,8 @@ def _with_indices(op, input, params, name):
 def _argsort(a, dim, descending):
     """Stable argsort along dim; NaN is the largest value (first when descending)."""
     xp = array_module(a)
+    if a.dtype.kind == "V":
+        a = a.astype(np.float32)  # bfloat16: exact in float32, where NaN sorts last
     if not descending:
         return xp.argsort(a, axis=dim, kind="stable")
     # Sort the reversed array ascending, then reverse: equal elements keep their order.
@@ -144,7 +146,7 @@ def _pick_sorted(a, dim, keepdim, position):
         return a.copy(), np.zeros((), dtype=np.int64)
     idx = _argsort(a, dim, False)
     n = a.shape[dim]
-    nans = np.isnan(a).sum(axis=dim, keepdims=True) if a.dtype.kind == "f" else \
+    nans = np.isnan(a).sum(axis=dim, keepdims=True) if a.dtype.kind in "fV" else \
         np.zeros([1 if d == dim else s for d, s in enumerate(a.shape)], dtype=np.int64)
     pos = np.asarray(position(nans, n), dtype=np.int64)
     i = np.take_along_axis(idx, pos, axis=dim)
@@ -246,7 +248,7 @@ def _mode_fwd(a, dim, keepdim):
     # Runs of equal values in the stable sorted order: the longest run wins, the smallest
     # value among equally long runs, and its index is the value's last occurrence.
     x = np.moveaxis(a, dim, -1)
-    idx = np.argsort(x, axis=-1, kind="stable")
+    idx = _argsort(x, -1, False)
     s = np.take_along_axis(x, idx, axis=-1)
     n = s.shape[-1]
     pos = np.arange(n)
@@ -319,7 +321,7 @@ def bincount(input, weights=None, minlength=0):
 def histc(input, bins=100, min=0, max=0):
     """Histogram of ``bins`` equal bins over [min, max] (the data's range if min == max)."""
     a = input._data
-    if a.dtype.kind not in "f":
+    if a.dtype.kind not in "fV":
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{input.dtype._legacy}'")
     if bins <= 0:
         raise RuntimeError("torch.histc: bins must be > 0")
@@ -327,12 +329,14 @@ def histc(input, bins=100, min=0, max=0):
     if lo > hi:
         raise RuntimeError("torch.histc: max must be larger than min")
     xp = array_module(a)
-    finite = a[xp.isfinite(a)] if a.size else a
-    if lo == hi and finite.size:
-        lo, hi = float(finite.min()), float(finite.max())
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise RuntimeError(f"torch.histc: range of [{lo}, {hi}] is not finite")
     if lo == hi:
         lo, hi = lo - 1, hi + 1
-    counts, _ = xp.histogram(finite, bins=int(bins), range=(lo, hi))
+    data = a[~xp.isnan(a)].astype(np.float64)
+    counts, _ = xp.histogram(data, bins=int(bins), range=(lo, hi))
     return _make(counts.astype(a.dtype))
 
 

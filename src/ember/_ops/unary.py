@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .inplace import apply_inplace
-from .pointwise import _conj, _out, abs, exp, sqrt, where
+from .pointwise import _conj, _out, _sign_fwd, abs, exp, sqrt, where
 from .registry import FLOAT, apply, defop
 
 _LN2 = math.log(2.0)
@@ -169,7 +169,7 @@ def _sgn_fwd(a):
     if a.dtype.kind == "c":
         m = np.abs(a)
         return np.where(m == 0, 0, a / np.where(m == 0, 1, m)).astype(a.dtype, copy=False)
-    return a.copy() if a.dtype == np.bool_ else np.sign(a)
+    return _sign_fwd(a)
 
 
 def _sgn_bwd(ctx, g):
@@ -208,8 +208,17 @@ logit_op = _float_op("logit", _logit_fwd, _logit_bwd)
 
 
 def _nan_to_num_fwd(a, nan=0.0, posinf=None, neginf=None):
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fcV":
         return a.copy()
+    if a.dtype.kind == "V":
+        # bfloat16: np.nan_to_num does not know ml_dtypes' types; its limits come from ml_dtypes.
+        import ml_dtypes
+        info = ml_dtypes.finfo(a.dtype)
+        big = info.max if posinf is None else posinf
+        small = info.min if neginf is None else neginf
+        out = np.where(np.isnan(a), nan, np.where(a == np.inf, big, np.where(a == -np.inf,
+                                                                              small, a)))
+        return out.astype(a.dtype)
     return np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
 
 
@@ -225,11 +234,11 @@ def _positive_check(input):
 
 # ---- float classification: bool results, no gradient ---------------------------------------
 def _isposinf(a):
-    return np.isposinf(a) if a.dtype.kind == "f" else np.zeros(a.shape, dtype=bool)
+    return np.isposinf(a) if a.dtype.kind in "fV" else np.zeros(a.shape, dtype=bool)
 
 
 def _isneginf(a):
-    return np.isneginf(a) if a.dtype.kind == "f" else np.zeros(a.shape, dtype=bool)
+    return np.isneginf(a) if a.dtype.kind in "fV" else np.zeros(a.shape, dtype=bool)
 
 
 isnan_op = defop("isnan", np.isnan)
@@ -237,8 +246,14 @@ isinf_op = defop("isinf", np.isinf)
 isfinite_op = defop("isfinite", np.isfinite)
 isposinf_op = defop("isposinf", _isposinf)
 isneginf_op = defop("isneginf", _isneginf)
-signbit_op = defop("signbit", lambda a: np.signbit(a) if a.dtype != np.bool_
-                       else np.zeros(a.shape, dtype=bool))
+def _signbit_fwd(a):
+    if a.dtype == np.bool_:
+        return np.zeros(a.shape, dtype=bool)
+    # bfloat16 widens to float32 exactly, sign bit (of NaN too) included.
+    return np.signbit(a.astype(np.float32) if a.dtype.kind == "V" else a)
+
+
+signbit_op = defop("signbit", _signbit_fwd)
 
 
 # ---- public functions -----------------------------------------------------------------------
