@@ -103,3 +103,21 @@ ENTRIES += [
                         Sample((arr(rng, (3, 4)), arr(rng, (3,)), 1, 2))],
            covers=("slice_scatter",)),
 ]
+
+
+def _restride(lib):
+    def fn(x):
+        a = x * 1
+        a.t_()
+        a.unsqueeze_(1)
+        a.transpose_(0, 2)
+        a.squeeze_(1)
+        return a * a.sum()
+    return fn
+
+
+ENTRIES += [
+    OpInfo("restride_inplace", _restride(ember), _restride(torch),
+           lambda rng: [Sample((arr(rng, (2, 3)),))],
+           covers=("t_inplace", "transpose_inplace", "squeeze_inplace", "unsqueeze_inplace")),
+]

@@ -404,10 +404,70 @@ def _getitem(self, index):
     return getitem(self, index)
 
 
+# ---- in-place metadata ops (x.t_(), x.unsqueeze_(0), ...) --------------------------------
+# Same forwards and backwards as the view ops; torch names their nodes ...Backward1.
+t_inplace_op = defop("t_inplace", t_op.forward, t_op.backward, node="TBackward1")
+transpose_inplace_op = defop("transpose_inplace", transpose_op.forward, transpose_op.backward,
+                             node="TransposeBackward1")
+squeeze_inplace_op = defop("squeeze_inplace", squeeze_op.forward, squeeze_op.backward,
+                           node="SqueezeBackward3")
+unsqueeze_inplace_op = defop("unsqueeze_inplace", unsqueeze_op.forward, unsqueeze_op.backward,
+                             node="UnsqueezeBackward1")
+
+
+def _restride_(self, op, params):
+    """Give self the new shape/strides in place; its history continues through ``op``."""
+    from .registry import _state
+    if _state.enabled and self._requires_grad and self._grad_fn is None:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+    out = apply(op, (self,), params)
+    self._data = out._data
+    self._vc[0] += 1
+    if out._grad_fn is not None:
+        self._grad_fn = out._grad_fn
+        self._output_nr = 0
+    return self
+
+
+def t_(self):
+    if self.ndim > 2:
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is "
+                           f"{self.ndim}D")
+    if self.ndim < 2:
+        self._vc[0] += 1
+        return self
+    return _restride_(self, t_inplace_op, _EMPTY_PARAMS)
+
+
+def transpose_(self, dim0, dim1):
+    nd = self.ndim
+    return _restride_(self, transpose_inplace_op,
+                      {"d0": _wrap_dim(dim0, nd), "d1": _wrap_dim(dim1, nd)})
+
+
+def squeeze_(self, dim=None):
+    shape = self._data.shape
+    if dim is None:
+        dims = tuple(i for i, s in enumerate(shape) if s == 1)
+    else:
+        ds = dim if isinstance(dim, (tuple, list)) else (dim,)
+        dims = tuple(d for d in (_wrap_dim(d, self.ndim) for d in ds) if shape and shape[d] == 1)
+    return _restride_(self, squeeze_inplace_op, {"dims": dims})
+
+
+def unsqueeze_(self, dim):
+    return _restride_(self, unsqueeze_inplace_op, {"dim": _wrap_dim(dim, self.ndim + 1)})
+
+
+_EMPTY_PARAMS = {}
+
 __all__ = ["view", "reshape", "view_as", "reshape_as", "flatten", "permute", "transpose",
            "swapaxes", "swapdims", "t", "unsqueeze", "squeeze", "expand", "expand_as", "clone",
            "contiguous", "narrow", "select", "slice_scatter", "select_scatter"]
 METHODS = {name: globals()[name] for name in __all__}
 METHODS["__getitem__"] = _getitem
 del METHODS["expand_as"], METHODS["view_as"], METHODS["reshape_as"]
-METHODS.update({"expand_as": expand_as, "view_as": view_as, "reshape_as": reshape_as})
+METHODS.update({"expand_as": expand_as, "view_as": view_as, "reshape_as": reshape_as,
+                "t_": t_, "transpose_": transpose_, "swapaxes_": transpose_,
+                "swapdims_": transpose_, "squeeze_": squeeze_, "unsqueeze_": unsqueeze_})
