@@ -188,3 +188,10 @@ def test_legacy_reduction_args_and_errors():
         F.binary_cross_entropy_with_logits(ember.zeros(2), ember.zeros(3))
     assert str(ee.value) == str(te.value)
 
+
+
+def test_bce_with_logits_pos_weight_cannot_require_grad():
+    with pytest.raises(RuntimeError, match="not differentiable with respect to argument "
+                                           "'pos_weight'"):
+        F.binary_cross_entropy_with_logits(ember.zeros(2), ember.zeros(2),
+                                           pos_weight=ember.ones(2, requires_grad=True))

@@ -1,6 +1,8 @@
 """Op-table entries: the nn ops (ember._ops.nn_ops and ember._ops.conv)."""
+import torch
 import torch.nn.functional as TF
 
+import ember
 import ember.nn.functional as F
 
 from .harness import OpInfo, Sample, arr
@@ -30,6 +32,19 @@ ENTRIES = [
     OpInfo("softplus", F.softplus, TF.softplus,
            lambda rng: [Sample((arr(rng, (3, 4)),)), Sample((arr(rng, (6,)), 2.0, 1.0)),
                         Sample((arr(rng, (5,), low=-100, high=100),), name="large")]),
+    OpInfo("binary_cross_entropy_with_logits",
+           # pos_weight is a list here: torch refuses a pos_weight that requires grad.
+           lambda x, y, pw=None, reduction="none": F.binary_cross_entropy_with_logits(
+               x, y, pos_weight=None if pw is None else ember.tensor(pw, dtype=x.dtype),
+               reduction=reduction),
+           lambda x, y, pw=None, reduction="none": TF.binary_cross_entropy_with_logits(
+               x, y, pos_weight=None if pw is None else torch.tensor(pw, dtype=x.dtype),
+               reduction=reduction),
+           lambda rng: [Sample((arr(rng, (3, 4)), arr(rng, (3, 4), low=0, high=1))),
+                        Sample((arr(rng, (3, 4), low=-50, high=50), arr(rng, (3, 4), low=0, high=1),
+                                [0.5, 2.0, 1.0, 3.0]), name="pos_weight"),
+                        Sample((arr(rng, (5,)), arr(rng, (5,), low=0, high=1)),
+                               {"reduction": "mean"})]),
     OpInfo("gelu", F.gelu, TF.gelu,
            lambda rng: [Sample((arr(rng, (3, 4)),)),
                         Sample((arr(rng, (5,)),), {"approximate": "tanh"})],

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._device import array_module
 from .._tensor import Tensor
-from .registry import SAME, apply, defop
+from .registry import PROMOTE, apply, defop
 
 
 def _special(a):
@@ -101,6 +101,39 @@ softplus_op = defop("softplus", _softplus_fwd, _softplus_bwd, save=(0,))
 def softplus(input, beta=1.0, threshold=20.0):
     _check_float(input, "softplus")
     return apply(softplus_op, (input,), {"beta": beta, "threshold": threshold})
+
+
+def _bce_logits_fwd(x, y, pos_weight):
+    # softplus(-x) in its overflow-free form; the loss is (1 - y) x + lw softplus(-x).
+    sp = np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0)
+    lw = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
+    return ((1 - y) * x + lw * sp).astype(x.dtype, copy=False)
+
+
+def _bce_logits_bwd(ctx, g):
+    from .pointwise import sigmoid
+    x, y, pw = ctx.saved
+    need = ctx.needs_input_grad
+    lw = 1 if pw is None else (pw - 1) * y + 1
+    gx = g * ((1 - y) - lw * (1 - sigmoid(x))) if need[0] else None
+    gy = None
+    if need[1]:
+        gy = g * (-x) if pw is None else g * ((pw - 1) * softplus(-x) - x)
+    return gx, gy
+
+
+bce_logits_op = defop("binary_cross_entropy_with_logits", _bce_logits_fwd, _bce_logits_bwd,
+                      promote=PROMOTE, save=(0, 1, 2))
+
+
+def binary_cross_entropy_with_logits(input, target, pos_weight=None):
+    """Elementwise (unreduced) BCE on logits, finite for any logit."""
+    from ..autograd import grad_mode
+    if pos_weight is not None and pos_weight.requires_grad and grad_mode.is_grad_enabled():
+        raise RuntimeError("The function 'binary_cross_entropy_with_logits' is not "
+                           "differentiable with respect to argument 'pos_weight'. This input "
+                           "cannot have requires_grad True.")
+    return apply(bce_logits_op, (input, target, pos_weight))
 
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
