@@ -91,6 +91,9 @@ ENTRIES = [
            covers=("index_copy", "index_fill", "index_select")),
     OpInfo("index_fill", ember.index_fill, torch.index_fill, lambda rng: [
         S(arr(rng, (4, 3)), 1, I(0, 2), -1.5), S(arr(rng, (3,)), 0, I(1), 2)]),
+    OpInfo("index_fill_tensor", ember.index_fill, torch.index_fill, lambda rng: [
+        S(arr(rng, (4, 3)), 1, I(0, 2), arr(rng, ())), S(arr(rng, (3,)), 0, I(1, 2), arr(rng, ()))],
+           covers=("index_fill_tensor", "index_fill", "index_select")),
     OpInfo("gather", ember.gather, torch.gather, lambda rng: [
         S(arr(rng, (3, 4)), 1, I(0, 3, 3, 1, 2, 0).reshape(3, 2)),
         S(arr(rng, (3, 4)), 0, I(2, 0, 1, 1).reshape(2, 2)),

@@ -91,6 +91,22 @@ index_fill_op = defop("index_fill", _index_fill_fwd, lambda ctx, g: apply(
     index_fill_op, (g,), {"dim": ctx.dim, "index": ctx.index, "value": 0}))
 
 
+def _index_fill_tensor_fwd(a, value, dim, index):
+    return _index_fill_fwd(a, dim, index, value)
+
+
+def _index_fill_tensor_bwd(ctx, g):
+    need = ctx.needs_input_grad
+    p = {"dim": ctx.dim, "index": ctx.index}
+    return (apply(index_fill_op, (g,), dict(p, value=0)) if need[0] else None,
+            apply(index_select_op, (g,), p).sum() if need[1] else None)
+
+
+# A 0-dim tensor value that requires grad receives the sum of the filled positions' grads.
+index_fill_tensor_op = defop("index_fill_tensor", _index_fill_tensor_fwd, _index_fill_tensor_bwd,
+                             node="IndexFillBackward1")
+
+
 def _dim_index(input, dim, index, name):
     dim = _wrap_dim(dim, input.ndim)
     idx = _index_array(index, name, vector=True)
@@ -134,6 +150,12 @@ def index_copy(input, dim, index, source):
 def index_fill(input, dim, index, value):
     dim, idx, size = _dim_index(input, dim, index, "index_fill")
     _check_bounds(idx, size, dim, IndexError)
+    if isinstance(value, Tensor) and value._requires_grad:
+        if value.ndim:
+            raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value.ndim} dimension(s).")
+        return apply(index_fill_tensor_op, (input, value.to(input.dtype)),
+                     {"dim": dim, "index": idx.reshape(-1)})
     return apply(index_fill_op, (input,),
                  {"dim": dim, "index": idx.reshape(-1), "value": _scalar_value(value, input)})
 
