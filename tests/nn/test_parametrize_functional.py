@@ -114,3 +114,21 @@ def test_local_response_norm_and_lp_pool_match_torch():
     e, t = nn.LocalResponseNorm(3), torch.nn.LocalResponseNorm(3)
     check_module(e, t, x)
     close(F.lp_pool2d(to_ember(x.abs() + 0.1), 2.0, 2), TF.lp_pool2d(x.abs() + 0.1, 2.0, 2))
+
+
+def test_functional_call_swaps_and_restores():
+    from ember.nn.utils.stateless import functional_call
+    m = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    t = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    w = rand(2, 3)
+    x = rand(4, 3)
+    ew = to_ember(w, True)
+    out = functional_call(m, {"0.weight": ew}, (to_ember(x),))
+    ref = torch.func.functional_call(t, {"0.weight": w, "0.bias": t[0].bias.detach() * 0 +
+                                         torch.from_numpy(m[0].bias._data.copy())}, (x,))
+    close(out, ref)
+    out.sum().backward()
+    assert ew.grad is not None and m[0].weight.grad is None
+    assert isinstance(m[0].weight, nn.Parameter) and m[0].weight is not ew
+    with pytest.raises(RuntimeError, match="Missing key"):
+        functional_call(m, {"0.weight": ew}, (to_ember(x),), strict=True)
