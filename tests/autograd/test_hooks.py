@@ -177,3 +177,18 @@ def test_saved_tensors_hooks_transform_values():
         y.sum().backward()
         return x.grad
     assert_same(run)
+
+
+def test_accumulate_grad_post_hook_and_node_names():
+    def run(T):
+        out = []
+        x = T.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        acc = y.grad_fn.next_functions[0][0]
+        acc.register_hook(lambda gin, gout: out.append([len(gin), gout[0].clone()]))
+        x.register_hook(lambda g: out.append(g.clone()))
+        y.sum().backward()
+        return out + [acc.name(), type(acc).__name__, y.grad_fn.name(),
+                      isinstance(y.grad_fn, T.autograd.graph.Node),
+                      isinstance(acc, T.autograd.graph.Node)]
+    assert_same(run)

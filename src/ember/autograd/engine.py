@@ -134,6 +134,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                     if node._pre_hooks:
                         buf = _call_pre_hooks(node, buf)
                     accumulate_grad(node.variable, buf[0], create_graph, id(buf[0]) in shared)
+                    if node._post_hooks:
+                        for hook in list(node._post_hooks.values()):
+                            hook((), (buf[0],))
                 continue
             grads_in = None
             if buf is not None and (buf[0] is not None if len(buf) == 1 else

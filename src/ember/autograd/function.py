@@ -231,6 +231,9 @@ class Error(Node):
     def __init__(self, next_functions):
         self.next_functions = next_functions
 
+    def name(self):
+        return "torch::autograd::Error"
+
     def apply(self, grads):
         raise RuntimeError(_TWICE_MSG)
 

@@ -80,6 +80,9 @@ class AccumulateGrad(Node):
     def __init__(self, variable):
         self.variable = variable
 
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
+
     # A leaf's tensor hooks live on the leaf (as torch's do), not on this node: the leaf
     # holds its accumulator only weakly, so the hooks survive a new accumulator.
     @property
