@@ -545,7 +545,7 @@ class Tensor:
                                "103001")
         new = _new(type(self))
         new.__dict__.update({k: v for k, v in self.__dict__.items()
-                             if k not in ("_data", "_vc", "_grad", "_accumulator")})
+                             if k not in ("_data", "_vc", "_grad", "_accumulator", "_views")})
         new._data = self._data.copy()
         new._vc = [0]
         new._requires_grad = self._requires_grad
