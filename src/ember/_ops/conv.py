@@ -213,7 +213,7 @@ def convolution(input, weight, bias, stride, padding, dilation, groups, d):
     padding = _tuple(padding, d, "padding")
     c = input.shape[1]
     if weight.dim() != d + 2:
-        raise RuntimeError(f"weight should have at least three dimensions")
+        raise RuntimeError("weight should have at least three dimensions")
     if c != weight.shape[1] * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected "
                            f"input{list(input.shape)} to have {weight.shape[1] * groups} "

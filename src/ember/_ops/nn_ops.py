@@ -10,7 +10,6 @@ import math
 import numpy as np
 
 from .._device import array_module
-from .._tensor import Tensor
 from .registry import PROMOTE, apply, defop
 
 

@@ -127,7 +127,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
                   padding_idx=None):
     """sum and mean bags as one matmul with a (bags x lookups) weighting matrix."""
     if mode not in ("sum", "mean", "max"):
-        raise ValueError(f"mode has to be one of sum, mean or max")
+        raise ValueError("mode has to be one of sum, mean or max")
     idx = input._data
     if input.dim() == 2:
         b, length = idx.shape

@@ -1,7 +1,6 @@
 """Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
 import operator
 from collections import OrderedDict
-from itertools import islice
 
 from ..._tensor import Tensor
 from ..parameter import Parameter

@@ -8,7 +8,6 @@ import itertools
 from collections import OrderedDict, namedtuple
 
 from ..._tensor import Tensor
-from ...autograd.graph import _Handle
 from ...autograd import grad_mode
 from ..parameter import Buffer, Parameter
 
@@ -392,7 +391,6 @@ class Module:
 
     def to(self, *args, **kwargs):
         from ..._tensor import _parse_to
-        from ... import _dtype as D
         probe = _Probe()
         dtype, dev, _ = _parse_to(probe, args, dict(kwargs))
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
@@ -406,7 +404,6 @@ class Module:
             if dtype is not None and (out.is_floating_point() or out.is_complex()):
                 out = out.to(dtype)
             return out
-        del D
         return self._apply(convert)
 
     def _cast_float(self, dtype):
