@@ -73,6 +73,8 @@ def special_values(lib):
 
 COMPLEX_OPS = ("exp2", "expm1", "log2", "log10", "log1p", "tan", "asin", "acos", "atan", "sinh",
                "cosh", "asinh", "acosh", "atanh", "square", "rsqrt", "reciprocal", "sgn")
+HALF_OPS = ("exp2", "log1p", "tan", "atanh", "erf", "erfinv", "lgamma", "rsqrt", "floor", "frac",
+            "sgn", "logit", "nan_to_num", "isposinf")
 SPECIALS = np.array([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan], dtype="float32")
 
 ENTRIES = [
@@ -114,6 +116,13 @@ ENTRIES = [
            lambda name, z: torch.abs(getattr(torch, name)(z)),
            lambda rng: [Sample((name, arr(rng, (3,), "complex128", -0.8, 0.8)), name=name)
                         for name in COMPLEX_OPS], fd=False, gradgrad=False, covers=COMPLEX_OPS),
+    OpInfo("half_precision", lambda name, dt, x: getattr(ember, name)(x.to(getattr(ember, dt))),
+           lambda name, dt, x: getattr(torch, name)(x.to(getattr(torch, dt))),
+           lambda rng: [Sample((name, dt, np.concatenate([arr(rng, (4,), low=0.1, high=0.9),
+                                                          SPECIALS])), grad=False,
+                               name=f"{name}-{dt}")
+                        for name in HALF_OPS for dt in ("float16", "bfloat16")],
+           grad=False, atol=1e-2, rtol=1e-2, covers=HALF_OPS),
     OpInfo("unary_methods", methods(ember), methods(torch), method_samples, grad=False,
            covers=tuple(n for n, _ in _METHOD_SAMPLES if n in REGISTRY)),
 ]
