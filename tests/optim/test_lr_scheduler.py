@@ -185,11 +185,28 @@ def test_errors_match_torch():
         L.StepLR(_optimizer(ember), 3, last_epoch=4)
     with pytest.raises(ValueError, match="max_lr must have the same length"):
         L.OneCycleLR(opt, max_lr=[0.1, 0.2, 0.3], total_steps=10)
-    sched = L.OneCycleLR(_optimizer(ember), max_lr=0.1, total_steps=3)
+    opt = _optimizer(ember)
+    sched = L.OneCycleLR(opt, max_lr=0.1, total_steps=3)
     for _ in range(3):
+        opt.step()
         sched.step()
     with pytest.raises(ValueError, match="Tried to step 4 times"):
         sched.step()
     plain = ember.optim.Adagrad([ember.zeros(2, requires_grad=True)])
     with pytest.raises(ValueError, match="optimizer must support momentum"):
         L.CyclicLR(plain, 0.01, 0.1)
+
+
+def test_warns_when_the_scheduler_steps_before_the_optimizer_like_torch():
+    for lib in (ember, torch):
+        opt = _optimizer(lib)
+        sched = lib.optim.lr_scheduler.StepLR(opt, 2)
+        with pytest.warns(UserWarning, match=r"Detected call of `lr_scheduler.step\(\)` before "
+                                             r"`optimizer.step\(\)`"):
+            sched.step()
+        opt = _optimizer(lib)
+        sched = lib.optim.lr_scheduler.StepLR(opt, 2)
+        opt.step()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            sched.step()

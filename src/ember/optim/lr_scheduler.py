@@ -7,6 +7,7 @@ sequences equal torch's to the last bit; ``_get_closed_form_lr`` serves the depr
 """
 import math
 import warnings
+import weakref
 from bisect import bisect_right
 from collections import Counter
 
@@ -41,6 +42,43 @@ def _format_param(name, optimizer, param):
     return [param] * len(optimizer.param_groups)
 
 
+_ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
+    "later, you should call them in the opposite order: `optimizer.step()` before "
+    "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first value "
+    "of the learning rate schedule. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate")
+
+
+def _patch_optimizer_step(optimizer):
+    """Wrap ``optimizer.step`` once so the scheduler can tell whether it ran (torch warns
+    when the scheduler steps first, which skips the schedule's first value)."""
+    step = optimizer.step
+    if getattr(step, "_wrapped_by_lr_sched", False) or not hasattr(step, "__func__"):
+        return
+    method = step.__func__
+    owner = weakref.ref(optimizer)
+
+    def wrapper(*args, **kwargs):
+        opt = owner()
+        opt._opt_called = True
+        return method(opt, *args, **kwargs)
+
+    wrapper._wrapped_by_lr_sched = True
+    optimizer.step = wrapper
+
+
+def _warn_if_called_before_optimizer(optimizer):
+    if not getattr(optimizer.step, "_wrapped_by_lr_sched", False):
+        warnings.warn("Seems like `optimizer.step()` has been overridden after learning rate "
+                      "scheduler initialization. Please, make sure to call `optimizer.step()` "
+                      "before `lr_scheduler.step()`. See more details at "
+                      "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+                      UserWarning, stacklevel=3)
+    elif not getattr(optimizer, "_opt_called", False):
+        warnings.warn(_ORDER_WARNING, UserWarning, stacklevel=3)
+
+
 class LRScheduler:
     """Base class: ``step()`` advances ``last_epoch`` and writes ``get_lr()`` into the groups."""
 
@@ -59,6 +97,7 @@ class LRScheduler:
                                    "when resuming an optimizer")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        _patch_optimizer_step(optimizer)
         self._initial_step()
 
     def _initial_step(self):
@@ -80,6 +119,8 @@ class LRScheduler:
         raise NotImplementedError(f"{type(self).__name__} does not define get_lr")
 
     def step(self, epoch=None):
+        if self._step_count == 1:
+            _warn_if_called_before_optimizer(self.optimizer)
         self._step_count += 1
         self._get_lr_called_within_step = True
         try:
