@@ -8,12 +8,12 @@ gathers them, so adding an op never touches it unless a new family module is add
 from .._tensor import Tensor
 from . import (binary, contraction, conversion, indexing, join, layout, linalg, linalg_torch,
                pointwise, reduction, scan, scatter, shape, sorting, unary)
-from . import conv, nn_ops
+from . import conv, fill, nn_ops
 from .inplace import apply_inplace
 from .registry import REGISTRY, apply
 
-FAMILIES = (pointwise, unary, binary, reduction, sorting, scan, shape, join, layout, indexing,
-            scatter, linalg, linalg_torch, contraction, conversion)
+FAMILIES = (pointwise, unary, binary, reduction, scan, sorting, shape, join, layout, indexing,
+            scatter, linalg, linalg_torch, contraction, conversion, fill)
 FAMILIES += (nn_ops, conv)
 
 __all__ = []
