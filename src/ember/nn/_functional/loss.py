@@ -4,7 +4,9 @@ import warnings
 
 from ... import _ops as ops
 from ..._ops import nn_ops
+from ..._device import array_module
 from ..._ops.pointwise import exp, log, relu, where
+from ..._tensor import _make
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -107,7 +109,6 @@ def _class_dim_shape(input):
 
 def _nll_parts(input, target, weight, ignore_index):
     """Per-element losses and weights of nll_loss, shaped like ``target``."""
-    from ..._creation import arange
     if target._data.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {target.dtype._legacy}")
     cdim = _class_dim_shape(input)
@@ -119,20 +120,18 @@ def _nll_parts(input, target, weight, ignore_index):
     elif input.shape[0] != target.shape[0] if target.dim() else True:
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
                          f"batch_size ({target.shape[0] if target.dim() else 0}).")
-    valid = target != ignore_index
     t = target._data
     bad = (t != ignore_index) & ((t < 0) | (t >= c))
     if bad.any():
         raise IndexError(f"Target {int(t[bad].reshape(-1)[0])} is out of bounds.")
-    classes = arange(c).reshape((c,) + (1,) * (input.dim() - cdim - 1))
-    onehot = target.unsqueeze(cdim) == classes
-    picked = where(onehot, input, 0.0).sum(cdim)
+    xp = array_module(t)
+    valid = t != ignore_index
     if weight is not None:
-        w = where(onehot, weight.reshape((c,) + (1,) * (input.dim() - cdim - 1)), 0.0).sum(cdim)
-        w = where(valid, w, 0.0)
+        w = weight.detach()._data[xp.where(valid, t, 0)]
     else:
-        w = valid.to(input.dtype)
-    return -picked * w, w
+        w = xp.ones(t.shape, dtype=input._data.dtype)
+    w = xp.where(valid, w, 0).astype(input._data.dtype, copy=False)
+    return nn_ops.nll_loss_elementwise(input, target, cdim, w), _make(w)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
