@@ -23,7 +23,7 @@ def fit(params, loss_fn, max_steps, line_search_fn="strong_wolfe"):
         return loss
 
     for _ in range(max_steps):
-        loss = optimizer.step(closure)
+        optimizer.step(closure)
     return loss_fn().item(), optimizer.state[params[0]]["func_evals"]
 
 

@@ -111,3 +111,19 @@ def test_optimizer_repr_lists_group_options():
     text = repr(optim.SGD([a], lr=0.1, momentum=0.9))
     assert text.startswith("SGD (\nParameter Group 0\n")
     assert "    lr: 0.1\n" in text and "    momentum: 0.9\n" in text
+
+
+def test_step_state_follows_the_default_dtype_like_torch():
+    dtypes = []
+    for lib in (ember, torch):
+        old = lib.get_default_dtype()
+        lib.set_default_dtype(lib.float64)
+        try:
+            p = lib.zeros(2, requires_grad=True)
+            opt = lib.optim.Adam([p])
+            p.sum().backward()
+            opt.step()
+            dtypes.append(str(opt.state[p]["step"].dtype))
+        finally:
+            lib.set_default_dtype(old)
+    assert dtypes == ["torch.float64", "torch.float64"]

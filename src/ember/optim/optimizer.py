@@ -22,10 +22,13 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
-def _scalar_state(value, dtype=None):
-    """A 0-dim float32 tensor, as torch keeps ``state['step']``."""
+def _scalar_state(value):
+    """A 0-dim host tensor, as torch keeps ``state['step']``: float32, or float64 when that
+    is the default dtype."""
     import numpy as np
-    return _make(np.array(value, dtype=np.float32 if dtype is None else dtype))
+    from .. import _dtype as D
+    dtype = np.float64 if D.get_default_dtype() is D.float64 else np.float32
+    return _make(np.array(value, dtype=dtype))
 
 
 def _zeros_state(p):
