@@ -104,7 +104,11 @@ def counting(lib):
                 w.double().histc(3), lib.argsort(w), lib.argsort(w, descending=True),
                 w.argsort(0), lib.msort(w.reshape(2, -1)), tuple(w.sort(descending=True)),
                 tuple(w.topk(2)), tuple(w.kthvalue(1)), w.median(), tuple(w.median(0)),
-                w.nanmedian(), tuple(x.mode()), x.msort())
+                w.nanmedian(), tuple(x.mode()), x.msort(), lib.unique_consecutive(x),
+                lib.unique_consecutive(x, return_inverse=True, return_counts=True),
+                x.reshape(-1, 2).unique_consecutive(dim=0, return_inverse=True,
+                                                    return_counts=True),
+                lib.unique_consecutive(x.reshape(2, -1), return_inverse=True))
     return f
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, _wrap_dim
-from .pointwise import with_out
+from .pointwise import quiet, with_out
 from .registry import FLOAT, apply, defop
 
 _max = builtins.max
@@ -340,7 +340,7 @@ def _prod_keep(x, dims):
     return prod(x, dims[0], keepdim=True)
 
 
-prod_op = defop("prod", _prod_fwd, _prod_bwd, save=(0,), save_result=True)
+prod_op = defop("prod", quiet(_prod_fwd), _prod_bwd, save=(0,), save_result=True)
 
 
 @with_out

@@ -298,6 +298,35 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     return out[0] if len(out) == 1 else tuple(out)
 
 
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """Collapse runs of equal consecutive elements (or slices along ``dim``)."""
+    a = input._data
+    xp = array_module(a)
+    if dim is None:
+        flat = a.reshape(-1)
+        change = flat[1:] != flat[:-1]
+        d, shape = 0, a.shape
+    else:
+        d = _wrap_dim(dim, a.ndim)
+        flat = xp.moveaxis(a, d, 0).reshape(a.shape[d], -1)
+        change = (flat[1:] != flat[:-1]).any(axis=1)
+        shape = (a.shape[d],)
+    starts = xp.concatenate([xp.ones(min(flat.shape[0], 1), dtype=bool), change])
+    run = xp.cumsum(starts) - 1
+    first = xp.nonzero(starts)[0]
+    if dim is None:
+        values = flat[first]
+    else:
+        values = xp.take(a, first, axis=d)
+    out = [_make(values)]
+    if return_inverse:
+        out.append(_make(run.reshape(shape).astype(np.int64)))
+    if return_counts:
+        ends = xp.concatenate([first[1:], xp.asarray([flat.shape[0]])])
+        out.append(_make((ends - first).astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
 def bincount(input, weights=None, minlength=0):
     """Counts of each non-negative integer in a 1-d tensor (weighted sums with weights)."""
     a = input._data
@@ -341,5 +370,5 @@ def histc(input, bins=100, min=0, max=0):
 
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
-           "unique", "bincount", "histc"]
+           "unique", "unique_consecutive", "bincount", "histc"]
 METHODS = {name: globals()[name] for name in __all__}
