@@ -324,3 +324,40 @@ def test_deepcopy_and_pickle_keep_parameters():
         assert (c[0].weight._data == m[0].weight._data).all()
         assert c[1].num_batches_tracked.dtype is ember.int64
         assert list(c.state_dict()) == list(m.state_dict())
+
+
+def test_extra_state_and_hooks_with_kwargs():
+    def build(lib):
+        class WithExtra(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = lib.nn.Linear(2, 2)
+                self.count = 3
+
+            def get_extra_state(self):
+                return {"count": self.count}
+
+            def set_extra_state(self, state):
+                self.count = state["count"]
+        return WithExtra()
+    e, t = build(ember), build(torch)
+    assert list(e.state_dict()) == list(t.state_dict())
+    sd = e.state_dict()
+    e2 = build(ember)
+    e2.count = 0
+    e2.load_state_dict(sd)
+    assert e2.count == 3
+    for lib in (ember, torch):
+        m = lib.nn.Linear(2, 2)
+        seen = {}
+
+        def pre(mod, args, kwargs):
+            seen["pre"] = sorted(kwargs)
+            return args, kwargs
+
+        def post(mod, args, kwargs, out):
+            seen["post"] = sorted(kwargs)
+        m.register_forward_pre_hook(pre, with_kwargs=True)
+        m.register_forward_hook(post, with_kwargs=True)
+        m(input=lib.ones(1, 2))
+        assert seen == {"pre": ["input"], "post": ["input"]}
