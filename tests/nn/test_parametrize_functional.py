@@ -132,3 +132,17 @@ def test_functional_call_swaps_and_restores():
     assert isinstance(m[0].weight, nn.Parameter) and m[0].weight is not ew
     with pytest.raises(RuntimeError, match="Missing key"):
         functional_call(m, {"0.weight": ew}, (to_ember(x),), strict=True)
+
+
+def test_legacy_weight_norm_matches_torch():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        e = nn.utils.weight_norm(nn.Linear(3, 4))
+        t = torch.nn.utils.weight_norm(torch.nn.Linear(3, 4))
+    assert list(e.state_dict()) == list(t.state_dict())
+    check_module(e, t, rand(2, 3))
+    nn.utils.remove_weight_norm(e)
+    torch.nn.utils.remove_weight_norm(t)
+    assert list(e.state_dict()) == list(t.state_dict())
+    close(e.weight, t.weight.detach())
