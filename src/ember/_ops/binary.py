@@ -9,7 +9,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from .inplace import apply_inplace
-from .pointwise import _out, div, mul, pow, quiet, sigmoid, where
+from .pointwise import _out, div, mul, pow, sigmoid, where
 from .registry import PROMOTE, PROMOTE_FLOAT, apply, defop
 from .unary import _not_implemented, isnan
 
@@ -54,7 +54,7 @@ def _copysign_bwd(ctx, g):
             g * 0 if need[1] else None)
 
 
-atan2_op = defop("atan2", quiet(np.arctan2), _atan2_bwd, promote=PROMOTE_FLOAT, save=(0, 1))
+atan2_op = defop("atan2", np.arctan2, _atan2_bwd, promote=PROMOTE_FLOAT, save=(0, 1))
 hypot_op = defop("hypot", _float_only("hypot")(np.hypot), _hypot_bwd, promote=PROMOTE,
                  save=(0, 1), save_result=True)
 copysign_op = defop("copysign", np.copysign, _copysign_bwd, promote=PROMOTE_FLOAT, save=(0, 1),
@@ -88,9 +88,9 @@ def _logaddexp_bwd(base2):
     return bwd
 
 
-logaddexp_op = defop("logaddexp", quiet(_float_only("logaddexp")(np.logaddexp)), _logaddexp_bwd(False),
+logaddexp_op = defop("logaddexp", _float_only("logaddexp")(np.logaddexp), _logaddexp_bwd(False),
                      promote=PROMOTE, save=(0, 1))
-logaddexp2_op = defop("logaddexp2", quiet(_float_only("logaddexp2")(np.logaddexp2)),
+logaddexp2_op = defop("logaddexp2", _float_only("logaddexp2")(np.logaddexp2),
                       _logaddexp_bwd(True), promote=PROMOTE, save=(0, 1))
 
 

@@ -3,6 +3,8 @@
 Each ``defop`` is the op's single entry (forward on arrays, backward in Ember
 ops); the functions below it are the public ``ember.*`` signatures.
 """
+import warnings
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -10,20 +12,18 @@ from .inplace import apply_inplace
 from .registry import FLOAT, PROMOTE, PROMOTE_FLOAT, SAME, apply, defop
 
 
+# NumPy warns when a result is inf or nan (log(0), 0/0, overflow); torch returns them
+# silently.  Ignore exactly those warnings, and only when raised from Ember's op code: a
+# per-call np.errstate would cost microseconds on every op.
+warnings.filterwarnings("ignore", message=r"(divide by zero|invalid value|overflow|underflow) "
+                        "encountered", category=RuntimeWarning, module=r"ember\._ops")
+
+
 def _check_int_div(b):
     # torch raises for integer division by zero instead of returning garbage.
     if isinstance(b, np.ndarray) and b.dtype.kind in "iub" and not b.all() or \
             (type(b) is int and b == 0):
         raise RuntimeError("ZeroDivisionError")
-
-
-def quiet(fwd):
-    """Run a forward without NumPy's floating-point warnings: torch returns inf/nan silently."""
-    def f(*args, **kwargs):
-        with np.errstate(all="ignore"):
-            return fwd(*args, **kwargs)
-    f.__name__ = getattr(fwd, "__name__", "forward")
-    return f
 
 
 # ---- arithmetic -------------------------------------------------------------------
@@ -125,8 +125,8 @@ def _pow_bwd(ctx, g):
 add_op = defop("add", _add_fwd, _add_bwd, promote=PROMOTE)
 sub_op = defop("sub", _sub_fwd, _sub_bwd, promote=PROMOTE)
 mul_op = defop("mul", np.multiply, _mul_bwd, promote=PROMOTE, save=(0, 1))
-div_op = defop("div", quiet(_div_fwd), _div_bwd, promote=PROMOTE_FLOAT, save=(0, 1))
-div_round_op = defop("div_rounding", quiet(_div_fwd), _div_bwd, promote=PROMOTE, save=(0, 1),
+div_op = defop("div", _div_fwd, _div_bwd, promote=PROMOTE_FLOAT, save=(0, 1))
+div_round_op = defop("div_rounding", _div_fwd, _div_bwd, promote=PROMOTE, save=(0, 1),
                      node="DivBackward1")
 floor_divide_op = defop("floor_divide", _floor_divide_fwd, promote=PROMOTE)
 def _int_mod(ufunc):
@@ -137,16 +137,16 @@ def _int_mod(ufunc):
     return fwd
 
 
-remainder_op = defop("remainder", quiet(_int_mod(np.remainder)), _remainder_bwd,
+remainder_op = defop("remainder", _int_mod(np.remainder), _remainder_bwd,
                      promote=PROMOTE, save=(0, 1))
-fmod_op = defop("fmod", quiet(_int_mod(np.fmod)),
+fmod_op = defop("fmod", _int_mod(np.fmod),
                 lambda ctx, g: (g, -g * trunc_div(*ctx.saved) if ctx.needs_input_grad[1]
                                 else None), promote=PROMOTE, save=(0, 1))
 # torch has three entries: Tensor ** Scalar, Tensor ** Tensor, Scalar ** Tensor.
-pow_op = defop("pow", quiet(_pow_fwd), _pow_bwd, promote=PROMOTE, save=(0, 1), save_result=True)
-pow_tensor_op = defop("pow_tensor", quiet(_pow_fwd), _pow_bwd, promote=PROMOTE, save=(0, 1),
+pow_op = defop("pow", _pow_fwd, _pow_bwd, promote=PROMOTE, save=(0, 1), save_result=True)
+pow_tensor_op = defop("pow_tensor", _pow_fwd, _pow_bwd, promote=PROMOTE, save=(0, 1),
                       save_result=True, node="PowBackward1")
-pow_scalar_base_op = defop("pow_scalar_base", quiet(_pow_fwd), _pow_bwd, promote=PROMOTE, save=(0, 1),
+pow_scalar_base_op = defop("pow_scalar_base", _pow_fwd, _pow_bwd, promote=PROMOTE, save=(0, 1),
                            save_result=True, node="PowBackward2")
 
 
@@ -162,16 +162,16 @@ def _unary(name, fwd, bwd, promote=FLOAT, save=(0,), save_result=False, node=Non
 neg_op = defop("neg", lambda a: _neg_fwd(a), lambda ctx, g: -g)
 abs_op = _unary("abs", lambda a: _abs_fwd(a), lambda ctx, g: g * sign(ctx.saved[0]),
                 promote=SAME)
-sign_op = _unary("sign", quiet(lambda a: _sign_fwd(a)), lambda ctx, g: g * 0, promote=SAME, save=())
+sign_op = _unary("sign", lambda a: _sign_fwd(a), lambda ctx, g: g * 0, promote=SAME, save=())
 exp_op = _unary("exp", np.exp, lambda ctx, g: g * _conj(ctx.result), save=(), save_result=True)
-log_op = _unary("log", quiet(np.log), lambda ctx, g: g / _conj(ctx.saved[0]))
-sqrt_op = _unary("sqrt", quiet(np.sqrt), lambda ctx, g: g / (2 * _conj(ctx.result)), save=(),
+log_op = _unary("log", np.log, lambda ctx, g: g / _conj(ctx.saved[0]))
+sqrt_op = _unary("sqrt", np.sqrt, lambda ctx, g: g / (2 * _conj(ctx.result)), save=(),
                  save_result=True)
 sin_op = _unary("sin", np.sin, lambda ctx, g: g * _conj(cos(ctx.saved[0])))
 cos_op = _unary("cos", np.cos, lambda ctx, g: -g * _conj(sin(ctx.saved[0])))
 tanh_op = _unary("tanh", np.tanh, lambda ctx, g: g * _conj(1 - ctx.result * ctx.result),
                  save=(), save_result=True)
-sigmoid_op = _unary("sigmoid", quiet(lambda a: _sigmoid_fwd(a)),
+sigmoid_op = _unary("sigmoid", lambda a: _sigmoid_fwd(a),
                     lambda ctx, g: g * _conj(ctx.result * (1 - ctx.result)), save=(),
                     save_result=True)
 relu_op = _unary("relu", lambda a: _relu_fwd(a), lambda ctx, g: g * (ctx.result > 0),

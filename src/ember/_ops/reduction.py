@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, _wrap_dim
-from .pointwise import quiet, with_out
+from .pointwise import with_out
 from .registry import FLOAT, apply, defop
 
 _max = builtins.max
@@ -312,7 +312,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, out=None):
 def _prod_fwd(a, dim=None, keepdim=False, dtype=None):
     if dtype is None and a.dtype.kind in "biu":
         dtype = np.int64  # torch multiplies integers (and bools) in int64
-    return a.prod(axis=_axis(dim, a.ndim), keepdims=keepdim, dtype=dtype)
+    with np.errstate(all="ignore"):  # overflow to inf is silent in torch
+        return a.prod(axis=_axis(dim, a.ndim), keepdims=keepdim, dtype=dtype)
 
 
 def _prod_bwd(ctx, g):
@@ -340,7 +341,7 @@ def _prod_keep(x, dims):
     return prod(x, dims[0], keepdim=True)
 
 
-prod_op = defop("prod", quiet(_prod_fwd), _prod_bwd, save=(0,), save_result=True)
+prod_op = defop("prod", _prod_fwd, _prod_bwd, save=(0,), save_result=True)
 
 
 @with_out

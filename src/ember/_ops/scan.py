@@ -8,7 +8,7 @@ import numpy as np
 from .._device import array_module
 from .._tensor import _make, _wrap_dim
 from .inplace import apply_inplace
-from .pointwise import exp, quiet, where, with_out
+from .pointwise import exp, where, with_out
 from .registry import apply, defop
 from .sorting import _returns, scatter_add_along_dim
 from .unary import _not_implemented
@@ -49,7 +49,8 @@ def cumsum(input, dim, *, dtype=None):
 def _cumprod_fwd(a, dim, dtype=None):
     if a.ndim == 0:
         return a.astype(_scan_dtype(a, dtype) or a.dtype)
-    return np.cumprod(a, axis=dim, dtype=_scan_dtype(a, dtype))
+    with np.errstate(all="ignore"):  # overflow to inf is silent in torch
+        return np.cumprod(a, axis=dim, dtype=_scan_dtype(a, dtype))
 
 
 def _cumprod_bwd(ctx, g):
@@ -73,7 +74,7 @@ def _cumprod_bwd(ctx, g):
     return grad.transpose(dim, -1)
 
 
-cumprod_op = defop("cumprod", quiet(_cumprod_fwd), _cumprod_bwd, save=(0,), save_result=True)
+cumprod_op = defop("cumprod", _cumprod_fwd, _cumprod_bwd, save=(0,), save_result=True)
 
 
 @with_out
@@ -160,7 +161,7 @@ def _logcumsumexp_bwd(ctx, g):
     return terms.sum(-1).transpose(dim, -1)
 
 
-logcumsumexp_op = defop("logcumsumexp", quiet(_logcumsumexp_fwd), _logcumsumexp_bwd, save=(0,),
+logcumsumexp_op = defop("logcumsumexp", _logcumsumexp_fwd, _logcumsumexp_bwd, save=(0,),
                         save_result=True)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .inplace import apply_inplace
-from .pointwise import _conj, _out, _sign_fwd, abs, exp, quiet, sqrt, where
+from .pointwise import _conj, _out, _sign_fwd, abs, exp, sqrt, where
 from .registry import FLOAT, apply, defop
 
 _LN2 = math.log(2.0)
@@ -34,7 +34,7 @@ def _special():
 
 def _float_op(name, fwd, bwd, *, save=(0,), save_result=False):
     """An op whose integral/bool inputs compute in the default float dtype (as torch)."""
-    return defop(name, quiet(fwd), bwd, promote=FLOAT, save=save, save_result=save_result)
+    return defop(name, fwd, bwd, promote=FLOAT, save=save, save_result=save_result)
 
 
 def _result_op(name, fwd, bwd):
@@ -167,7 +167,7 @@ def _frac_fwd(a):
 
 
 round_op = defop("round", _round_fwd, lambda ctx, g: g * 0)
-frac_op = defop("frac", quiet(_frac_fwd), lambda ctx, g: g)
+frac_op = defop("frac", _frac_fwd, lambda ctx, g: g)
 
 
 # ---- sign-like, logit, nan_to_num ---------------------------------------------------------
@@ -191,7 +191,7 @@ def _sgn_bwd(ctx, g):
     return where(m == 0, 0.0, r)
 
 
-sgn_op = defop("sgn", quiet(_sgn_fwd), _sgn_bwd, save=(0,), save_result=True)
+sgn_op = defop("sgn", _sgn_fwd, _sgn_bwd, save=(0,), save_result=True)
 
 
 def _logit_fwd(a, eps=None):
