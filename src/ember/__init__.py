@@ -60,7 +60,9 @@ del _ops
 # `ember.optim`, ... then behave as torch's eagerly imported ones do.
 _SUBMODULES = ("nn", "optim", "utils", "func", "linalg", "testing", "serialization")
 _LAZY = {"save": "serialization", "load": "serialization",
-         "inference_mode": "autograd", "is_inference_mode_enabled": "autograd"}
+         "inference_mode": "autograd", "is_inference_mode_enabled": "autograd",
+         "is_anomaly_enabled": "autograd.anomaly_mode",
+         "is_anomaly_check_nan_enabled": "autograd.anomaly_mode"}
 
 
 def __getattr__(name):

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _dtype as D
 from ._device import as_device, module_for, to_device_array
+from .autograd import grad_mode
 from ._tensor import Size, Tensor, _host, _make
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
@@ -27,14 +28,21 @@ def requires_grad_leaf(t):
     return t
 
 
+def _leaf(arr, requires_grad):
+    """Every factory's last step: a new leaf (an inference tensor inside inference_mode)."""
+    t = _make(arr)
+    if requires_grad:
+        requires_grad_leaf(t)
+    if grad_mode._state.inference:
+        t._inference = True
+    return t
+
+
 def _finish(arr, dtype, device, requires_grad):
     dev = as_device(device)
     if dev is not None and dev.type != "cpu":
         arr = to_device_array(arr, dev)
-    t = _make(arr)
-    if requires_grad:
-        requires_grad_leaf(t)
-    return t
+    return _leaf(arr, requires_grad)
 
 
 _PY_SCALAR_DTYPE = {builtins.bool: "bool", builtins.int: "int64", builtins.float: "float",
@@ -319,10 +327,7 @@ def _factory(fill):
         d = dtype or D.get_default_dtype()
         xp = module_for(as_device(device))
         arr = fill(xp, shape, d.np)
-        t = _make(arr)
-        if requires_grad:
-            requires_grad_leaf(t)
-        return t
+        return _leaf(arr, requires_grad)
     return make
 
 
@@ -344,10 +349,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     if dtype is None:
         dtype = D.scalar_dtype(fill_value)
     fill_value = _check_fill(fill_value, dtype)
-    t = _make(module_for(as_device(device)).full(shape, fill_value, dtype=dtype.np))
-    if requires_grad:
-        requires_grad_leaf(t)
-    return t
+    return _leaf(module_for(as_device(device)).full(shape, fill_value, dtype=dtype.np), requires_grad)
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
@@ -363,10 +365,7 @@ def _like(fill_name):
         xp = module_for(dev)
         arr = xp.zeros(input._data.shape, dtype=d.np) if fill_name != "ones" else \
             xp.ones(input._data.shape, dtype=d.np)
-        t = _make(arr)
-        if requires_grad:
-            requires_grad_leaf(t)
-        return t
+        return _leaf(arr, requires_grad)
     make.__name__ = fill_name + "_like"
     return make
 
@@ -383,10 +382,7 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     fill_value = _check_fill(fill_value, d)
-    t = _make(module_for(dev).full(input._data.shape, fill_value, dtype=d.np))
-    if requires_grad:
-        requires_grad_leaf(t)
-    return t
+    return _leaf(module_for(dev).full(input._data.shape, fill_value, dtype=d.np), requires_grad)
 
 
 def _num(x):
@@ -419,10 +415,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     # computed in float64 then cast, so float32 steps accumulate no error (as torch)
     arr = (start + step * xp.arange(n, dtype=np.float64)).astype(dtype.np) \
         if dtype.category >= D._FLOAT else xp.arange(start, end, step, dtype=dtype.np)
-    t = _make(arr)
-    if requires_grad:
-        requires_grad_leaf(t)
-    return t
+    return _leaf(arr, requires_grad)
 
 
 def _fmt(v):
@@ -469,10 +462,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     if m is not None and m < 0:
         raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     d = dtype or D.get_default_dtype()
-    t = _make(module_for(as_device(device)).eye(n, m, dtype=d.np))
-    if requires_grad:
-        requires_grad_leaf(t)
-    return t
+    return _leaf(module_for(as_device(device)).eye(n, m, dtype=d.np), requires_grad)
 
 
 # ---- legacy constructors ------------------------------------------------------------

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _dtype as D
 from ._device import as_device, to_device_array
-from ._creation import _size, requires_grad_leaf
+from ._creation import _leaf, _size, requires_grad_leaf
 from ._tensor import Tensor, _make
 
 _DEFAULT_SEED = 67280421310721  # torch's default seed, so an unseeded run is deterministic too
@@ -111,10 +111,7 @@ def _finish(arr, dtype, device, requires_grad):
     dev = as_device(device)
     if dev is not None and dev.type != "cpu":
         arr = to_device_array(arr, dev)
-    t = _make(arr)
-    if requires_grad:
-        requires_grad_leaf(t)
-    return t
+    return _leaf(arr, requires_grad)
 
 
 def _gen_dtype(d):

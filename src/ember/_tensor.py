@@ -73,7 +73,7 @@ _NONLEAF_GRAD_WARNING = (
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
     "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
     "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
-    "instead. See github.com/pytorch/pytorch/pull/30531 for more informations.")
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
 
 
 class Tensor:
@@ -247,6 +247,10 @@ class Tensor:
     def grad_fn(self):
         return self._grad_fn
 
+    def is_inference(self):
+        """True for tensors made under ``inference_mode`` (they never enter autograd)."""
+        return self.__dict__.get("_inference", False)
+
     @property
     def is_leaf(self):
         return self._grad_fn is None
@@ -311,10 +315,8 @@ class Tensor:
         from .autograd.graph import grad_accumulator
         if self._grad_fn is not None:
             return self._grad_fn._add_tensor_hook(self._output_nr, hook)
-        acc = grad_accumulator(self)
-        # Keep the accumulator (and so the hook) alive as long as the tensor.
-        self._acc_strong = acc
-        return acc._add_tensor_hook(0, hook)
+        # The accumulator keeps a leaf's hooks on the leaf itself (no tensor<->node cycle).
+        return grad_accumulator(self)._add_tensor_hook(0, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         if self._grad_fn is not None:

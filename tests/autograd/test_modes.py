@@ -123,6 +123,22 @@ def test_inference_mode(T):
     assert not T.is_inference_mode_enabled()
 
 
+@pytest.mark.parametrize("T", [torch, ember], ids=["torch", "ember"])
+def test_inference_tensors_from_factories_and_inplace_outside(T):
+    with T.inference_mode():
+        made = [T.ones(3), T.zeros(2), T.randn(2), T.arange(3), T.tensor([1.0]), T.ones(2) * 2]
+    assert all(t.is_inference() for t in made)
+    assert not T.ones(2).is_inference()
+    with pytest.raises(RuntimeError) as e:
+        made[0].add_(1)
+    assert str(e.value).startswith("Inplace update to inference tensor outside InferenceMode is "
+                                   "not allowed.")
+    with T.inference_mode():
+        before = made[1].tolist()
+        made[1].add_(1)            # inside inference mode it is allowed
+    assert made[1].tolist() == [b + 1 for b in before]
+
+
 def test_inference_mode_exported_from_autograd():
     assert ember.autograd.inference_mode is ember.autograd.grad_mode.inference_mode
     assert ember.autograd.grad_mode.is_inference_mode_enabled() is False

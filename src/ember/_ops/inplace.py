@@ -158,6 +158,11 @@ def apply_inplace(op, self, others, params=_EMPTY):
     """``self.op_(*others)``: compute out of place, write into self, rebase its history."""
     base = self._base
     grad_on = _state.enabled
+    if "_inference" in self.__dict__ and not _state.inference:
+        raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not "
+                           "allowed.You can make a clone to get a normal tensor before doing "
+                           "inplace update.See https://github.com/pytorch/rfcs/pull/17 for more "
+                           "details.")
     if grad_on and self._requires_grad:
         if base is not None and base._requires_grad and base._grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "

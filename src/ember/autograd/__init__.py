@@ -10,7 +10,8 @@ from . import anomaly_mode, function, grad_mode, graph
 __all__ = ["backward", "grad", "Function", "Variable", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
            "detect_anomaly", "set_detect_anomaly", "once_differentiable", "graph", "function",
-           "grad_mode", "anomaly_mode"]
+           "grad_mode", "anomaly_mode", "functional", "forward_ad", "gradcheck", "gradgradcheck",
+           "GradcheckError"]
 
 
 def _tensors(x):
@@ -155,3 +156,18 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
                          retain_graph=retain_graph or b < batch - 1, create_graph=create_graph,
                          allow_unused=allow_unused, materialize_grads=materialize_grads))
     return tuple(None if col[0] is None else stack(col) for col in zip(*rows))
+
+
+# These import ember's Tensor, which itself imports this package: load them on first use.
+_LAZY_MODULES = ("functional", "forward_ad")
+_LAZY_NAMES = {"gradcheck": "gradcheck", "gradgradcheck": "gradcheck",
+               "GradcheckError": "gradcheck"}
+
+
+def __getattr__(name):
+    import importlib
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
+    raise AttributeError(f"module '{__name__}' has no attribute '{name}'")
