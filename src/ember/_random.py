@@ -170,7 +170,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
                            f"to={high}")
     d = dtype or D.int64
-    arr = _rng(generator).integers(low, high, size=_shape(tuple(size), "randint"),
+    arr = _rng(generator).integers(low, high, size=_shape((tuple(size),), "randint"),
                                    dtype=np.int64)
     return _finish(arr, d, device, requires_grad)
 
@@ -238,7 +238,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {_fmt_double(std)}")
     d = _float_dtype(dtype, "normal_kernel_cpu")
-    arr = mean + std * g.standard_normal(_shape(tuple(size), "normal"), dtype=_gen_dtype(d))
+    arr = mean + std * g.standard_normal(_shape((tuple(size),), "normal"), dtype=_gen_dtype(d))
     return _finish(arr, d, device, requires_grad)
 
 
