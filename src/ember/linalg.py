@@ -4,4 +4,11 @@ from ._ops.decomp import (LINALG, LinAlgError, cholesky, cross, det, eigh, eigva
                           slogdet, solve, svd, svdvals, vecdot, vector_norm)
 from ._ops.linalg import matmul
 
-__all__ = LINALG + ["matmul"]
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """torch.linalg.diagonal: ``A.diagonal`` with matrix-first defaults (a view)."""
+    return A.diagonal(offset=offset, dim1=dim1, dim2=dim2)
+
+
+__all__ = LINALG + ["matmul", "diagonal"]

@@ -112,5 +112,20 @@ ENTRIES = [
     OpInfo("conv_transpose1d", F.conv_transpose1d, TF.conv_transpose1d,
            lambda rng: [Sample((arr(rng, (2, 2, 4)), arr(rng, (2, 3, 3)), None, 2, 1, 1))],
            covers=("convolution_transpose",), atol=1e-4, grad_atol=1e-3),
+    # torch's top-level and method spellings of the same ops
+    OpInfo("softmax_toplevel", lambda x, d: (ember.softmax(x, d), x.softmax(d)),
+           lambda x, d: (torch.softmax(x, d), x.softmax(d)),
+           lambda rng: [Sample((arr(rng, (3, 4)), 1), grad=False),
+                        Sample((arr(rng, (2, 3)), 0), grad=False)],
+           covers=("softmax",), grad=False),
+    OpInfo("log_softmax_toplevel", lambda x, d: ember.log_softmax(x, d) + x.log_softmax(d),
+           lambda x, d: torch.log_softmax(x, d) + x.log_softmax(d),
+           lambda rng: [Sample((arr(rng, (3, 4)), -1))], covers=("log_softmax",)),
+    OpInfo("linalg_diagonal", lambda x: ember.linalg.diagonal(x, offset=1) * 2,
+           lambda x: torch.linalg.diagonal(x, offset=1) * 2,
+           lambda rng: [Sample((arr(rng, (2, 3, 4)),))], covers=("mul",)),
+    OpInfo("dropout_eval", lambda x: ember.dropout(x, 0.5, False) * ember.detach(x),
+           lambda x: torch.dropout(x, 0.5, False) * torch.detach(x),
+           lambda rng: [Sample((arr(rng, (3, 4)),))], covers=("mul",), gradgrad=False,
+           fd=False),  # detach hides half the dependence from the analytic gradient only
 ]
-

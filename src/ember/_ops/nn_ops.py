@@ -425,5 +425,11 @@ def spatial_scatter(g, idx, spatial):
     return apply(spatial_scatter_op, (g, idx), {"spatial": tuple(spatial)})
 
 
-__all__ = []
-METHODS = {}
+def dropout(input, p, train):
+    """torch.dropout(input, p, train): nn.functional.dropout under torch's top-level name."""
+    from ..nn._functional.misc import dropout as _dropout
+    return _dropout(input, p, train)
+
+
+__all__ = ["softmax", "log_softmax", "dropout"]
+METHODS = {"softmax": softmax, "log_softmax": log_softmax}
