@@ -55,6 +55,8 @@ DIMS = [
     "T.ones(2,3).unsqueeze(-4)",
     "T.ones(2,3).squeeze(2)",
     "T.ones(2,3).select(2, 0)",
+    "T.ones(2,3).select(0, 5)",
+    "T.ones(2,3).select(1, -4)",
     "T.ones(2,3).permute(0,0)",
     "T.ones(2,3).permute(0)",
 ]
@@ -63,6 +65,7 @@ INDEX = [
     "T.ones(2,3)[2]",
     "T.ones(2,3)[-3]",
     "T.ones(2,3)[0,0,0]",
+    "T.ones(2,3)[0,3]",
     "T.ones(2,3)[T.tensor([0,5])]",
 ]
 

@@ -324,7 +324,8 @@ def select(input, dim, index):
     size = input._data.shape[dim]
     index = int(index)
     if index < -size or index >= size:
-        raise IndexError(f"index {index} is out of bounds for dimension {dim} with size {size}")
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(input._data.shape)} at dimension {dim}")
     if index < 0:
         index += size
     return apply_view(select_op, (input,), {"dim": dim, "index": index})
