@@ -12,11 +12,16 @@ from .inplace import apply_inplace
 from .registry import FLOAT, PROMOTE, PROMOTE_FLOAT, SAME, apply, defop
 
 
-# NumPy warns when a result is inf or nan (log(0), 0/0, overflow); torch returns them
-# silently.  Ignore exactly those warnings, and only when raised from Ember's op code: a
-# per-call np.errstate would cost microseconds on every op.
-warnings.filterwarnings("ignore", message=r"(divide by zero|invalid value|overflow|underflow) "
-                        "encountered", category=RuntimeWarning, module=r"ember\._ops")
+def ignore_fp_warnings():
+    """NumPy warns when a result is inf or nan (log(0), 0/0, overflow); torch returns them
+    silently.  Ignore exactly those warnings, only when raised from Ember's op code (a
+    per-call np.errstate would cost microseconds on every op).  Called once at import;
+    tools that reset the warning filters (pytest does, per test) can call it again."""
+    warnings.filterwarnings("ignore", message=r"(divide by zero|invalid value|overflow|underflow) "
+                            "encountered", category=RuntimeWarning, module=r"ember\._ops")
+
+
+ignore_fp_warnings()
 
 
 def _check_int_div(b):
