@@ -130,7 +130,8 @@ ENTRIES = [
     _binary("logaddexp2", ints=False),
     OpInfo("xlogy", ember.xlogy, torch.xlogy,
            lambda rng: pairs(low2=0.5, high2=3.0)(rng) + [
-               Sample((np.array([0.0, 1.0, 0.0]), np.array([0.0, 2.0, 3.0])), grad=False)]),
+               Sample((np.array([0.0, 1.0, 0.0]), np.array([0.0, 2.0, 3.0])), grad=False),
+               Sample((arr(rng, (3,)), 2.0)), Sample((3.0, positive(rng, (3,))))]),
     OpInfo("float_power", ember.float_power, torch.float_power,
            lambda rng: [Sample((positive(rng, (3,)), 2.5)), Sample((positive(rng, (3,)),
                                                                     arr(rng, (3,)))),

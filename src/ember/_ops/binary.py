@@ -95,6 +95,11 @@ logaddexp2_op = defop("logaddexp2", _float_only("logaddexp2")(np.logaddexp2),
 
 
 def _xlogy_fwd(x, y):
+    # A Python-scalar operand takes the tensor's dtype (np.log(2.0) would be float64).
+    if not isinstance(x, np.ndarray):
+        x = np.asarray(x, dtype=y.dtype)
+    if not isinstance(y, np.ndarray):
+        y = np.asarray(y, dtype=x.dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = x * np.log(y)
     # 0 * log(y) is 0 even for y == 0 or inf; NaN in y still propagates.
