@@ -37,7 +37,8 @@ def ties(rng):
     x = rng.integers(0, 3, size=(3, 5)).astype("float32")
     x[1, 2] = np.nan
     return [Sample((x, 1), grad=False), Sample((x, 0), grad=False),
-            Sample((arr(rng, (3, 4), "int64", 0, 3), 1), grad=False)]
+            Sample((arr(rng, (3, 4), "int64", 0, 3), 1), grad=False),
+            Sample((arr(rng, (0, 3)), 0), grad=False, name="empty")]
 
 
 def forms(lib):

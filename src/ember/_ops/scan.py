@@ -88,8 +88,8 @@ def cumprod(input, dim, *, dtype=None):
 
 # ---- cummax / cummin -------------------------------------------------------------------
 def _cumextreme_fwd(a, dim, largest):
-    if a.ndim == 0:
-        return a.copy(), np.zeros((), dtype=np.int64)
+    if a.ndim == 0 or a.size == 0:
+        return a.copy(), np.zeros(a.shape, dtype=np.int64)
     values = (np.maximum if largest else np.minimum).accumulate(a, axis=dim)
     # The index of the running extreme: the latest position that equals it (ties move the
     # index forward, as torch); a NaN holds it from then on.
