@@ -152,7 +152,7 @@ ENTRIES = [
                         Sample((arr(rng, (3,)), arr(rng, (3,)), positive(rng, (3,))),
                                {"value": -2})],
            covers=("div", "add")),
-    OpInfo("clamp", ember.clamp, torch.clamp, clamp_samples, fd=False),
+    OpInfo("clamp", ember.clamp, torch.clamp, clamp_samples),
     OpInfo("clamp_tensor", ember.clamp, torch.clamp,
            lambda rng: clamp_samples(rng)[3:5] + [
                Sample((np.array([0.0, 1.0, 2.0, 5.0]), np.array([0.0, 1.0, 3.0, 6.0]),

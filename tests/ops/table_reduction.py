@@ -110,7 +110,7 @@ def stats_forms(lib):
 
 ENTRIES += [
     OpInfo("prod", ember.prod, torch.prod, prod_samples),
-    OpInfo("prod_zeros", ember.prod, torch.prod, with_zeros, covers=("prod",), gradgrad=False),
+    OpInfo("prod_zeros", ember.prod, torch.prod, with_zeros, covers=("prod",)),
     OpInfo("var", ember.var, torch.var, var_samples),
     OpInfo("std", ember.std, torch.std, var_samples),
     OpInfo("nansum", ember.nansum, torch.nansum, nan_samples, fd=False),

@@ -35,8 +35,7 @@ def _unary(name, low=-2.0, high=2.0, ints=True, **kw):
 def _rounding(name):
     return OpInfo(name, getattr(ember, name), getattr(torch, name),
                   lambda rng: [Sample((halves(rng),)), Sample((halves(rng).astype("float64"),)),
-                               Sample((arr(rng, (4,), "int64", -5, 5),), grad=False)],
-                  fd=False)
+                               Sample((arr(rng, (4,), "int64", -5, 5),), grad=False)])
 
 
 _METHOD_SAMPLES = [("exp2", 0), ("expm1", 0), ("log2", 1), ("log10", 1), ("log1p", 1), ("tan", 0),
@@ -93,15 +92,14 @@ ENTRIES = [
     OpInfo("round_decimals", lambda x: ember.round(x, decimals=1),
            lambda x: torch.round(x, decimals=1),
            lambda rng: [Sample((np.array([0.123, 1.449, -2.251, 3.3], "float64"),))],
-           covers=("round",), fd=False),
+           covers=("round",)),
     OpInfo("frac", ember.frac, torch.frac, lambda rng: [Sample((halves(rng),))]),
-    OpInfo("sgn", ember.sgn, torch.sgn, samples(), fd=False),
+    OpInfo("sgn", ember.sgn, torch.sgn, samples()),
     OpInfo("sgn_complex", ember.sgn, torch.sgn,
            lambda rng: [Sample((arr(rng, (4,), "complex64"),), grad=False)], covers=("sgn",)),
     _unary("logit", 0.05, 0.95, ints=False),
     OpInfo("logit_eps", lambda x: ember.logit(x, eps=0.2), lambda x: torch.logit(x, eps=0.2),
-           lambda rng: [Sample((np.array([0.1, 0.3, 0.5, 0.7, 0.95]),))], covers=("logit",),
-           fd=False),
+           lambda rng: [Sample((np.array([0.1, 0.3, 0.5, 0.7, 0.95]),))], covers=("logit",)),
     OpInfo("nan_to_num", ember.nan_to_num, torch.nan_to_num,
            lambda rng: [Sample((SPECIALS.copy(),)), Sample((SPECIALS.astype("float64"), 1.0, 9.0,
                                                             -9.0)),

@@ -10,7 +10,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import _dtype as D
-from .._tensor import Tensor, _wrap_dim
+from .._tensor import Tensor, _make, _wrap_dim
 from .pointwise import with_out
 from .registry import FLOAT, apply, defop
 
@@ -325,20 +325,22 @@ def _prod_bwd(ctx, g):
     g = _unreduce(g, shape, dims, keepdim)
     if not (x._data == 0).any():
         return g * r / x
-    # With zeros, result / x is 0/0: use the product of the other elements instead.
-    # It is the product of the non-zeros where x is the only zero, and 0 everywhere else.
-    zero = x == 0
-    nonzero = where(zero, 1.0, x)
-    others = _unreduce(_prod_keep(nonzero, dims), shape, dims, True)
-    nzeros = _unreduce(zero.sum(dims, keepdim=True) if dims is not None else zero.sum(),
-                       shape, dims if dims is not None else None, dims is not None)
-    return g * where(zero, where(nzeros == 1, others, 0.0), r / nonzero)
-
-
-def _prod_keep(x, dims):
+    # With zeros, result / x is 0/0.  The gradient is the product of the other elements:
+    # row k of an n x n matrix holding x with x_k replaced by 1 (differentiable to any order).
+    from .._device import array_module
+    xp = array_module(x._data)
     if dims is None:
-        return prod(x)
-    return prod(x, dims[0], keepdim=True)
+        flat = x.reshape(-1)
+        n = flat.shape[0]
+        eye = _make(xp.eye(n, dtype=bool))
+        others = prod(where(eye, 1.0, flat.unsqueeze(0)), 1)
+        return g * others.reshape(shape)
+    d = dims[0]
+    n = shape[d]
+    eye = _make(xp.eye(n, dtype=bool))
+    xt = x.transpose(d, -1).unsqueeze(-2)                   # (..., 1, n)
+    others = prod(where(eye, 1.0, xt), -1).transpose(d, -1)  # (..., n) back in place
+    return g * others
 
 
 prod_op = defop("prod", _prod_fwd, _prod_bwd, save=(0,), save_result=True)
