@@ -65,7 +65,8 @@ del _ops
 
 # Subpackages load on first use (PEP 562), so `import ember` stays quick; `ember.nn`,
 # `ember.optim`, ... then behave as torch's eagerly imported ones do.
-_SUBMODULES = ("nn", "optim", "utils", "func", "linalg", "testing", "serialization")
+_SUBMODULES = ("nn", "optim", "utils", "func", "linalg", "special", "testing",
+               "serialization")
 _LAZY = {"save": "serialization", "load": "serialization",
          "inference_mode": "autograd", "is_inference_mode_enabled": "autograd",
          "is_anomaly_enabled": "autograd.anomaly_mode",

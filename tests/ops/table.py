@@ -11,6 +11,8 @@ from .table_linalg import ENTRIES as _linalg
 from .table_join import ENTRIES as _join
 from .table_indexing import ENTRIES as _indexing
 from .table_fill import ENTRIES as _fill
+from .table_loss import ENTRIES as _loss
+from .table_special import ENTRIES as _special
 
 OP_TABLE = _pointwise + _unary + _binary + _reduction + _scan + _sorting + _shape + _linalg + _join + _indexing
-OP_TABLE += _nn + _fill
+OP_TABLE += _nn + _fill + _loss + _special
