@@ -3,10 +3,11 @@ softplus) so they stay finite where the textbook formula overflows."""
 import warnings
 
 from ... import _ops as ops
-from ..._ops import nn_ops
+from ..._ops import loss_ops, nn_ops
 from ..._device import array_module
 from ..._ops.pointwise import exp, log, relu, where
-from ..._tensor import _make
+from ..._dtype import int64
+from ..._tensor import Tensor, _make
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -200,12 +201,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     x = input._data
     if ((x < 0) | (x > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
-    # torch clamps each log at -100 so that x = 0 or 1 gives a finite loss.
-    lx = log(input)
-    l1x = log(1 - input)
-    lx = where(lx > -100, lx, -100.0)
-    l1x = where(l1x > -100, l1x, -100.0)
-    loss = -(target * lx + (1 - target) * l1x)
+    # torch's op: each log clamped at -100, gradients finite at x = 0 and 1.
+    loss = loss_ops.binary_cross_entropy(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -368,7 +365,93 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _reduce(loss, reduction)
 
 
-__all__ = ["mse_loss", "multi_margin_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
+def _lengths_tensor(lengths, like):
+    from ..._creation import tensor
+    if isinstance(lengths, Tensor):
+        return lengths
+    return tensor(list(lengths) if isinstance(lengths, (list, tuple)) else lengths,
+                  dtype=int64, device=like.device)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """Connectionist temporal classification: log_probs (T, N, C) or (T, C)."""
+    _check_reduction(reduction)
+    unbatched = log_probs.dim() == 2
+    il = _lengths_tensor(input_lengths, log_probs).reshape(-1)
+    tl = _lengths_tensor(target_lengths, log_probs).reshape(-1)
+    if unbatched:
+        log_probs = log_probs.unsqueeze(1)
+        targets = targets.unsqueeze(0)
+    t_max, n = log_probs.shape[0], log_probs.shape[1]
+    if il.numel() != n:
+        raise RuntimeError("input_lengths must be of size batch_size")
+    if tl.numel() != n:
+        raise RuntimeError("target_lengths must be of size batch_size")
+    longest = int(il.max()) if n else 0
+    if longest > t_max:
+        raise RuntimeError(f"Expected input_lengths to have value at most {t_max}, but got value "
+                           f"{longest} (while checking arguments for ctc_loss_allocate_outputs)")
+    if targets.dim() == 2 and n and int(tl.max()) > targets.shape[1]:
+        raise RuntimeError(f"Expected tensor to have size at least {int(tl.max())} at dimension "
+                           f"1, but got size {targets.shape[1]} for argument #2 'targets' (while "
+                           "checking arguments for ctc_loss_allocate_outputs)")
+    loss = loss_ops.ctc_loss_per_sample(log_probs, targets, il, tl, blank, zero_infinity)
+    if reduction == "mean":
+        return (loss / tl.clamp(min=1).to(loss.dtype)).mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss.squeeze(0) if unbatched else loss
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Hinge loss between each labelled class and each other class; labels end at -1."""
+    from ..._ops.scan import cummin
+    reduction = _resolve(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if input.dim() > 2 or tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: "
+                           f"{list(input.shape)}")
+    x = input.reshape((1, -1)) if input.dim() < 2 else input
+    t = target.reshape(tuple(x.shape))
+    c = x.shape[1]
+    # A label counts only before the first -1 of its row.
+    active = cummin((t >= 0).to(int64), 1)[0] > 0
+    labels = where(active, t, -1)
+    from ..._creation import arange
+    classes = arange(c, device=input.device)
+    # is_target[n, k]: class k is one of row n's labels.
+    is_target = (labels.unsqueeze(2) == classes.view(1, 1, c)).any(1)
+    picked = ops.gather(x, 1, labels.clamp(min=0))            # x[label_j]
+    margins = relu(1 - picked.unsqueeze(2) + x.unsqueeze(1))  # [n, j, i]
+    mask = active.unsqueeze(2) & ~is_target.unsqueeze(1)
+    loss = where(mask, margins, 0.0).sum((1, 2)) / c
+    if input.dim() < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean"):
+    _check_reduction(reduction)
+    if margin <= 0:
+        raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, "
+                         f"got {margin} instead")
+    dims = (anchor.dim(), positive.dim(), negative.dim())
+    if len(set(dims)) != 1:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the "
+                           f"same number of dimensions, but got: anchor {dims[0]}D, positive "
+                           f"{dims[1]}D, and negative {dims[2]}D inputs")
+    dist = distance_function if distance_function is not None else pairwise_distance
+    d_pos = dist(anchor, positive)
+    d_neg = dist(anchor, negative)
+    if swap:
+        d_neg = ops.minimum(d_neg, dist(positive, negative))
+    return _reduce(relu(margin + d_pos - d_neg), reduction)
+
+
+__all__ = ["ctc_loss", "multilabel_margin_loss", "triplet_margin_with_distance_loss",
+           "mse_loss", "multi_margin_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
            "soft_margin_loss", "margin_ranking_loss", "hinge_embedding_loss", "poisson_nll_loss",
            "gaussian_nll_loss", "cosine_similarity", "pairwise_distance",
