@@ -23,20 +23,12 @@ def _padded(x, padding):
     if not any(padding):
         return x
     xp = array_module(x)
-    return xp.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in padding])
-
-
-def _windows(x, kernel, stride, padding, dilation):
-    out = _out_shape(x.shape[2:], kernel, stride, padding, dilation)
-    return pool_windows(_padded(x, padding), kernel, stride, dilation, out), out
-
-
-def _cols(win, g, cpg, d):
-    """im2col for group ``g``: (N * P, Cg * K), one copy of the strided windows."""
-    n = win.shape[0]
-    part = win[:, g * cpg:(g + 1) * cpg]                 # (N, Cg, *out, *K)
-    order = (0,) + tuple(range(2, 2 + d)) + (1,) + tuple(range(2 + d, 2 + 2 * d))
-    return part.transpose(order).reshape(n * _prod(win.shape[2:2 + d]), -1)
+    d = len(padding)
+    out = xp.zeros(x.shape[:2] + tuple(x.shape[2 + i] + 2 * padding[i] for i in range(d)),
+                   dtype=x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in
+                                           zip(padding, x.shape[2:]))] = x
+    return out
 
 
 def _prod(shape):
@@ -46,29 +38,38 @@ def _prod(shape):
     return p
 
 
-def _to_channels_first(y, n, out, d):
-    """(N * P, O) -> (N, O, *out)."""
-    y = y.reshape((n,) + tuple(out) + (-1,))
-    return y.transpose((0, 1 + d) + tuple(range(1, 1 + d)))
+def _im2col(x, kernel, stride, padding, dilation, groups, out=None):
+    """Columns (G, Cg * K, N * P) of the padded input, and the output spatial shape
+    (``out``, or all the positions the input allows).
+
+    Channels and kernel offsets lead and batch and output positions trail, so that
+    every GEMM reads whole rows and one grouped matmul serves all groups."""
+    d = len(kernel)
+    if out is None:
+        out = _out_shape(x.shape[2:], kernel, stride, padding, dilation)
+    win = pool_windows(_padded(x, padding), kernel, stride, dilation, out)  # (N, C, *out, *K)
+    order = (1,) + tuple(range(2 + d, 2 + 2 * d)) + (0,) + tuple(range(2, 2 + d))
+    cols = win.transpose(order).reshape(groups, -1, x.shape[0] * _prod(out))
+    return cols, out
 
 
-def _to_rows(g, d):
-    """(N, O, *out) -> (N * P, O)."""
-    order = (0,) + tuple(range(2, 2 + d)) + (1,)
-    return g.transpose(order).reshape(-1, g.shape[1])
+def _channel_rows(g, groups):
+    """(N, O, *out) -> (G, O / G, N * P): output channels lead, as in the columns."""
+    order = (1, 0) + tuple(range(2, g.ndim))
+    return g.transpose(order).reshape(groups, g.shape[1] // groups, -1)
+
+
+def _matmul(a, b):
+    # A single group is a plain GEMM: skips matmul's batched-loop dispatch.
+    return (a[0] @ b[0])[None] if a.shape[0] == 1 else a @ b
 
 
 def _conv_fwd(x, w, b, stride, padding, dilation, groups):
     xp = array_module(x)
     d = w.ndim - 2
-    win, out = _windows(x, w.shape[2:], stride, padding, dilation)
-    n, cpg, opg = x.shape[0], x.shape[1] // groups, w.shape[0] // groups
-    parts = []
-    for g in range(groups):
-        wg = w[g * opg:(g + 1) * opg].reshape(opg, -1)
-        parts.append(_cols(win, g, cpg, d) @ wg.T)       # one GEMM per group
-    y = parts[0] if groups == 1 else xp.concatenate(parts, axis=1)
-    y = _to_channels_first(y, n, out, d)
+    cols, out = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
+    y = _matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)   # (G, O / G, N * P)
+    y = y.reshape((w.shape[0], x.shape[0]) + tuple(out)).swapaxes(0, 1)
     if b is not None:
         y = y + b.reshape((1, -1) + (1,) * d)
     return xp.ascontiguousarray(y).astype(x.dtype, copy=False)
@@ -78,47 +79,39 @@ def _conv_transpose_fwd(g, w, b, stride, padding, dilation, groups, spatial):
     """col2im: each kernel offset's columns are added into the padded input."""
     xp = array_module(g)
     d = w.ndim - 2
-    kernel = w.shape[2:]
+    kernel = tuple(w.shape[2:])
     n = g.shape[0]
     out = g.shape[2:]
-    opg, cpg = w.shape[0] // groups, w.shape[1]
-    rows = _to_rows(g, d)                                   # (N * P, O)
+    cpg = w.shape[1]
+    wg = w.reshape(groups, w.shape[0] // groups, -1)
+    cols = _matmul(wg.swapaxes(1, 2), _channel_rows(g, groups))     # (G, Cg * K, N * P)
+    cols = cols.reshape((groups * cpg,) + kernel + (n,) + tuple(out))
     full = tuple(spatial[i] + 2 * padding[i] for i in range(d))
     # The padded buffer may need to reach past `full` when output positions do.
     reach = tuple(max(full[i], (out[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1)
                   for i in range(d))
-    dtype = np.result_type(g.dtype, w.dtype)
-    buf = xp.zeros((n, groups * cpg) + reach, dtype=dtype)
-    for gi in range(groups):
-        wg = w[gi * opg:(gi + 1) * opg].reshape(opg, -1)
-        cols = rows[:, gi * opg:(gi + 1) * opg] @ wg       # (N * P, Cg * K)
-        cols = cols.reshape((n,) + tuple(out) + (cpg,) + tuple(kernel))
-        # (N, Cg, *K, *out): each kernel offset is then a (N, Cg, *out) view.
-        cols = cols.transpose((0, 1 + d) + tuple(range(2 + d, 2 + 2 * d)) +
-                              tuple(range(1, 1 + d)))
-        target = buf[:, gi * cpg:(gi + 1) * cpg]
-        for offs in np.ndindex(*kernel):
-            sl = tuple(slice(offs[i] * dilation[i],
-                             offs[i] * dilation[i] + stride[i] * (out[i] - 1) + 1, stride[i])
-                       for i in range(d))
-            target[(slice(None), slice(None)) + sl] += cols[(slice(None), slice(None)) + offs]
+    # Channel-first buffer, so each kernel offset adds a contiguous block of columns.
+    buf = xp.zeros((groups * cpg, n) + reach, dtype=cols.dtype)
+    for offs in np.ndindex(*kernel):
+        sl = tuple(slice(offs[i] * dilation[i],
+                         offs[i] * dilation[i] + stride[i] * (out[i] - 1) + 1, stride[i])
+                   for i in range(d))
+        buf[(slice(None), slice(None)) + sl] += cols[(slice(None),) + offs]
     crop = tuple(slice(padding[i], padding[i] + spatial[i]) for i in range(d))
-    y = buf[(slice(None), slice(None)) + crop]
+    y = buf[(slice(None), slice(None)) + crop].swapaxes(0, 1)
     if b is not None:
         y = y + b.reshape((1, -1) + (1,) * d)
     return xp.ascontiguousarray(y).astype(g.dtype, copy=False)
 
 
 def _conv_weight_fwd(x, g, stride, padding, dilation, groups, kernel):
-    xp = array_module(x)
-    d = len(kernel)
-    win, _ = _windows(x, kernel, stride, padding, dilation)
-    cpg, opg = x.shape[1] // groups, g.shape[1] // groups
-    rows = _to_rows(g, d)
-    parts = [rows[:, gi * opg:(gi + 1) * opg].T @ _cols(win, gi, cpg, d)
-             for gi in range(groups)]
-    w = parts[0] if groups == 1 else xp.concatenate(parts, axis=0)
-    return w.reshape((g.shape[1], cpg) + tuple(kernel)).astype(x.dtype, copy=False)
+    # Only g's positions count: an output_padding-enlarged x allows more.
+    cols, _ = _im2col(x, kernel, stride, padding, dilation, groups, tuple(g.shape[2:]))
+    # (G, Cg * K, O / G), then transposed: OpenBLAS splits this product well across
+    # threads, while the (O / G, Cg * K) orientation stalls them by up to 10x.
+    w = _matmul(cols, _channel_rows(g, groups).swapaxes(1, 2)).swapaxes(1, 2)
+    return w.reshape((g.shape[1], x.shape[1] // groups) + tuple(kernel)).astype(x.dtype,
+                                                                                copy=False)
 
 
 def _geometry(ctx):
@@ -129,6 +122,15 @@ def _geometry(ctx):
 def _bias_grad(g):
     from .reduction import sum as _sum
     return _sum(g, (0,) + tuple(range(2, g.dim())))
+
+
+def _conv_like(x, w, geo, like):
+    """conv(x, w) cut to ``like``'s positions: where x came from a transposed
+    convolution with output_padding, x allows more positions than ``like`` has."""
+    y = apply(conv_op, (x, w, None), geo)
+    if tuple(y.shape[2:]) != tuple(like.shape[2:]):
+        y = y[(slice(None), slice(None)) + tuple(slice(0, s) for s in like.shape[2:])]
+    return y
 
 
 def _conv_bwd(ctx, g):
@@ -146,7 +148,7 @@ def _conv_transpose_bwd(ctx, h):
     g, w = ctx.saved
     need = ctx.needs_input_grad
     geo = _geometry(ctx)
-    gg = apply(conv_op, (h, w, None), geo) if need[0] else None
+    gg = _conv_like(h, w, geo, g) if need[0] else None
     gw = apply(conv_weight_op, (h, g), dict(geo, kernel=tuple(w.shape[2:]))) if need[1] else None
     gb = _bias_grad(h) if len(need) > 2 and need[2] else None
     return gg, gw, gb
@@ -158,7 +160,7 @@ def _conv_weight_bwd(ctx, h):
     geo = _geometry(ctx)
     gx = apply(conv_transpose_op, (g, h, None), dict(geo, spatial=tuple(x.shape[2:]))) \
         if need[0] else None
-    gg = apply(conv_op, (x, h, None), geo) if need[1] else None
+    gg = _conv_like(x, h, geo, g) if need[1] else None
     return gx, gg
 
 

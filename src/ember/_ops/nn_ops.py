@@ -348,11 +348,12 @@ def pad(input, pad, mode="constant", value=None):
 
 
 # ---- gather/scatter over the flattened spatial dims (max pooling) -----------------
-def _spatial_gather_fwd(x, idx):
+# ``unique``: the indices of each (N, C) row never repeat (non-overlapping pooling
+# windows), so the scatter is a plain assignment instead of a summing bincount.
+def _spatial_gather_fwd(x, idx, unique=False):
     n = x.shape[0] * x.shape[1]
     flat = x.reshape(n, -1)
-    picked = np.take_along_axis(flat, idx.reshape(n, -1), axis=1) if array_module(x) is np \
-        else array_module(x).take_along_axis(flat, idx.reshape(n, -1), axis=1)
+    picked = array_module(x).take_along_axis(flat, idx.reshape(n, -1), axis=1)
     return picked.reshape(idx.shape)
 
 
@@ -363,25 +364,38 @@ def _scatter_add_rows(xp, flat_index, values, size, dtype):
     return out.astype(dtype, copy=False)
 
 
-def _spatial_scatter_fwd(g, idx, spatial):
+def _spatial_scatter_fwd(g, idx, spatial, unique=False):
     xp = array_module(g)
     n = g.shape[0] * g.shape[1]
-    size = int(np.prod(spatial))
-    per_row = idx.size // n if n else 0
-    flat = (xp.arange(n).repeat(per_row) * size + idx.reshape(-1)).astype(np.int64)
-    out = _scatter_add_rows(xp, flat, g.reshape(-1), n * size, g.dtype)
+    size = _prod(spatial)
+    rows = (xp.arange(n, dtype=np.int64) * size).reshape((g.shape[0], g.shape[1]) +
+                                                          (1,) * (idx.ndim - 2))
+    flat = (rows + idx).reshape(-1)
+    if unique:
+        out = xp.zeros(n * size, dtype=g.dtype)
+        out[flat] = g.reshape(-1)
+    else:
+        out = _scatter_add_rows(xp, flat, g.reshape(-1), n * size, g.dtype)
     return out.reshape(g.shape[:2] + tuple(spatial))
+
+
+def _prod(shape):
+    p = 1
+    for s in shape:
+        p *= int(s)
+    return p
 
 
 spatial_gather_op = defop(
     "max_pool_gather", _spatial_gather_fwd,
     lambda ctx, g: (apply(spatial_scatter_op, (g, ctx.saved[1]),
-                          {"spatial": tuple(ctx.saved[0].shape[2:])}), None),
+                          {"spatial": tuple(ctx.saved[0].shape[2:]),
+                           "unique": ctx.unique}), None),
     save=(0, 1), node="MaxPoolWithIndicesBackward0")
 spatial_scatter_op = defop(
     "max_unpool", _spatial_scatter_fwd,
-    lambda ctx, g: (apply(spatial_gather_op, (g, ctx.saved[0])), None), save=(1,),
-    node="MaxUnpoolBackward0")
+    lambda ctx, g: (apply(spatial_gather_op, (g, ctx.saved[0]), {"unique": ctx.unique}), None),
+    save=(1,), node="MaxUnpoolBackward0")
 
 
 def pool_windows(x, kernel, stride, dilation, out_shape):
@@ -396,33 +410,60 @@ def pool_windows(x, kernel, stride, dilation, out_shape):
 
 
 def max_pool_indices(x, kernel, stride, padding, dilation, out_shape):
-    """Flat spatial indices (torch's ``return_indices`` layout) of each window's max."""
+    """Flat spatial indices (torch's ``return_indices`` layout) of each window's max.
+
+    One pass per kernel offset (e.g. 4 for 2x2) keeps a running max and the offset
+    that produced it; ties keep the first offset and the first NaN wins, as argmax
+    would, so NaN propagates as in torch."""
     xp = array_module(x)
     d = len(kernel)
     right = [max(0, (out_shape[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1
                  - x.shape[2 + i] - padding[i]) for i in range(d)]
-    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    xpad = xp.pad(x, [(0, 0), (0, 0)] + [(padding[i], right[i]) for i in range(d)],
-                  mode="constant", constant_values=fill)
+    xpad = x
+    if any(padding) or any(right):
+        fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        xpad = xp.full(x.shape[:2] + tuple(x.shape[2 + i] + padding[i] + right[i]
+                                           for i in range(d)), fill, dtype=x.dtype)
+        xpad[(slice(None), slice(None)) + tuple(slice(padding[i], padding[i] + x.shape[2 + i])
+                                                for i in range(d))] = x
     win = pool_windows(xpad, kernel, stride, dilation, out_shape)
-    flat = win.reshape(win.shape[:2 + d] + (-1,))
-    # argmax picks the first NaN in a window, so NaN propagates as in torch.
-    local = flat.argmax(-1)
-    ks = np.unravel_index(local, tuple(kernel)) if xp is np else xp.unravel_index(local,
-                                                                                 tuple(kernel))
-    coords = []
+    offsets = list(np.ndindex(*kernel))
+    best = win[(Ellipsis,) + offsets[0]].copy()
+    arg = xp.zeros(best.shape, dtype=np.int64)
+    take = xp.empty(best.shape, dtype=bool)
+    floating = x.dtype.kind in "fc"
+    if floating:
+        settled = xp.empty(best.shape, dtype=bool)
+    for k, offs in enumerate(offsets[1:], 1):
+        v = win[(Ellipsis,) + offs]
+        if floating:
+            # Replace unless v <= best (so a NaN v replaces), but never replace a NaN.
+            xp.less_equal(v, best, out=take)
+            xp.not_equal(best, best, out=settled)
+            xp.logical_or(take, settled, out=take)
+            xp.logical_not(take, out=take)
+        else:
+            xp.greater(v, best, out=take)
+        xp.copyto(best, v, where=take)
+        xp.copyto(arg, k, where=take)
+    spatial = x.shape[2:]
+    mul = [_prod(spatial[i + 1:]) for i in range(d)]
+    # Flat index = the window's origin + the chosen offset, both in input coordinates.
+    table = xp.asarray([sum(offs[i] * dilation[i] * mul[i] for i in range(d))
+                        for offs in offsets], dtype=np.int64)
+    base = 0
     for i in range(d):
-        o = xp.arange(out_shape[i]).reshape((-1,) + (1,) * (d - 1 - i))
-        coords.append(o * stride[i] + ks[i] * dilation[i] - padding[i])
-    return xp.ravel_multi_index(tuple(coords), x.shape[2:]).astype(np.int64)
+        o = xp.arange(out_shape[i], dtype=np.int64).reshape((-1,) + (1,) * (d - 1 - i))
+        base = base + (o * stride[i] - padding[i]) * mul[i]
+    return base + table[arg]
 
 
-def spatial_gather(x, idx):
-    return apply(spatial_gather_op, (x, idx))
+def spatial_gather(x, idx, unique=False):
+    return apply(spatial_gather_op, (x, idx), {"unique": unique})
 
 
 def spatial_scatter(g, idx, spatial):
-    return apply(spatial_scatter_op, (g, idx), {"spatial": tuple(spatial)})
+    return apply(spatial_scatter_op, (g, idx), {"spatial": tuple(spatial), "unique": False})
 
 
 def dropout(input, p, train):

@@ -80,7 +80,9 @@ def _max_pool(d, input, kernel_size, stride, padding, dilation, ceil_mode, retur
     x, unbatched = _batched(input, d, f"max_pool{d}d")
     k, s, p, dl, out = _pool_geometry(x, d, kernel_size, stride, padding, dilation, ceil_mode)
     idx = _make(nn_ops.max_pool_indices(x._data, k, s, p, dl, out))
-    y = nn_ops.spatial_gather(x, idx)
+    # Windows that cannot overlap pick distinct inputs, which speeds up the backward.
+    disjoint = all(s[i] >= dl[i] * (k[i] - 1) + 1 for i in range(d))
+    y = nn_ops.spatial_gather(x, idx, disjoint)
     if unbatched:
         y, idx = y.squeeze(0), idx.squeeze(0)
     return (y, idx) if return_indices else y
