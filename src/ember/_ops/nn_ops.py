@@ -412,9 +412,10 @@ def pool_windows(x, kernel, stride, dilation, out_shape):
 def max_pool_indices(x, kernel, stride, padding, dilation, out_shape):
     """Flat spatial indices (torch's ``return_indices`` layout) of each window's max.
 
-    One pass per kernel offset (e.g. 4 for 2x2) keeps a running max and the offset
-    that produced it; ties keep the first offset and the first NaN wins, as argmax
-    would, so NaN propagates as in torch."""
+    Passes over the kernel offsets (e.g. 4 for 2x2), never over pixels: first the
+    running max (np.maximum propagates NaN, as torch does), then, from the last offset
+    but one back, where each window's max sits, so the first occurrence wins as with argmax.
+    The choice is arithmetic rather than masked copies, which mispredict branches."""
     xp = array_module(x)
     d = len(kernel)
     right = [max(0, (out_shape[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1
@@ -428,24 +429,19 @@ def max_pool_indices(x, kernel, stride, padding, dilation, out_shape):
                                                 for i in range(d))] = x
     win = pool_windows(xpad, kernel, stride, dilation, out_shape)
     offsets = list(np.ndindex(*kernel))
-    best = win[(Ellipsis,) + offsets[0]].copy()
-    arg = xp.zeros(best.shape, dtype=np.int64)
-    take = xp.empty(best.shape, dtype=bool)
-    floating = x.dtype.kind in "fc"
-    if floating:
-        settled = xp.empty(best.shape, dtype=bool)
-    for k, offs in enumerate(offsets[1:], 1):
-        v = win[(Ellipsis,) + offs]
-        if floating:
-            # Replace unless v <= best (so a NaN v replaces), but never replace a NaN.
-            xp.less_equal(v, best, out=take)
-            xp.not_equal(best, best, out=settled)
-            xp.logical_or(take, settled, out=take)
-            xp.logical_not(take, out=take)
-        else:
-            xp.greater(v, best, out=take)
-        xp.copyto(best, v, where=take)
-        xp.copyto(arg, k, where=take)
+    views = [win[(Ellipsis,) + offs] for offs in offsets]
+    best = views[0].copy()
+    for v in views[1:]:
+        xp.maximum(best, v, out=best)
+    arg_t = np.int16 if len(offsets) < 2 ** 15 else np.int64
+    # Where no earlier offset holds the max, the last one does.
+    arg = xp.full(best.shape, len(views) - 1, dtype=arg_t)
+    for k in range(len(views) - 2, -1, -1):
+        v = views[k]
+        hit = v == best
+        if x.dtype.kind == "f":
+            hit |= v != v          # a NaN in v is the (NaN) max
+        arg -= (arg - arg_t(k)) * hit
     spatial = x.shape[2:]
     mul = [_prod(spatial[i + 1:]) for i in range(d)]
     # Flat index = the window's origin + the chosen offset, both in input coordinates.
