@@ -64,8 +64,37 @@ def test_bicubic_float32_and_borders():
         _check(lambda t: TF.interpolate(t, size=(8, 11), mode="bicubic", align_corners=ac),
                lambda e: F.interpolate(e, size=(8, 11), mode="bicubic", align_corners=ac), [x],
                atol=1e-5, grad_atol=1e-5)
-    with pytest.raises(NotImplementedError):
-        F.interpolate(ember.zeros(1, 1, 4), scale_factor=2, mode="bicubic")
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_interpolate_antialias(mode):
+    # Shrinking (a stretched filter over many inputs), growing, mixed, and to 1x1.
+    x = RNG.standard_normal((2, 2, 9, 7))
+    for ac in (False, True):
+        for kw in [dict(size=(3, 2)), dict(size=(13, 4)), dict(scale_factor=0.4),
+                   dict(scale_factor=(0.3, 1.6)),
+                   dict(scale_factor=0.45, recompute_scale_factor=True), dict(size=(1, 1))]:
+            _check(lambda t: TF.interpolate(t, mode=mode, antialias=True, align_corners=ac, **kw),
+                   lambda e: F.interpolate(e, mode=mode, antialias=True, align_corners=ac, **kw),
+                   [x], atol=1e-10, grad_atol=1e-10)
+
+
+def test_interpolate_mode_and_dimension_errors():
+    cases = [((1, 1, 4), "bilinear", "Got 3D input, but bilinear mode needs 4D input"),
+             ((1, 1, 4, 4), "linear", "Got 4D input, but linear mode needs 3D input"),
+             ((1, 1, 4, 4), "trilinear", "Got 4D input, but trilinear mode needs 5D input"),
+             ((1, 1, 4, 4, 4), "bicubic", r"Only 3D, 4D and 5D input Tensors supported \(got 5D\)"
+                                          r" for the modes: .* \(got bicubic\)"),
+             ((1, 1, 4, 4), "foo", r"Only 3D, 4D and 5D input Tensors supported \(got 4D\) "
+                                   r"for the modes: .* \(got foo\)"),
+             ((1, 4), "nearest", r"Only 3D, 4D and 5D input Tensors supported \(got 2D\)")]
+    for shape, mode, msg in cases:
+        with pytest.raises(NotImplementedError, match=msg):
+            F.interpolate(ember.zeros(shape), scale_factor=2, mode=mode)
+        with pytest.raises(NotImplementedError, match=msg):
+            TF.interpolate(torch.zeros(shape), scale_factor=2, mode=mode)
+    with pytest.raises(ValueError, match="Anti-alias option is restricted to bilinear, bicubic"):
+        F.interpolate(ember.zeros(1, 1, 4, 4), size=2, mode="nearest", antialias=True)
 
 
 @pytest.mark.parametrize("mode", ["nearest", "bilinear", "bicubic"])

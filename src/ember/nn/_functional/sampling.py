@@ -75,17 +75,78 @@ def _output_geometry(input, size, scale_factor, recompute_scale_factor):
                  for i in range(d)]
 
 
+def _aa_filter(mode):
+    if mode == "bilinear":
+        return 2, lambda x: np.maximum(1 - np.abs(x), 0)
+    a = -0.5   # torch's antialiased bicubic uses Keys' a = -0.5, not -0.75
+
+    def cubic(x):
+        x = np.abs(x)
+        near = ((a + 2) * x - (a + 3)) * x * x + 1
+        far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+        return np.where(x < 1, near, np.where(x < 2, far, 0))
+    return 4, cubic
+
+
+def _antialias_matrix(size, n_out, scale, mode):
+    """Row i: normalised filter weights over the inputs under output i.  When shrinking,
+    the filter is stretched by the scale so every input contributes (no aliasing)."""
+    taps, fn = _aa_filter(mode)
+    support = taps / 2 * scale if scale >= 1 else taps / 2
+    inv = 1 / scale if scale >= 1 else 1.0
+    m = np.zeros((n_out, size))
+    for i in range(n_out):
+        center = scale * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), size)
+        w = fn((np.arange(lo, hi) - center + 0.5) * inv)
+        total = w.sum()
+        m[i, lo:hi] = w / total if total != 0 else w
+    return m
+
+
+def _antialiased(input, out, scales, mode, align_corners):
+    xpm = array_module(input._data)
+    y = input
+    for i, n_out in enumerate(out):
+        ax = 2 + i
+        size = input.shape[ax]
+        if align_corners:
+            scale = (size - 1) / (n_out - 1) if n_out > 1 else 0.0
+        else:
+            scale = scales[i]
+        m = _make(xpm.asarray(_antialias_matrix(size, n_out, scale, mode).astype(
+            input._data.dtype)))
+        y = (y.transpose(ax, -1) @ m.t()).transpose(ax, -1)
+    return y
+
+
+_NEEDS_DIM = {"linear": 3, "bilinear": 4, "trilinear": 5}
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
-    """torch.nn.functional.interpolate; bicubic here, the other modes in ``conv``."""
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported by Ember")
-    if mode != "bicubic":
+    """torch.nn.functional.interpolate; bicubic and antialias here, the rest in ``conv``."""
+    known = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "nearest-exact")
+    # torch names a non-4-D bicubic input by its generic message.
+    if input.dim() not in (3, 4, 5) or mode not in known or \
+            (mode == "bicubic" and input.dim() != 4):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported "
+                                  f"(got {input.dim()}D) for the modes: nearest | linear | "
+                                  f"bilinear | bicubic | trilinear | lanczos | area | "
+                                  f"nearest-exact (got {mode})")
+    if mode in _NEEDS_DIM and input.dim() != _NEEDS_DIM[mode]:
+        raise NotImplementedError(f"Got {input.dim()}D input, but {mode} mode needs "
+                                  f"{_NEEDS_DIM[mode]}D input")
+    if antialias and (mode not in ("bilinear", "bicubic") or input.dim() != 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos "
+                         "modes and requires a 4-D tensor as input")
+    if mode != "bicubic" and not antialias:
         return _conv.interpolate(input, size, scale_factor, mode, align_corners,
                                  recompute_scale_factor, antialias)
-    if input.dim() != 4:
-        raise NotImplementedError(f"Got {input.dim()}D input, but bicubic mode needs 4D input")
     out, scales = _output_geometry(input, size, scale_factor, recompute_scale_factor)
+    if antialias:
+        return _antialiased(input, out, scales, mode, bool(align_corners))
     return _bicubic(input, out, scales, bool(align_corners))
 
 
