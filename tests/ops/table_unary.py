@@ -63,6 +63,11 @@ def methods(lib):
     return f
 
 
+def complex_samples(rng):
+    return [Sample((arr(rng, (4,), "complex64"),)), Sample((arr(rng, (2, 3), "complex128"),)),
+            Sample((arr(rng, (3, 2), "complex128").T,), name="transposed")]
+
+
 def special_values(lib):
     def f(x):
         return (lib.isnan(x), lib.isinf(x), lib.isfinite(x), lib.isposinf(x), lib.isneginf(x),
@@ -121,6 +126,23 @@ ENTRIES = [
                                name=f"{name}-{dt}")
                         for name in HALF_OPS for dt in ("float16", "bfloat16")],
            grad=False, atol=1e-2, rtol=1e-2, covers=HALF_OPS),
+    # Complex parts.  Complex leaves: no finite differences (they perturb only the real
+    # direction) and no second derivatives (the harness's weights are real).
+    OpInfo("real", lambda z: z.real, lambda z: z.real, complex_samples, fd=False, gradgrad=False),
+    OpInfo("imag", lambda z: z.imag, lambda z: z.imag, complex_samples, fd=False,
+           gradgrad=False),
+    OpInfo("view_as_real", ember.view_as_real, torch.view_as_real, complex_samples, fd=False,
+           gradgrad=False),
+    OpInfo("view_as_complex", lambda x: ember.view_as_complex(x).abs(),
+           lambda x: torch.view_as_complex(x).abs(),
+           lambda rng: [Sample((arr(rng, (3, 2)),)), Sample((arr(rng, (2, 2, 2), "float64"),))],
+           covers=("view_as_complex", "abs")),
+    OpInfo("angle", ember.angle, torch.angle,
+           lambda rng: [Sample((np.array([1.5, -2.0, 0.7, -0.5], "float32"),)),
+                        Sample((np.array([0.0, -0.0, np.nan, -np.inf], "float64"),), grad=False),
+                        Sample((arr(rng, (4,), "int64", -3, 3),), grad=False)]),
+    OpInfo("angle_complex", ember.angle, torch.angle, complex_samples, fd=False, gradgrad=False,
+           covers=("angle",)),
     OpInfo("unary_methods", methods(ember), methods(torch), method_samples, grad=False,
            covers=tuple(n for n, _ in _METHOD_SAMPLES if n in REGISTRY)),
 ]

@@ -9,7 +9,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from .inplace import apply_inplace
-from .pointwise import _out, div, mul, pow, sigmoid, where
+from .pointwise import _conj, _out, div, mul, pow, real_only, sigmoid, where
 from .registry import PROMOTE, PROMOTE_FLOAT, apply, defop
 from .unary import _not_implemented, isnan
 
@@ -54,11 +54,12 @@ def _copysign_bwd(ctx, g):
             g * 0 if need[1] else None)
 
 
-atan2_op = defop("atan2", np.arctan2, _atan2_bwd, promote=PROMOTE_FLOAT, save=(0, 1))
-hypot_op = defop("hypot", _float_only("hypot")(np.hypot), _hypot_bwd, promote=PROMOTE,
-                 save=(0, 1), save_result=True)
-copysign_op = defop("copysign", np.copysign, _copysign_bwd, promote=PROMOTE_FLOAT, save=(0, 1),
-                    save_result=True)
+atan2_op = defop("atan2", real_only(np.arctan2, "atan2"), _atan2_bwd, promote=PROMOTE_FLOAT,
+                 save=(0, 1))
+hypot_op = defop("hypot", real_only(_float_only("hypot")(np.hypot), "hypot"), _hypot_bwd,
+                 promote=PROMOTE, save=(0, 1), save_result=True)
+copysign_op = defop("copysign", real_only(np.copysign, "copysign"), _copysign_bwd,
+                    promote=PROMOTE_FLOAT, save=(0, 1), save_result=True)
 
 
 # ---- fmax / fmin: NaN loses ------------------------------------------------------------
@@ -73,8 +74,12 @@ def _fextreme_bwd(larger):
     return bwd
 
 
-fmax_op = defop("fmax", np.fmax, _fextreme_bwd(True), promote=PROMOTE, save=(0, 1))
-fmin_op = defop("fmin", np.fmin, _fextreme_bwd(False), promote=PROMOTE, save=(0, 1))
+fmax_op = defop("fmax", real_only(np.fmax, message="fmax not implemented for complex tensors.",
+                                  error=RuntimeError),
+                _fextreme_bwd(True), promote=PROMOTE, save=(0, 1))
+fmin_op = defop("fmin", real_only(np.fmin, message="fmin not implemented for complex tensors.",
+                                  error=RuntimeError),
+                _fextreme_bwd(False), promote=PROMOTE, save=(0, 1))
 
 
 # ---- logaddexp, xlogy, float_power ---------------------------------------------------------
@@ -84,13 +89,26 @@ def _logaddexp_bwd(base2):
         # d/da log(e^a + e^b) = sigmoid(a - b): stable for any gap between a and b.
         d = a - b if not base2 else (a - b) * _LN2
         need = ctx.needs_input_grad
-        return (g * sigmoid(d) if need[0] else None, g * sigmoid(-d) if need[1] else None)
+        return (g * _conj(sigmoid(d)) if need[0] else None,
+                g * _conj(sigmoid(-d)) if need[1] else None)
     return bwd
 
 
-logaddexp_op = defop("logaddexp", _float_only("logaddexp")(np.logaddexp), _logaddexp_bwd(False),
-                     promote=PROMOTE, save=(0, 1))
-logaddexp2_op = defop("logaddexp2", _float_only("logaddexp2")(np.logaddexp2),
+def _logaddexp_fwd(a, b):
+    if getattr(a, "dtype", None) is not None and a.dtype.kind == "c" or \
+            getattr(b, "dtype", None) is not None and b.dtype.kind == "c":
+        # NumPy has no complex logaddexp; shift by the larger real part so exp cannot overflow.
+        a, b = np.broadcast_arrays(np.asarray(a), np.asarray(b))
+        m = np.where(a.real >= b.real, a, b)
+        m = np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
+        return (np.log(np.exp(a - m) + np.exp(b - m)) + m).astype(a.dtype, copy=False)
+    return np.logaddexp(a, b)
+
+
+logaddexp_op = defop("logaddexp", _float_only("logaddexp")(_logaddexp_fwd),
+                     _logaddexp_bwd(False), promote=PROMOTE, save=(0, 1))
+logaddexp2_op = defop("logaddexp2", real_only(_float_only("logaddexp2")(np.logaddexp2),
+                                              "logaddexp2"),
                       _logaddexp_bwd(True), promote=PROMOTE, save=(0, 1))
 
 
@@ -117,7 +135,7 @@ def _xlogy_bwd(ctx, g):
     return gx, gy
 
 
-xlogy_op = defop("xlogy", _xlogy_fwd, _xlogy_bwd, promote=PROMOTE_FLOAT, save=(0, 1))
+xlogy_op = defop("xlogy", real_only(_xlogy_fwd, "xlogy"), _xlogy_bwd, promote=PROMOTE_FLOAT, save=(0, 1))
 
 
 def xlogy(input, other, *, out=None):
@@ -218,9 +236,10 @@ def _clamp_bwd(ctx, g):
             where(to_hi, g, 0.0) if need[2] else None)
 
 
-clamp_op = defop("clamp", _clamp_fwd, _clamp_bwd, promote=PROMOTE, save=(0, 1, 2),
+_clamp_real = real_only(_clamp_fwd, message="clamp is not supported for complex types")
+clamp_op = defop("clamp", _clamp_real, _clamp_bwd, promote=PROMOTE, save=(0, 1, 2),
                  node="ClampBackward1")
-clamp_tensor_op = defop("clamp_tensor", _clamp_fwd, _clamp_bwd, promote=PROMOTE,
+clamp_tensor_op = defop("clamp_tensor", _clamp_real, _clamp_bwd, promote=PROMOTE,
                         save=(0, 1, 2), node="ClampBackward0")
 
 

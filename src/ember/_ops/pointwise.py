@@ -24,11 +24,34 @@ def ignore_fp_warnings():
 ignore_fp_warnings()
 
 
-def _check_int_div(b):
-    # torch raises for integer division by zero instead of returning garbage.
-    if isinstance(b, np.ndarray) and b.dtype.kind in "iub" and not b.all() or \
-            (type(b) is int and b == 0):
+def _check_int_div(a, b):
+    # torch raises for integer division by zero instead of returning garbage; a floating
+    # division (either operand promoted it) gives inf or nan.
+    kind = getattr(a, "dtype", None)
+    kind = (kind if kind is not None else b.dtype).kind
+    if kind not in "iub":
+        return
+    if isinstance(b, np.ndarray) and not b.all() or (type(b) is int and b == 0):
         raise RuntimeError("ZeroDivisionError")
+
+
+def _dtype_legacy(a):
+    from .._dtype import NP_TO_DTYPE
+    return NP_TO_DTYPE[a.dtype]._legacy
+
+
+def real_only(fwd, kernel=None, *, message=None, error=NotImplementedError, suffix="_cpu"):
+    """Wrap the forward of an op torch has no complex kernel for, to raise torch's error:
+    ``"<kernel>_cpu" not implemented for 'ComplexFloat'`` or the given ``message``."""
+    def f(*args, **kw):
+        for a in args:
+            d = getattr(a, "dtype", None)
+            if d is not None and d.kind == "c":
+                raise error(message if message is not None else
+                            f"\"{kernel}{suffix}\" not implemented for '{_dtype_legacy(a)}'")
+        return fwd(*args, **kw)
+    f.__name__ = getattr(fwd, "__name__", "forward")
+    return f
 
 
 # ---- arithmetic -------------------------------------------------------------------
@@ -61,7 +84,9 @@ def _mul_bwd(ctx, g):
 
 
 def _conj(x):
-    return x.conj() if isinstance(x, Tensor) and x.is_complex() else x
+    if isinstance(x, Tensor):
+        return x.conj() if x._data.dtype.kind == "c" else x
+    return x.conjugate() if type(x) is complex else x
 
 
 def _div_fwd(a, b, rounding_mode=None):
@@ -70,7 +95,7 @@ def _div_fwd(a, b, rounding_mode=None):
     if rounding_mode == "floor":
         return _floor_divide_fwd(a, b)
     if rounding_mode == "trunc":
-        _check_int_div(b)
+        _check_int_div(a, b)
         q = np.true_divide(a, b)
         kind = np.result_type(a, b).kind if isinstance(a, np.ndarray) else "f"
         return np.trunc(q).astype(np.result_type(a, b)) if kind in "iu" else np.trunc(q)
@@ -88,7 +113,7 @@ def _div_bwd(ctx, g):
 
 
 def _floor_divide_fwd(a, b):
-    _check_int_div(b)
+    _check_int_div(a, b)
     return np.floor_divide(a, b)
 
 
@@ -131,20 +156,33 @@ add_op = defop("add", _add_fwd, _add_bwd, promote=PROMOTE)
 sub_op = defop("sub", _sub_fwd, _sub_bwd, promote=PROMOTE)
 mul_op = defop("mul", np.multiply, _mul_bwd, promote=PROMOTE, save=(0, 1))
 div_op = defop("div", _div_fwd, _div_bwd, promote=PROMOTE_FLOAT, save=(0, 1))
-div_round_op = defop("div_rounding", _div_fwd, _div_bwd, promote=PROMOTE, save=(0, 1),
+
+
+def _div_round_fwd(a, b, rounding_mode):
+    d = getattr(a, "dtype", None)
+    if (d if d is not None else b.dtype).kind == "c" and rounding_mode in ("floor", "trunc"):
+        kind = a if d is not None else b
+        raise NotImplementedError(f"\"div_{rounding_mode}_cpu\" not implemented for "
+                                  f"'{_dtype_legacy(kind)}'")
+    return _div_fwd(a, b, rounding_mode)
+
+
+div_round_op = defop("div_rounding", _div_round_fwd, _div_bwd, promote=PROMOTE, save=(0, 1),
                      node="DivBackward1")
-floor_divide_op = defop("floor_divide", _floor_divide_fwd, promote=PROMOTE)
+floor_divide_op = defop("floor_divide", real_only(_floor_divide_fwd, "div_floor"),
+                        promote=PROMOTE)
+
+
 def _int_mod(ufunc):
     def fwd(a, b):
-        if isinstance(a, np.ndarray) and a.dtype.kind in "iub":
-            _check_int_div(b)
+        _check_int_div(a, b)
         return ufunc(a, b)
     return fwd
 
 
-remainder_op = defop("remainder", _int_mod(np.remainder), _remainder_bwd,
-                     promote=PROMOTE, save=(0, 1))
-fmod_op = defop("fmod", _int_mod(np.fmod),
+remainder_op = defop("remainder", real_only(_int_mod(np.remainder), "remainder"),
+                     _remainder_bwd, promote=PROMOTE, save=(0, 1))
+fmod_op = defop("fmod", real_only(_int_mod(np.fmod), "fmod"),
                 lambda ctx, g: (g, -g * trunc_div(*ctx.saved) if ctx.needs_input_grad[1]
                                 else None), promote=PROMOTE, save=(0, 1))
 # torch has three entries: Tensor ** Scalar, Tensor ** Tensor, Scalar ** Tensor.
@@ -165,9 +203,18 @@ def _unary(name, fwd, bwd, promote=FLOAT, save=(0,), save_result=False, node=Non
 
 
 neg_op = defop("neg", lambda a: _neg_fwd(a), lambda ctx, g: -g)
-abs_op = _unary("abs", lambda a: _abs_fwd(a), lambda ctx, g: g * sign(ctx.saved[0]),
-                promote=SAME)
-sign_op = _unary("sign", lambda a: _sign_fwd(a), lambda ctx, g: g * 0, promote=SAME, save=())
+def _abs_bwd(ctx, g):
+    x, = ctx.saved
+    if x._data.dtype.kind == "c":
+        from .unary import sgn
+        return g * sgn(x)
+    return g * sign(x)
+
+
+abs_op = _unary("abs", lambda a: _abs_fwd(a), _abs_bwd, promote=SAME)
+sign_op = _unary("sign", real_only(
+    lambda a: _sign_fwd(a), message="Unlike NumPy, torch.sign is not intended to support complex "
+    "numbers. Please use torch.sgn instead."), lambda ctx, g: g * 0, promote=SAME, save=())
 exp_op = _unary("exp", np.exp, lambda ctx, g: g * _conj(ctx.result), save=(), save_result=True)
 log_op = _unary("log", np.log, lambda ctx, g: g / _conj(ctx.saved[0]))
 sqrt_op = _unary("sqrt", np.sqrt, lambda ctx, g: g / (2 * _conj(ctx.result)), save=(),
@@ -179,7 +226,8 @@ tanh_op = _unary("tanh", np.tanh, lambda ctx, g: g * _conj(1 - ctx.result * ctx.
 sigmoid_op = _unary("sigmoid", lambda a: _sigmoid_fwd(a),
                     lambda ctx, g: g * _conj(ctx.result * (1 - ctx.result)), save=(),
                     save_result=True)
-relu_op = _unary("relu", lambda a: _relu_fwd(a), lambda ctx, g: g * (ctx.result > 0),
+relu_op = _unary("relu", real_only(lambda a: _relu_fwd(a),
+                                  message="clamp is not supported for complex types"), lambda ctx, g: g * (ctx.result > 0),
                  promote=SAME, save=(), save_result=True)
 
 
@@ -232,8 +280,12 @@ def _extreme_bwd(sign):
     return bwd
 
 
-maximum_op = defop("maximum", np.maximum, _extreme_bwd(1), promote=PROMOTE, save=(0, 1))
-minimum_op = defop("minimum", np.minimum, _extreme_bwd(-1), promote=PROMOTE, save=(0, 1))
+maximum_op = defop("maximum", real_only(
+    np.maximum, message="maximum not implemented for complex tensors.", error=RuntimeError),
+    _extreme_bwd(1), promote=PROMOTE, save=(0, 1))
+minimum_op = defop("minimum", real_only(
+    np.minimum, message="minimum not implemented for complex tensors.", error=RuntimeError),
+    _extreme_bwd(-1), promote=PROMOTE, save=(0, 1))
 
 
 def maximum(input, other, *, out=None):
@@ -257,10 +309,11 @@ def conj(input):
 # ---- comparisons and selection ----------------------------------------------------
 eq_op = defop("eq", np.equal, promote=PROMOTE)
 ne_op = defop("ne", np.not_equal, promote=PROMOTE)
-lt_op = defop("lt", np.less, promote=PROMOTE)
-le_op = defop("le", np.less_equal, promote=PROMOTE)
-gt_op = defop("gt", np.greater, promote=PROMOTE)
-ge_op = defop("ge", np.greater_equal, promote=PROMOTE)
+# Complex numbers have no order: torch refuses them.
+lt_op = defop("lt", real_only(np.less, "lt"), promote=PROMOTE)
+le_op = defop("le", real_only(np.less_equal, "le"), promote=PROMOTE)
+gt_op = defop("gt", real_only(np.greater, "gt"), promote=PROMOTE)
+ge_op = defop("ge", real_only(np.greater_equal, "ge"), promote=PROMOTE)
 
 
 def _where_fwd(cond, a, b):
@@ -393,10 +446,7 @@ def where(condition, input=None, other=None, *, out=None):
     if input is None and other is None:
         from .indexing import nonzero
         return nonzero(condition, as_tuple=True)
-    from .registry import _promoted_arrays, PROMOTE as _P  # noqa: F401
     # where promotes input/other like a binary op; the condition stays bool.
-    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        raise TypeError("where() expects at least one of input/other to be a Tensor")
     return _out(_where(condition, input, other), out)
 
 
@@ -406,7 +456,7 @@ def _where(cond, a, b):
     a = a.to(dt) if isinstance(a, Tensor) else a
     b = b.to(dt) if isinstance(b, Tensor) else b
     if not isinstance(a, Tensor):
-        a = _full_like_scalar(a, dt, b)
+        a = _full_like_scalar(a, dt, b if isinstance(b, Tensor) else cond)
     if not isinstance(b, Tensor):
         b = _full_like_scalar(b, dt, a)
     return apply(where_op, (cond, a, b))

@@ -129,10 +129,15 @@ def _check_nonempty(a, name, dim=None):
             raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
 
 
+def _complex_legacy(a):
+    return D.NP_TO_DTYPE[a.dtype]._legacy
+
+
 def _full_extreme_fwd(a, largest):
-    _check_nonempty(a, "max" if largest else "min")
     if a.dtype.kind == "c":
-        raise RuntimeError(f"{'max' if largest else 'min'}(): does not support complex input")
+        raise NotImplementedError(f"\"{'max' if largest else 'min'}_all\" not implemented for "
+                                  f"'{_complex_legacy(a)}'")
+    _check_nonempty(a, "max" if largest else "min")
     return a.max() if largest else a.min()
 
 
@@ -143,7 +148,10 @@ def _full_extreme_bwd(ctx, g):
     return mask * (g / mask.sum())
 
 
-def _dim_extreme_fwd(a, dim, keepdim, largest):
+def _dim_extreme_fwd(a, dim, keepdim, largest, name=None):
+    if a.dtype.kind == "c":
+        name = name or ("max" if largest else "min")
+        raise RuntimeError(f"{name}(): does not support complex input")
     _check_nonempty(a, "max" if largest else "min", dim)
     if a.ndim == 0:
         return a.copy(), np.zeros((), dtype=np.int64)
@@ -222,6 +230,9 @@ def min(input, dim=None, keepdim=False):
 
 
 def _arg_fwd(a, dim, keepdim, largest):
+    if a.dtype.kind == "c":
+        raise RuntimeError(f"{'argmax' if largest else 'argmin'}(): does not support complex "
+                           "input")
     if a.size == 0:
         raise RuntimeError(f"{'argmax' if largest else 'argmin'}(): Expected reduction dim to be "
                            "specified for input.numel() == 0.")
@@ -229,7 +240,7 @@ def _arg_fwd(a, dim, keepdim, largest):
         r = a.argmax() if largest else a.argmin()
         r = np.asarray(r, dtype=np.int64)
         return r.reshape((1,) * a.ndim) if keepdim else r
-    return _dim_extreme_fwd(a, dim, keepdim, largest)[1]
+    return _dim_extreme_fwd(a, dim, keepdim, largest, "argmax" if largest else "argmin")[1]
 
 
 argmax_op = defop("argmax", lambda a, dim, keepdim: _arg_fwd(a, dim, keepdim, True))
@@ -276,6 +287,8 @@ def _norm_bwd(ctx, g):
     r = _unreduce(ctx.result, shape, dims, keepdim)
     g = _unreduce(g, shape, dims, keepdim)
     from .pointwise import where, sign
+    if x.is_complex():
+        from .unary import sgn as sign  # z / |z|: the gradient of |z| in torch's convention
     if p == 0:
         return g * 0 * x
     if p == 1:
@@ -358,6 +371,8 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 # ---- nansum / nanmean ------------------------------------------------------------------
 def _nansum_fwd(a, dim=None, keepdim=False, dtype=None):
+    if a.dtype.kind == "c":
+        raise RuntimeError("nansum on CPU does not support complex inputs")
     if dtype is None and a.dtype.kind in "biu":
         dtype = np.int64
     if a.dtype.kind in "fcV":
@@ -394,6 +409,9 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 
 # ---- amax / amin: ties share the gradient evenly -----------------------------------------
 def _amax_fwd(a, dim, keepdim, largest):
+    if a.dtype.kind == "c":
+        raise NotImplementedError(f"\"{'max' if largest else 'min'}_values_cpu\" not implemented "
+                                  f"for '{_complex_legacy(a)}'")
     name = "amax" if largest else "amin"
     if a.size == 0 and (dim is None or builtins.any(a.shape[d] == 0 for d in dim)):
         raise (RuntimeError if dim is None else IndexError)(
@@ -437,6 +455,8 @@ def amin(input, dim=(), keepdim=False):
 
 
 def aminmax(input, *, dim=None, keepdim=False):
+    if input.is_complex():
+        raise NotImplementedError(f"\"aminmax_cpu\" not implemented for '{input.dtype._legacy}'")
     d = () if dim is None else dim
     return _named("aminmax", ("min", "max"))(amin(input, d, keepdim), amax(input, d, keepdim))
 

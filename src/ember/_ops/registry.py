@@ -212,7 +212,7 @@ def _promoted_arrays(inputs, rule):
     # (a float scalar with a floating tensor, an int scalar with a non-bool one, bools).
     first = None
     same = True
-    float_scalar = int_scalar = False
+    float_scalar = int_scalar = bool_scalar = False
     for x in inputs:
         if isinstance(x, Tensor):
             d = x._data.dtype
@@ -227,12 +227,18 @@ def _promoted_arrays(inputs, rule):
                 float_scalar = True
             elif t is int:
                 int_scalar = True
-            elif t is not bool:
+            elif t is bool:
+                bool_scalar = True
+            else:
                 same = False
                 break
     if same and first is not None:
         kind = first.kind
         if float_scalar and kind not in "fcV" or int_scalar and kind == "b":
+            same = False
+        elif kind == "V" and (float_scalar or int_scalar or bool_scalar):
+            # NumPy would widen bfloat16 with a Python number to float32: take the slow
+            # path, which converts the scalar to bfloat16 first.
             same = False
     fast = same and first is not None
     dt = _NP2D[first] if fast else D.result_type_of(inputs)
@@ -247,11 +253,15 @@ def _promoted_arrays(inputs, rule):
             if type(a) is not np.ndarray:
                 host = False
             out.append(a if a.dtype == npd else a.astype(npd))
-        elif fast or x is None or type(x) is bool or \
-                dt.category >= D.scalar_dtype(x).category:
+        elif fast or x is None:
             out.append(x)
-        else:
+        elif npd.kind == "V" or type(x) is not bool and \
+                dt.category < D.scalar_dtype(x).category:
+            # bfloat16 (kind "V") must see a bfloat16 scalar, or NumPy returns float32 (torch
+            # keeps bfloat16); a scalar of a higher category is cast down to the result.
             out.append(npd.type(x))
+        else:
+            out.append(x)
     if not host:
         check_same_device(inputs)
     return out

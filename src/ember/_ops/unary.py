@@ -10,8 +10,9 @@ import math
 import numpy as np
 
 from .. import _dtype as D
-from .inplace import apply_inplace
-from .pointwise import _conj, _out, _sign_fwd, abs, exp, sqrt, where
+from .._tensor import Tensor
+from .inplace import apply_inplace, apply_view
+from .pointwise import _conj, _out, _sign_fwd, abs, exp, real_only, sqrt, where
 from .registry import FLOAT, apply, defop
 
 _LN2 = math.log(2.0)
@@ -22,9 +23,9 @@ def _type_name(a):
     return D.NP_TO_DTYPE[a.dtype]._legacy
 
 
-def _not_implemented(kernel, a):
+def _not_implemented(kernel, a, suffix="_cpu"):
     """torch's error for a kernel that has no implementation for the input's dtype."""
-    raise NotImplementedError(f"\"{kernel}_cpu\" not implemented for '{_type_name(a)}'")
+    raise NotImplementedError(f"\"{kernel}{suffix}\" not implemented for '{_type_name(a)}'")
 
 
 def _special():
@@ -73,25 +74,30 @@ asinh_op = _float_op("asinh", np.arcsinh, _over(lambda ctx: sqrt(_x(ctx) * _x(ct
 acosh_op = _float_op("acosh", np.arccosh,
                      _over(lambda ctx: sqrt(_x(ctx) - 1) * sqrt(_x(ctx) + 1)))
 atanh_op = _float_op("atanh", np.arctanh, _over(lambda ctx: 1 - _x(ctx) * _x(ctx)))
-deg2rad_op = _float_op("deg2rad", np.deg2rad, lambda ctx, g: g * (math.pi / 180), save=())
-rad2deg_op = _float_op("rad2deg", np.rad2deg, lambda ctx, g: g * (180 / math.pi), save=())
+deg2rad_op = _float_op("deg2rad", real_only(
+    np.deg2rad, message="deg2rad is not supported for complex tensors.", error=RuntimeError),
+    lambda ctx, g: g * (math.pi / 180), save=())
+rad2deg_op = _float_op("rad2deg", real_only(
+    np.rad2deg, message="rad2deg is not supported for complex tensors.", error=RuntimeError),
+    lambda ctx, g: g * (180 / math.pi), save=())
 
 
 # ---- special functions ----------------------------------------------------------------
-def _same_dtype(fn):
-    """Wrap a SciPy function so its result keeps the input's float dtype."""
+def _same_dtype(fn, kernel):
+    """Wrap a SciPy function so its result keeps the input's float dtype (torch has no
+    complex kernel for these)."""
     def fwd(a):
         return np.asarray(fn(_special())(a)).astype(a.dtype, copy=False)
-    return fwd
+    return real_only(fwd, kernel, suffix="_vml_cpu")
 
 
 _2_SQRTPI = 2 / math.sqrt(math.pi)
 
-erf_op = _float_op("erf", _same_dtype(lambda s: s.erf),
+erf_op = _float_op("erf", _same_dtype(lambda s: s.erf, "erf"),
                    lambda ctx, g: g * _2_SQRTPI * exp(-ctx.saved[0] * ctx.saved[0]))
-erfc_op = _float_op("erfc", _same_dtype(lambda s: s.erfc),
+erfc_op = _float_op("erfc", _same_dtype(lambda s: s.erfc, "erfc"),
                     lambda ctx, g: g * -_2_SQRTPI * exp(-ctx.saved[0] * ctx.saved[0]))
-erfinv_op = _result_op("erfinv", _same_dtype(lambda s: s.erfinv),
+erfinv_op = _result_op("erfinv", _same_dtype(lambda s: s.erfinv, "erfinv"),
                        lambda ctx, g: g * (math.sqrt(math.pi) / 2) * exp(ctx.result * ctx.result))
 def _lgamma_fwd(a):
     r = np.asarray(_special().gammaln(a)).astype(a.dtype, copy=False)
@@ -99,7 +105,7 @@ def _lgamma_fwd(a):
     return np.where(a == -np.inf, np.inf, r).astype(a.dtype, copy=False)
 
 
-lgamma_op = _float_op("lgamma", _lgamma_fwd,
+lgamma_op = _float_op("lgamma", real_only(_lgamma_fwd, "lgamma", suffix="_vml_cpu"),
                       lambda ctx, g: g * digamma(ctx.saved[0]))
 
 
@@ -110,6 +116,9 @@ def _digamma_fwd(a):
 
 
 def _polygamma_fwd(a, n):
+    if a.dtype.kind == "c":
+        kernel = ("digamma", "trigamma")[n] if n in (0, 1) else "polygamma"
+        _not_implemented(kernel, a, suffix="")
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     if n == 0:
@@ -117,7 +126,7 @@ def _polygamma_fwd(a, n):
     return np.asarray(_special().polygamma(n, a)).astype(a.dtype, copy=False)
 
 
-digamma_op = _float_op("digamma", _digamma_fwd, lambda ctx, g: g * polygamma(1, ctx.saved[0]))
+digamma_op = _float_op("digamma", real_only(_digamma_fwd, "digamma", suffix=""), lambda ctx, g: g * polygamma(1, ctx.saved[0]))
 polygamma_op = _float_op("polygamma", _polygamma_fwd,
                          lambda ctx, g: g * polygamma(ctx.n + 1, ctx.saved[0]))
 
@@ -142,6 +151,8 @@ def _rounding(name, ufunc):
     def fwd(a):
         if a.dtype.kind in "biu":
             return a.copy()  # integers are already whole: torch returns a copy
+        if a.dtype.kind == "c":
+            raise NotImplementedError(f"{name} is not supported for complex inputs")
         return ufunc(a)
     return defop(name, fwd, lambda ctx, g: g * 0, node=name.capitalize() + "Backward0")
 
@@ -152,6 +163,8 @@ trunc_op = _rounding("trunc", np.trunc)
 
 
 def _round_fwd(a, decimals=0):
+    if a.dtype.kind == "c":
+        _not_implemented("round" if decimals else "round_vml", a)
     if a.dtype.kind in "biu":
         if decimals:
             _not_implemented("round", a)
@@ -161,7 +174,7 @@ def _round_fwd(a, decimals=0):
 
 
 def _frac_fwd(a):
-    if a.dtype.kind in "biu":
+    if a.dtype.kind in "biuc":
         _not_implemented("frac", a)
     return a - np.trunc(a)
 
@@ -210,7 +223,7 @@ def _logit_bwd(ctx, g):
     return where((x < eps) | (x > 1 - eps), 0.0, d)
 
 
-logit_op = _float_op("logit", _logit_fwd, _logit_bwd)
+logit_op = _float_op("logit", real_only(_logit_fwd, "logit"), _logit_bwd)
 
 
 def _nan_to_num_fwd(a, nan=0.0, posinf=None, neginf=None):
@@ -240,10 +253,14 @@ def _positive_check(input):
 
 # ---- float classification: bool results, no gradient ---------------------------------------
 def _isposinf(a):
+    if a.dtype.kind == "c":
+        raise RuntimeError("isposinf does not support complex inputs.")
     return np.isposinf(a) if a.dtype.kind in "fV" else np.zeros(a.shape, dtype=bool)
 
 
 def _isneginf(a):
+    if a.dtype.kind == "c":
+        raise RuntimeError("isneginf does not support complex inputs.")
     return np.isneginf(a) if a.dtype.kind in "fV" else np.zeros(a.shape, dtype=bool)
 
 
@@ -253,6 +270,8 @@ isfinite_op = defop("isfinite", np.isfinite)
 isposinf_op = defop("isposinf", _isposinf)
 isneginf_op = defop("isneginf", _isneginf)
 def _signbit_fwd(a):
+    if a.dtype.kind == "c":
+        raise NotImplementedError("signbit is not implemented for complex tensors.")
     if a.dtype == np.bool_:
         return np.zeros(a.shape, dtype=bool)
     # bfloat16 widens to float32 exactly, sign bit (of NaN too) included.
@@ -260,6 +279,118 @@ def _signbit_fwd(a):
 
 
 signbit_op = defop("signbit", _signbit_fwd)
+
+
+# ---- complex parts: real/imag/view_as_real are views, as torch's ------------------------------
+def _real_fwd(a):
+    return a.real
+
+
+def _imag_fwd(a):
+    return a.imag
+
+
+def _view_as_real_fwd(a):
+    if a.dtype.kind != "c":
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    # A trailing axis of length 1 is contiguous whatever a's strides, so NumPy can split each
+    # element into its (re, im) pair in place.
+    return a[..., None].view(a.real.dtype)
+
+
+def _view_as_complex_fwd(a):
+    if a.dtype not in (np.float32, np.float64):
+        raise RuntimeError("view_as_complex is only supported for half, float and double tensors, "
+                           f"but got a tensor of scalar type: {_type_name(a)}")
+    if a.ndim == 0 or a.shape[-1] != 2:
+        raise RuntimeError("Tensor must have a last dimension of size 2")
+    if a.strides[-1] != a.itemsize:
+        raise RuntimeError("Tensor must have a last dimension with stride 1")
+    if any(st % (2 * a.itemsize) for st, n in zip(a.strides[:-1], a.shape[:-1]) if n > 1):
+        raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
+    return a.view(np.complex64 if a.dtype == np.float32 else np.complex128)[..., 0]
+
+
+# torch's convention: the gradient of a real L w.r.t. z = x + iy is dL/dx + i dL/dy.
+real_op = defop("real", _real_fwd, lambda ctx, g: g, view=True, node="RealBackward0")
+imag_op = defop("imag", _imag_fwd, lambda ctx, g: g * 1j, view=True, node="ImagBackward0")
+view_as_real_op = defop("view_as_real", _view_as_real_fwd,
+                        lambda ctx, g: view_as_complex(g.contiguous()), view=True)
+view_as_complex_op = defop("view_as_complex", _view_as_complex_fwd,
+                           lambda ctx, g: view_as_real(g), view=True)
+
+
+def real(input):
+    """The real part, a view for complex tensors; a real tensor is returned as it is."""
+    if input._data.dtype.kind != "c":
+        return input
+    return apply_view(real_op, (input,))
+
+
+def imag(input):
+    if input._data.dtype.kind != "c":
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return apply_view(imag_op, (input,))
+
+
+def view_as_real(input):
+    return apply_view(view_as_real_op, (input,))
+
+
+def view_as_complex(input):
+    return apply_view(view_as_complex_op, (input,))
+
+
+def _angle_fwd(a):
+    if a.dtype.kind == "c":
+        return np.angle(a).astype(a.real.dtype, copy=False)
+    # torch: 0 for x >= 0, pi for x < 0, NaN stays NaN.
+    r = np.where(a < 0, np.pi, 0.0).astype(a.dtype, copy=False)
+    return np.where(np.isnan(a), a, r).astype(a.dtype, copy=False)
+
+
+def _angle_bwd(ctx, g):
+    z, = ctx.saved
+    if not z.is_complex():
+        return g * 0
+    # d angle = (x dy - y dx) / |z|^2, i.e. the gradient i z / |z|^2 (0 at the origin).
+    m2 = (z * z.conj()).real
+    return where(m2 == 0, 0.0, g * 1j * z / where(m2 == 0, 1.0, m2))
+
+
+angle_op = _float_op("angle", _angle_fwd, _angle_bwd)
+
+
+def angle(input, *, out=None):
+    return _out(apply(angle_op, (input,)), out)
+
+
+def complex(real, imag, *, out=None):
+    """complex(real, imag): real + i imag from two float tensors of one dtype."""
+    names = ("Half", "Float", "Double")
+    if real.dtype._legacy not in names or imag.dtype._legacy not in names:
+        raise RuntimeError("Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{real.dtype._legacy} and {imag.dtype._legacy}")
+    if real.dtype is not imag.dtype:
+        raise RuntimeError(f"Expected object of scalar type {real.dtype._legacy} but got scalar "
+                           f"type {imag.dtype._legacy} for second argument")
+    return _out(real + imag * 1j, out)
+
+
+def polar(abs, angle, *, out=None):
+    """polar(abs, angle): abs * (cos(angle) + i sin(angle))."""
+    from .pointwise import cos, sin
+    return complex(abs * cos(angle), abs * sin(angle), out=out)
+
+
+def _set_part(part):
+    def setter(self, value):
+        target = part(self)
+        if isinstance(value, Tensor):
+            target.copy_(value)
+        else:
+            target.fill_(value)
+    return setter
 
 
 # ---- public functions -----------------------------------------------------------------------
@@ -346,14 +477,18 @@ _UNARY = ["exp2", "expm1", "log2", "log10", "log1p", "tan", "asin", "acos", "ata
           "sgn"]
 _ALIASES = ["arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "fix"]
 
-__all__ = _UNARY + _ALIASES + ["polygamma", "round", "logit", "nan_to_num", "positive", "isnan",
-                               "isinf", "isfinite", "isposinf", "isneginf", "signbit"]
+_COMPLEX = ["real", "imag", "view_as_real", "view_as_complex", "angle", "complex", "polar"]
+__all__ = _UNARY + _ALIASES + _COMPLEX + [
+    "polygamma", "round", "logit", "nan_to_num", "positive", "isnan", "isinf", "isfinite",
+    "isposinf", "isneginf", "signbit"]
 
-METHODS = {name: globals()[name] for name in __all__ if name != "polygamma"}
+METHODS = {name: globals()[name] for name in __all__
+           if name not in ("polygamma", "complex", "polar", "view_as_real", "view_as_complex")}
 METHODS.update({name + "_": _inplace(globals()[name + "_op"]) for name in _UNARY})
 METHODS.update({alias + "_": METHODS[target + "_"] for alias, target in
                 zip(_ALIASES, ["asin", "acos", "atan", "asinh", "acosh", "atanh", "trunc"])})
 METHODS.update({
+    "real": property(real, _set_part(real)), "imag": property(imag, _set_part(imag)),
     "polygamma": lambda self, n: polygamma(n, self),
     "polygamma_": _inplace(polygamma_op, lambda n: {"n": int(n)}),
     "round_": _inplace(round_op, lambda decimals=0: {"decimals": decimals} if decimals else {}),
