@@ -34,14 +34,18 @@ def _sum(x, dim, keepdim=True):
 
 # ---- softmax family ---------------------------------------------------------------
 def _softmax_fwd(x, dim):
-    e = np.exp(x - x.max(axis=dim, keepdims=True))
-    return e / e.sum(axis=dim, keepdims=True)
+    # One fresh buffer, then in place: attention scores make these arrays large.
+    e = x - x.max(axis=dim, keepdims=True)
+    np.exp(e, out=e)
+    e /= e.sum(axis=dim, keepdims=True)
+    return e
 
 
 def _log_softmax_fwd(x, dim):
     # Shifting by the max keeps exp() from overflowing; the log of the sum is exact.
     shifted = x - x.max(axis=dim, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+    shifted -= np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+    return shifted
 
 
 def _softmax_bwd(ctx, g):

@@ -1,8 +1,11 @@
 """Scaled dot-product attention and the multi-head attention forward."""
 import math
 
+import numpy as np
+
+from ..._device import array_module
 from ..._ops import nn_ops
-from ..._ops.pointwise import where
+from ..._tensor import _make
 from .misc import dropout, linear
 
 
@@ -16,26 +19,30 @@ def _additive_mask(mask, like):
 
 
 def neg_inf_where(mask, dtype):
-    """-inf where ``mask`` is True, 0 elsewhere."""
+    """-inf where ``mask`` is True, 0 elsewhere (a constant: bool masks carry no grad)."""
     from ... import _creation
-    return where(mask, float("-inf"), _creation.zeros(tuple(mask.shape), dtype=dtype))
+    out = _creation.zeros(tuple(mask.shape), dtype=dtype)._data
+    out[mask._data] = -np.inf
+    return _make(out)
 
 
 def _causal_mask(L, S, like):
-    from ... import _creation
-    ones = _creation.ones((L, S), dtype=like.dtype)
-    return neg_inf_where(ones.triu(1) > 0, like.dtype)
+    xp = array_module(like._data)
+    return _make(xp.triu(xp.full((L, S), -np.inf, dtype=like._data.dtype), 1))
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
                                  is_causal=False, scale=None, enable_gqa=False):
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = (query @ key.transpose(-2, -1)) * scale
+    # Scaling the query rather than the scores: L x E numbers instead of L x S.
+    scores = (query * scale) @ key.transpose(-2, -1)
     if is_causal:
         scores = scores + _causal_mask(L, S, query)
-    mask = _additive_mask(attn_mask, query)
-    if mask is not None:
+    if attn_mask is not None:
+        # Unlike MultiheadAttention's, sdpa's bool masks mark what may be attended to.
+        mask = neg_inf_where(attn_mask.logical_not(), query.dtype) \
+            if attn_mask.dtype.name == "bool" else attn_mask
         scores = scores + mask
     weights = nn_ops.softmax(scores, -1)
     if dropout_p > 0:
