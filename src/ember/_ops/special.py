@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .pointwise import _out, where
+from .pointwise import _out, _unary_fn, where
 from .registry import FLOAT, PROMOTE_FLOAT, apply, defop
 
 _SQRT_2PI = math.sqrt(2 * math.pi)
@@ -108,14 +108,6 @@ bessel_j1_op = defop("bessel_j1", _keep(lambda s, a: s.j1(a)), promote=FLOAT)
 gammainc_op = defop("gammainc", _keep(lambda s, a, x: s.gammainc(a, x)), promote=PROMOTE_FLOAT)
 gammaincc_op = defop("gammaincc", _keep(lambda s, a, x: s.gammaincc(a, x)),
                      promote=PROMOTE_FLOAT)
-
-
-def _unary_fn(op, name):
-    def f(input, *, out=None):
-        return _out(apply(op, (input,)), out)
-    f.__name__ = f.__qualname__ = name
-    f.__doc__ = f"{name}(input, *, out=None) -> Tensor  (as torch.special.{name})"
-    return f
 
 
 def _binary_fn(op, name, tensors_only=False):
