@@ -1,17 +1,28 @@
 """Convolution, pooling, attention and recurrent layers: Ember and torch side by side.
 
-    python benchmarks/bench_nn.py [--repeat N] [--only SUBSTRING]
+    python benchmarks/bench_nn.py [--repeat N] [--only SUBSTRING] [--threads N]
 
 Every case builds the same model or tensors in both libraries and times one
 forward + backward (or one training step).  Runs alternate between the libraries
 so that machine noise hits both alike; the figures are medians and the
 Ember/torch ratio.  Nothing is asserted: timings never belong in tests.
+
+``--threads N`` caps both libraries' BLAS/OpenMP threads (NumPy's only through the
+environment, so it is read before NumPy loads).  On a machine shared with other
+jobs, multithreaded GEMMs stall unpredictably; one thread gives steadier figures.
 """
 import argparse
+import os
 import statistics
+import sys
 import time
 
-import ember
+if "--threads" in sys.argv:
+    _n = sys.argv[sys.argv.index("--threads") + 1]
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[_var] = _n
+
+import ember  # noqa: E402  (after the thread settings)
 
 try:
     import torch
@@ -142,10 +153,13 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeat", type=int, default=10)
     p.add_argument("--only", default="", help="run the cases whose name contains this")
+    p.add_argument("--threads", type=int, default=None, help="threads for both libraries")
     args = p.parse_args()
     libs = {"ember": ember}
     if torch is not None:
         libs["torch"] = torch
+        if args.threads:
+            torch.set_num_threads(args.threads)
     print(f"{'case':34} {'ember':>10} {'torch':>10} {'ratio':>8}")
     for name, make in CASES:
         if args.only not in name:

@@ -60,8 +60,22 @@ def _channel_rows(g, groups):
 
 
 def _matmul(a, b):
+    if a.dtype.itemsize == 2 and a.dtype.kind in "fV":
+        # Half precision has no BLAS: accumulate in float32 and round once, as torch.
+        return _matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
     # A single group is a plain GEMM: skips matmul's batched-loop dispatch.
     return (a[0] @ b[0])[None] if a.shape[0] == 1 else a @ b
+
+
+def _channels_first(xp, y, b, d):
+    """A contiguous copy of the (N, C, ...) view ``y``, with the bias added in the
+    same pass (``y + b`` alone would keep y's channel-major memory order)."""
+    out = xp.empty(y.shape, dtype=y.dtype)
+    if b is None:
+        out[...] = y
+    else:
+        xp.add(y, b.reshape((1, -1) + (1,) * d), out=out)
+    return out
 
 
 def _conv_fwd(x, w, b, stride, padding, dilation, groups):
@@ -70,9 +84,7 @@ def _conv_fwd(x, w, b, stride, padding, dilation, groups):
     cols, out = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
     y = _matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)   # (G, O / G, N * P)
     y = y.reshape((w.shape[0], x.shape[0]) + tuple(out)).swapaxes(0, 1)
-    if b is not None:
-        y = y + b.reshape((1, -1) + (1,) * d)
-    return xp.ascontiguousarray(y).astype(x.dtype, copy=False)
+    return _channels_first(xp, y, b, d)
 
 
 def _conv_transpose_fwd(g, w, b, stride, padding, dilation, groups, spatial):
@@ -99,9 +111,7 @@ def _conv_transpose_fwd(g, w, b, stride, padding, dilation, groups, spatial):
         buf[(slice(None), slice(None)) + sl] += cols[(slice(None),) + offs]
     crop = tuple(slice(padding[i], padding[i] + spatial[i]) for i in range(d))
     y = buf[(slice(None), slice(None)) + crop].swapaxes(0, 1)
-    if b is not None:
-        y = y + b.reshape((1, -1) + (1,) * d)
-    return xp.ascontiguousarray(y).astype(g.dtype, copy=False)
+    return _channels_first(xp, y, b, d)
 
 
 def _conv_weight_fwd(x, g, stride, padding, dilation, groups, kernel):

@@ -437,13 +437,14 @@ def max_pool_indices(x, kernel, stride, padding, dilation, out_shape):
     best = views[0].copy()
     for v in views[1:]:
         xp.maximum(best, v, out=best)
-    arg_t = np.int16 if len(offsets) < 2 ** 15 else np.int64
+    arg_t = np.int8 if len(offsets) <= 127 else np.int64
     # Where no earlier offset holds the max, the last one does.
     arg = xp.full(best.shape, len(views) - 1, dtype=arg_t)
+    nan = x.dtype.kind == "f" and bool(xp.isnan(best).any())
     for k in range(len(views) - 2, -1, -1):
         v = views[k]
         hit = v == best
-        if x.dtype.kind == "f":
+        if nan:
             hit |= v != v          # a NaN in v is the (NaN) max
         arg -= (arg - arg_t(k)) * hit
     spatial = x.shape[2:]
