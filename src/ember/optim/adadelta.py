@@ -1,19 +1,14 @@
 """Adadelta (Zeiler, 2012)."""
-from .optimizer import (Optimizer, _bump, _check_eps, _check_lr, _check_weight_decay,
-                        _scalar_state, _step_value, _zeros_state)
+from .optimizer import (Optimizer, _check_eps, _check_lr, _check_weight_decay, _effective_grad,
+                        _square_avg_, _zeros_state)
 
 
 def _update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximize):
-    if maximize:
-        grad = -grad
-    if weight_decay != 0:
-        grad = grad + weight_decay * param
-    square_avg *= rho
-    square_avg += (1 - rho) * grad * grad
+    grad = _effective_grad(param, grad, maximize=maximize, weight_decay=weight_decay)
+    _square_avg_(square_avg, grad, rho)
     std = (square_avg + eps) ** 0.5
     delta = (acc_delta + eps) ** 0.5 / std * grad
-    acc_delta *= rho
-    acc_delta += (1 - rho) * delta * delta
+    _square_avg_(acc_delta, delta, rho)
     param -= lr * delta
 
 
@@ -32,15 +27,11 @@ class Adadelta(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def _step_group(self, group):
-        for p, g in self._grads(group):
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state(0.0)
-                state["square_avg"] = _zeros_state(p)
-                state["acc_delta"] = _zeros_state(p)
-            _step_value(state)
-            _update(p._data, g, state["square_avg"]._data, state["acc_delta"]._data,
-                    lr=float(group["lr"]), rho=group["rho"], eps=group["eps"],
-                    weight_decay=group["weight_decay"], maximize=group["maximize"])
-            _bump(p)
+    def _init_state(self, state, p, group):
+        state["square_avg"] = _zeros_state(p)
+        state["acc_delta"] = _zeros_state(p)
+
+    def _update_param(self, param, grad, state, step, group):
+        _update(param, grad, state["square_avg"]._data, state["acc_delta"]._data,
+                lr=float(group["lr"]), rho=group["rho"], eps=group["eps"],
+                weight_decay=group["weight_decay"], maximize=group["maximize"])

@@ -1,13 +1,10 @@
 """Adagrad (Duchi et al., 2011), with learning-rate decay."""
-from .optimizer import (Optimizer, _bump, _check_eps, _check_lr, _check_weight_decay, _make,
-                        _scalar_state, _step_value)
+from .optimizer import (Optimizer, _bump, _check_eps, _check_lr, _check_weight_decay,
+                        _effective_grad, _make, _scalar_state, _step_value)
 
 
 def _update(param, grad, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize):
-    if maximize:
-        grad = -grad
-    if weight_decay != 0:
-        grad = grad + weight_decay * param
+    grad = _effective_grad(param, grad, maximize=maximize, weight_decay=weight_decay)
     clr = lr / (1 + (step - 1) * lr_decay)
     state_sum += grad * grad
     std = state_sum ** 0.5 + eps

@@ -2,23 +2,17 @@
 import math
 
 from .._device import array_module
-from .optimizer import (Optimizer, _bump, _check_betas, _check_eps, _check_lr,
-                        _check_weight_decay, _lerp_, _scalar_state, _step_value, _zeros_state)
+from .optimizer import (Optimizer, _adam_defaults, _effective_grad, _lerp_, _square_avg_,
+                        _zeros_state)
 
 
 def _update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, beta1, beta2, eps,
             weight_decay, amsgrad, maximize, decoupled_weight_decay):
     """One Adam step on arrays (``step`` already counts this step)."""
-    if maximize:
-        grad = -grad
-    if weight_decay != 0:
-        if decoupled_weight_decay:
-            param *= 1 - lr * weight_decay
-        else:
-            grad = grad + weight_decay * param
+    grad = _effective_grad(param, grad, maximize=maximize, weight_decay=weight_decay, lr=lr,
+                           decoupled=decoupled_weight_decay)
     _lerp_(exp_avg, grad, 1 - beta1)
-    exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * grad * grad
+    _square_avg_(exp_avg_sq, grad, beta2)
     bias_correction1 = 1 - beta1 ** step
     bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
     step_size = lr / bias_correction1
@@ -37,35 +31,27 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False, fused=None, decoupled_weight_decay=False):
-        _check_lr(lr)
-        _check_eps(eps)
-        _check_betas(betas)
-        _check_weight_decay(weight_decay)
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, maximize=maximize, foreach=foreach,
-                        capturable=capturable, differentiable=differentiable, fused=fused,
-                        decoupled_weight_decay=decoupled_weight_decay)
+        defaults = _adam_defaults(lr, betas, eps, weight_decay, amsgrad=amsgrad,
+                                  maximize=maximize, foreach=foreach, capturable=capturable,
+                                  differentiable=differentiable, fused=fused,
+                                  decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
-    def _step_group(self, group):
+    def _init_state(self, state, p, group):
+        state["exp_avg"] = _zeros_state(p)
+        state["exp_avg_sq"] = _zeros_state(p)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = _zeros_state(p)
+
+    def _update_param(self, param, grad, state, step, group):
         beta1, beta2 = group["betas"]
-        for p, g in self._grads(group):
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state(0.0)
-                state["exp_avg"] = _zeros_state(p)
-                state["exp_avg_sq"] = _zeros_state(p)
-                if group["amsgrad"]:
-                    state["max_exp_avg_sq"] = _zeros_state(p)
-            step = _step_value(state)
-            max_sq = state.get("max_exp_avg_sq")
-            _update(p._data, g, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                    None if max_sq is None else max_sq._data, step,
-                    lr=float(group["lr"]), beta1=beta1, beta2=beta2, eps=group["eps"],
-                    weight_decay=group["weight_decay"], amsgrad=group["amsgrad"],
-                    maximize=group["maximize"],
-                    decoupled_weight_decay=group["decoupled_weight_decay"])
-            _bump(p)
+        max_sq = state.get("max_exp_avg_sq")
+        _update(param, grad, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+                None if max_sq is None else max_sq._data, step,
+                lr=float(group["lr"]), beta1=beta1, beta2=beta2, eps=group["eps"],
+                weight_decay=group["weight_decay"], amsgrad=group["amsgrad"],
+                maximize=group["maximize"],
+                decoupled_weight_decay=group["decoupled_weight_decay"])
 
 
 class AdamW(Adam):

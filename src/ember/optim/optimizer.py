@@ -3,7 +3,9 @@
 Each concrete optimizer splits its work as torch's do: ``step`` walks the groups and
 collects (param, grad, state) triples; a module-level ``_update`` function applies the
 algorithm to one parameter on raw arrays of the parameter's array module (NumPy or
-CuPy), in place.  Working on arrays keeps the step cheap (no graph, no dispatch) and
+CuPy), in place.  Most optimizers only say how a parameter's state starts
+(``_init_state``) and how its arrays feed ``_update`` (``_update_param``); the base
+``_step_group`` does the rest.  Working on arrays keeps the step cheap (no graph, no dispatch) and
 device-agnostic; the parameter's version counter is bumped as an in-place op would.
 """
 from collections import defaultdict
@@ -52,6 +54,25 @@ def _step_value(state):
     step = state["step"]
     step._data += 1
     return float(step._data)
+
+
+def _effective_grad(param, grad, *, maximize, weight_decay, lr=None, decoupled=False):
+    """The gradient an update follows: negated under ``maximize``, plus the L2 term
+    ``weight_decay * param``; decoupled decay (AdamW's) shrinks ``param`` in place instead."""
+    if maximize:
+        grad = -grad
+    if weight_decay != 0:
+        if decoupled:
+            param *= 1 - lr * weight_decay
+        else:
+            grad = grad + weight_decay * param
+    return grad
+
+
+def _square_avg_(avg, value, decay):
+    """``avg.mul_(decay).addcmul_(value, value, value=1 - decay)``, in place."""
+    avg *= decay
+    avg += (1 - decay) * value * value
 
 
 def _lerp_(start, end, weight):
@@ -259,6 +280,21 @@ class Optimizer:
         return loss
 
     def _step_group(self, group):
+        """The step of optimizers whose state is created on a parameter's first step: 'step'
+        first (torch's key order), then ``_init_state``; each step counts 'step' and hands
+        the parameter's arrays to ``_update_param``."""
+        for p, g in self._grads(group):
+            state = self.state[p]
+            if len(state) == 0:
+                state["step"] = _scalar_state(0.0)
+                self._init_state(state, p, group)
+            self._update_param(p._data, g, state, _step_value(state), group)
+            _bump(p)
+
+    def _init_state(self, state, p, group):
+        """Add an optimizer's own entries to a parameter's new state (after 'step')."""
+
+    def _update_param(self, param, grad, state, step, group):
         raise NotImplementedError(f"{type(self).__name__} does not define _step_group")
 
 
@@ -295,3 +331,13 @@ def _check_betas(betas):
 def _check_weight_decay(wd):
     if not 0.0 <= wd:
         raise ValueError(f"Invalid weight_decay value: {wd}")
+
+
+def _adam_defaults(lr, betas, eps, weight_decay, **options):
+    """The defaults of Adam and its variants, after torch's checks of the shared arguments
+    (in torch's order: lr, eps, betas, weight_decay)."""
+    _check_lr(lr)
+    _check_eps(eps)
+    _check_betas(betas)
+    _check_weight_decay(weight_decay)
+    return dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, **options)

@@ -1,16 +1,12 @@
 """RMSprop (Hinton's lecture 6e), optionally centered and with momentum."""
-from .optimizer import (Optimizer, _bump, _check_eps, _check_lr, _check_weight_decay, _lerp_,
-                        _scalar_state, _step_value, _zeros_state)
+from .optimizer import (Optimizer, _check_eps, _check_lr, _check_weight_decay, _effective_grad,
+                        _lerp_, _square_avg_, _zeros_state)
 
 
 def _update(param, grad, square_avg, grad_avg, buf, *, lr, alpha, eps, weight_decay, momentum,
             centered, maximize):
-    if maximize:
-        grad = -grad
-    if weight_decay != 0:
-        grad = grad + weight_decay * param
-    square_avg *= alpha
-    square_avg += (1 - alpha) * grad * grad
+    grad = _effective_grad(param, grad, maximize=maximize, weight_decay=weight_decay)
+    _square_avg_(square_avg, grad, alpha)
     if centered:
         _lerp_(grad_avg, grad, 1 - alpha)
         avg = (square_avg - grad_avg * grad_avg) ** 0.5
@@ -44,22 +40,18 @@ class RMSprop(Optimizer):
                         maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def _step_group(self, group):
-        for p, g in self._grads(group):
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state(0.0)
-                state["square_avg"] = _zeros_state(p)
-                if group["momentum"] > 0:
-                    state["momentum_buffer"] = _zeros_state(p)
-                if group["centered"]:
-                    state["grad_avg"] = _zeros_state(p)
-            _step_value(state)
-            grad_avg, buf = state.get("grad_avg"), state.get("momentum_buffer")
-            _update(p._data, g, state["square_avg"]._data,
-                    None if grad_avg is None else grad_avg._data,
-                    None if buf is None else buf._data, lr=float(group["lr"]),
-                    alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
-                    momentum=group["momentum"], centered=group["centered"],
-                    maximize=group["maximize"])
-            _bump(p)
+    def _init_state(self, state, p, group):
+        state["square_avg"] = _zeros_state(p)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = _zeros_state(p)
+        if group["centered"]:
+            state["grad_avg"] = _zeros_state(p)
+
+    def _update_param(self, param, grad, state, step, group):
+        grad_avg, buf = state.get("grad_avg"), state.get("momentum_buffer")
+        _update(param, grad, state["square_avg"]._data,
+                None if grad_avg is None else grad_avg._data,
+                None if buf is None else buf._data, lr=float(group["lr"]),
+                alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
+                momentum=group["momentum"], centered=group["centered"],
+                maximize=group["maximize"])

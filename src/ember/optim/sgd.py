@@ -1,13 +1,11 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
-from .optimizer import Optimizer, _bump, _check_lr, _check_weight_decay, _make, required
+from .optimizer import (Optimizer, _bump, _check_lr, _check_weight_decay, _effective_grad,
+                        _make, required)
 
 
 def _update(param, grad, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
     """One SGD step on arrays; returns the momentum buffer (created on the first step)."""
-    if maximize:
-        grad = -grad
-    if weight_decay != 0:
-        grad = grad + weight_decay * param
+    grad = _effective_grad(param, grad, maximize=maximize, weight_decay=weight_decay)
     if momentum != 0:
         if buf is None:
             buf = grad.copy()
