@@ -1,6 +1,6 @@
 """Adadelta (Zeiler, 2012)."""
 from .optimizer import (Optimizer, _check_eps, _check_lr, _check_weight_decay, _effective_grad,
-                        _square_avg_, _zeros_state)
+                        _square_avg_)
 
 
 def _update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximize):
@@ -27,9 +27,7 @@ class Adadelta(Optimizer):
                         differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def _init_state(self, state, p, group):
-        state["square_avg"] = _zeros_state(p)
-        state["acc_delta"] = _zeros_state(p)
+    _zero_states = ("square_avg", "acc_delta")
 
     def _update_param(self, param, grad, state, step, group):
         _update(param, grad, state["square_avg"]._data, state["acc_delta"]._data,

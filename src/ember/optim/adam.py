@@ -37,9 +37,10 @@ class Adam(Optimizer):
                                   decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
+    _zero_states = ("exp_avg", "exp_avg_sq")
+
     def _init_state(self, state, p, group):
-        state["exp_avg"] = _zeros_state(p)
-        state["exp_avg_sq"] = _zeros_state(p)
+        super()._init_state(state, p, group)
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = _zeros_state(p)
 

@@ -1,6 +1,6 @@
 """Adamax: Adam with the infinity norm of past gradients in place of the second moment."""
 from .._device import array_module
-from .optimizer import Optimizer, _adam_defaults, _effective_grad, _lerp_, _zeros_state
+from .optimizer import Optimizer, _adam_defaults, _effective_grad, _lerp_
 
 
 def _update(param, grad, exp_avg, exp_inf, step, *, lr, beta1, beta2, eps, weight_decay,
@@ -23,9 +23,7 @@ class Adamax(Optimizer):
                                   capturable=capturable)
         super().__init__(params, defaults)
 
-    def _init_state(self, state, p, group):
-        state["exp_avg"] = _zeros_state(p)
-        state["exp_inf"] = _zeros_state(p)
+    _zero_states = ("exp_avg", "exp_inf")
 
     def _update_param(self, param, grad, state, step, group):
         beta1, beta2 = group["betas"]

@@ -1,6 +1,6 @@
 """NAdam: Adam with Nesterov momentum and the momentum-decay schedule of Dozat (2016)."""
 from .optimizer import (Optimizer, _adam_defaults, _effective_grad, _lerp_, _scalar_state,
-                        _square_avg_, _zeros_state)
+                        _square_avg_)
 
 
 def _update(param, grad, exp_avg, exp_avg_sq, mu_product, step, *, lr, beta1, beta2, eps,
@@ -37,10 +37,11 @@ class NAdam(Optimizer):
             raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
         super().__init__(params, defaults)
 
+    _zero_states = ("exp_avg", "exp_avg_sq")
+
     def _init_state(self, state, p, group):
         state["mu_product"] = _scalar_state(1.0)
-        state["exp_avg"] = _zeros_state(p)
-        state["exp_avg_sq"] = _zeros_state(p)
+        super()._init_state(state, p, group)
 
     def _update_param(self, param, grad, state, step, group):
         beta1, beta2 = group["betas"]

@@ -291,8 +291,13 @@ class Optimizer:
             self._update_param(p._data, g, state, _step_value(state), group)
             _bump(p)
 
+    # The state entries that start as zeros shaped like the parameter, in torch's order.
+    _zero_states = ()
+
     def _init_state(self, state, p, group):
         """Add an optimizer's own entries to a parameter's new state (after 'step')."""
+        for key in self._zero_states:
+            state[key] = _zeros_state(p)
 
     def _update_param(self, param, grad, state, step, group):
         raise NotImplementedError(f"{type(self).__name__} does not define _step_group")

@@ -1,8 +1,7 @@
 """RAdam: Adam with the variance rectification of Liu et al. (2019)."""
 import math
 
-from .optimizer import (Optimizer, _adam_defaults, _effective_grad, _lerp_, _square_avg_,
-                        _zeros_state)
+from .optimizer import (Optimizer, _adam_defaults, _effective_grad, _lerp_, _square_avg_)
 
 
 def _update(param, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, weight_decay,
@@ -40,9 +39,7 @@ class RAdam(Optimizer):
                                   differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def _init_state(self, state, p, group):
-        state["exp_avg"] = _zeros_state(p)
-        state["exp_avg_sq"] = _zeros_state(p)
+    _zero_states = ("exp_avg", "exp_avg_sq")
 
     def _update_param(self, param, grad, state, step, group):
         beta1, beta2 = group["betas"]
