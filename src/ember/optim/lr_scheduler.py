@@ -621,6 +621,20 @@ def _undo_step(scheduler):
         scheduler.last_epoch -= 1
 
 
+def _check_combinable(combined, optimizer, i, s):
+    """The checks SequentialLR and ChainedScheduler make of their ``i``-th scheduler ``s``."""
+    name = combined.__class__.__name__
+    if isinstance(s, ReduceLROnPlateau):
+        raise ValueError(f"{name} does not support `ReduceLROnPlateau` scheduler as it "
+                         f"requires additional kwargs to be specified when calling `step`, but "
+                         f"got one at index {i} in the given schedulers sequence.")
+    if optimizer != s.optimizer:
+        raise ValueError(f"{name} expects all schedulers to belong to the same optimizer, but "
+                         f"got scheduler {s.__class__.__name__} at index {i} has "
+                         f"{s.optimizer}, which is different from "
+                         f"{optimizer.__class__.__name__}.")
+
+
 class SequentialLR(LRScheduler):
     """Run ``schedulers`` one after another, switching at each milestone."""
 
@@ -632,16 +646,7 @@ class SequentialLR(LRScheduler):
             if not hasattr(s, "optimizer"):
                 raise TypeError(f"{self.__class__.__name__} at index {i} should have "
                                 "`optimizer` as its attribute.")
-            if isinstance(s, ReduceLROnPlateau):
-                raise ValueError(f"{self.__class__.__name__} does not support "
-                                 f"`ReduceLROnPlateau` scheduler as it requires additional "
-                                 f"kwargs to be specified when calling `step`, but got one at "
-                                 f"index {i} in the given schedulers sequence.")
-            if optimizer != s.optimizer:
-                raise ValueError(f"{self.__class__.__name__} expects all schedulers to belong "
-                                 f"to the same optimizer, but got scheduler "
-                                 f"{s.__class__.__name__} at index {i} has {s.optimizer}, "
-                                 f"which is different from {optimizer.__class__.__name__}.")
+            _check_combinable(self, optimizer, i, s)
         if len(milestones) != len(schedulers) - 1:
             raise ValueError("Sequential Schedulers expects number of schedulers provided to "
                              f"be one more than the number of milestone points, but got number "
@@ -693,16 +698,7 @@ class ChainedScheduler(LRScheduler):
                              "chained, but got no scheduler.")
         optimizer = optimizer or schedulers[0].optimizer
         for i, s in enumerate(schedulers):
-            if isinstance(s, ReduceLROnPlateau):
-                raise ValueError(f"{self.__class__.__name__} does not support "
-                                 f"`ReduceLROnPlateau` scheduler as it requires additional "
-                                 f"kwargs to be specified when calling `step`, but got one at "
-                                 f"index {i} in the given schedulers sequence.")
-            if optimizer != s.optimizer:
-                raise ValueError(f"{self.__class__.__name__} expects all schedulers to belong "
-                                 f"to the same optimizer, but got scheduler "
-                                 f"{s.__class__.__name__} at index {i} has {s.optimizer}, "
-                                 f"which is different from {optimizer.__class__.__name__}.")
+            _check_combinable(self, optimizer, i, s)
         self._schedulers = list(schedulers)
         self.optimizer = optimizer
         self._last_lr = self._lrs()
