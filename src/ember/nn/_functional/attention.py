@@ -71,6 +71,9 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
         q = linear(query, q_proj_weight, b_q)
         k = linear(key, k_proj_weight, b_k)
         v = linear(value, v_proj_weight, b_v)
+    elif query is key and key is value:
+        # Self-attention: one GEMM with the packed weight instead of three.
+        q, k, v = linear(query, in_proj_weight, in_proj_bias).chunk(3, -1)
     else:
         w_q, w_k, w_v = in_proj_weight.chunk(3)
         b_q, b_k, b_v = in_proj_bias.chunk(3) if in_proj_bias is not None else (None,) * 3
