@@ -155,3 +155,32 @@ ENTRIES += [
            covers=("linalg_det", "linalg_inv", "linalg_slogdet", "linalg_svd", "linalg_qr",
                    "linalg_cholesky", "mm")),
 ]
+
+
+def _half(lib, fn):
+    """The product computed in a half dtype: torch accumulates in float32 and rounds once."""
+    def f(dt, a, b):
+        d = getattr(lib, dt)
+        return fn(a.to(d), b.to(d))
+    return f
+
+
+def _abs_of(lib, fn):
+    # |a @ b| is real, so both libraries differentiate the complex product the same way.
+    return lambda a, b: fn(a, b).abs()
+
+
+ENTRIES += [
+    OpInfo("matmul_half", _half(ember, ember.matmul), _half(torch, torch.matmul),
+           lambda rng: [Sample((dt, arr(rng, sa), arr(rng, sb)), name=f"{dt}{sa}@{sb}")
+                        for dt in ("bfloat16", "float16")
+                        for sa, sb in (((3, 4), (4, 2)), ((4,), (4,)), ((3, 4), (4,)),
+                                       ((2, 3, 4), (4, 5)))],
+           atol=2e-2, rtol=2e-2, grad_atol=5e-2, grad_rtol=5e-2, fd=False, gradgrad=False,
+           covers=("matmul", "dot", "mv", "mm")),
+    OpInfo("matmul_complex", _abs_of(ember, ember.matmul), _abs_of(torch, torch.matmul),
+           lambda rng: [Sample((arr(rng, sa, "complex128"), arr(rng, sb, "complex128")))
+                        for sa, sb in (((3, 4), (4, 2)), ((4,), (4,)), ((3, 4), (4,)),
+                                       ((2, 3, 4), (4, 5)))],
+           fd=False, gradgrad=False, covers=("matmul", "dot", "mv", "mm")),
+]

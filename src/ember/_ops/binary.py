@@ -162,6 +162,13 @@ _CPP_NAMES = {"float32": "float", "float64": "double", "int64": "long int", "int
 
 
 def _lerp_fwd(start, end, weight):
+    if start.dtype.itemsize == 2 and start.dtype.kind in "fV":
+        # Half precision computes in float32 and rounds once (as torch); NumPy would also
+        # widen bfloat16 with a Python weight to float32.
+        f = np.float32
+        w = weight.astype(f) if isinstance(weight, np.ndarray) else f(weight)
+        s, e = start.astype(f), end.astype(f)
+        return (s + w * (e - s)).astype(start.dtype)
     return start + weight * (end - start)
 
 

@@ -10,6 +10,8 @@ def _to_dtype_bwd(ctx, g):
 
 
 def _to_dtype_fwd(a, dtype):
+    if a.dtype.kind == "c" and dtype == bool:
+        return a != 0  # a complex number is true when either part is nonzero
     if a.dtype.kind == "c" and dtype.kind != "c":
         import warnings
         warnings.warn("Casting complex values to real discards the imaginary part",

@@ -6,11 +6,24 @@ from .._tensor import Tensor
 from .registry import PROMOTE, apply, defop
 
 
+def _cpp_name(d):
+    from .binary import _CPP_NAMES
+    return _CPP_NAMES[d.name]
+
+
+def _product(fn, a, b):
+    """``fn(a, b)`` for a matrix product; half precision accumulates in float32 and rounds
+    once, as torch (NumPy would return float32 for bfloat16, and has no BLAS for either)."""
+    if a.dtype.itemsize == 2 and a.dtype.kind in "fV":
+        return np.asarray(fn(a.astype(np.float32), b.astype(np.float32))).astype(a.dtype)
+    return fn(a, b)
+
+
 def _check_same_dtype(a, b, name):
     if a.dtype != b.dtype:
         da, db = D.NP_TO_DTYPE[a.dtype], D.NP_TO_DTYPE[b.dtype]
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {da.name} != "
-                           f"{db.name}" if name == "mm" else
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_cpp_name(da)} "
+                           f"!= {_cpp_name(db)}" if name == "mm" else
                            f"expected scalar type {da._legacy} but found {db._legacy}")
 
 
@@ -19,7 +32,7 @@ def _mm_fwd(a, b):
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} "
                            f"and {b.shape[0]}x{b.shape[1]})")
-    return a @ b
+    return _product(np.matmul, a, b)
 
 
 def _mm_bwd(ctx, g):
@@ -35,7 +48,7 @@ def _dot_fwd(a, b):
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
                            f"[{b.shape[0]}] to have the same number of elements, but got "
                            f"{a.shape[0]} and {b.shape[0]} elements respectively")
-    return np.asarray(np.dot(a, b))
+    return np.asarray(_product(np.dot, a, b))
 
 
 def _dot_bwd(ctx, g):
@@ -49,7 +62,7 @@ def _mv_fwd(a, b):
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({a.shape[0]}), mat ({a.shape[0]}x"
                            f"{a.shape[1]}), vec ({b.shape[0]})")
-    return a @ b
+    return _product(np.matmul, a, b)
 
 
 def _mv_bwd(ctx, g):
@@ -71,7 +84,7 @@ def _bmm_like_fwd(a, b):
                            and b.ndim == 3 else
                            f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
     try:
-        return np.matmul(a, b)
+        return _product(np.matmul, a, b)
     except ValueError:
         raise RuntimeError(f"The size of tensor a ({a.shape[0]}) must match the size of tensor b "
                            f"({b.shape[0]}) at non-singleton dimension 0") from None
@@ -127,7 +140,7 @@ def matmul(input, other, *, out=None):
                            f"and {db}D")
     if input.dtype is not other.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
-                           f"{input.dtype.name} != {other.dtype.name}")
+                           f"{_cpp_name(input.dtype)} != {_cpp_name(other.dtype)}")
     if da == 1 and db == 1:
         return apply(dot_op, (input, other))
     if da == 2 and db == 1:

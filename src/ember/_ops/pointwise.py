@@ -64,10 +64,23 @@ def _add_bwd(ctx, g):
     return g, (g if alpha == 1 else g * alpha) if ctx.needs_input_grad[1] else None
 
 
-def _sub_fwd(a, b, alpha=1):
-    if getattr(a, "dtype", None) == np.bool_ and getattr(b, "dtype", None) == np.bool_:
+def _is_bool(x):
+    return type(x) is bool or isinstance(x, Tensor) and x._data.dtype == np.bool_
+
+
+def _check_sub(a, b):
+    # torch refuses a bool operand (tensor or Python bool) on either side of `-`.
+    a_bool, b_bool = _is_bool(a), _is_bool(b)
+    if a_bool and b_bool:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
+    if a_bool or b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+
+
+def _sub_fwd(a, b, alpha=1):
     return a - b if alpha == 1 else a - alpha * b
 
 
@@ -139,16 +152,22 @@ def _pow_bwd(ctx, g):
     ga = gb = None
     if need[0]:
         if isinstance(b, Tensor):
-            ga = where(b == 0, 0.0, g * b * a ** (b - 1))
+            ga = where(b == 0, 0.0, g * _conj(b * a ** (b - 1)))
         else:
-            ga = g * 0 if b == 0 else g * b * a ** (b - 1)
+            ga = g * 0 if b == 0 else g * _conj(b * a ** (b - 1))
     if need[1]:
         # d/db a**b = a**b * log(a); torch defines it as 0 where a == 0 and b >= 0.
         r = ctx.result
-        la = log(a) if isinstance(a, Tensor) else float(np.log(a)) if a > 0 else np.log(a + 0j)
-        gb = g * r * la
         if isinstance(a, Tensor):
-            gb = where((a == 0) & (b >= 0), 0.0, gb)
+            la = log(a)
+        elif isinstance(a, complex) or a <= 0:
+            la = complex(np.log(complex(a))) if a != 0 else float("-inf")
+        else:
+            la = float(np.log(a))
+        gb = g * _conj(r * la)
+        if isinstance(a, Tensor):
+            b_re = b.real if isinstance(b, Tensor) else (b.real if isinstance(b, complex) else b)
+            gb = where((a == 0) & (b_re >= 0), 0.0, gb)
     return ga, gb
 
 
@@ -345,6 +364,7 @@ def add(input, other, *, alpha=1, out=None):
 
 
 def sub(input, other, *, alpha=1, out=None):
+    _check_sub(input, other)
     return _out(apply(sub_op, (input, other), {"alpha": alpha} if alpha != 1 else {}), out)
 
 
@@ -352,6 +372,7 @@ subtract = sub
 
 
 def rsub(input, other, *, alpha=1):
+    _check_sub(input, other)
     return sub(other, input, alpha=alpha) if isinstance(other, Tensor) else \
         add(neg(input) if alpha == 1 else mul(input, -alpha), other)
 
@@ -568,6 +589,11 @@ def _div_(self, other, *, rounding_mode=None):
     return apply_inplace(div_round_op, self, (other,), {"rounding_mode": rounding_mode})
 
 
+def _sub_(self, other, *, alpha=1):
+    _check_sub(self, other)
+    return apply_inplace(sub_op, self, (other,), _alpha(alpha))
+
+
 def _pow_(self, exponent):
     return apply_inplace(pow_tensor_op if isinstance(exponent, Tensor) else pow_op, self,
                          (exponent,))
@@ -583,7 +609,7 @@ __all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide",
 METHODS = {name: globals()[name] for name in __all__ if name not in ("where", "rsub")}
 METHODS.update({
     "where": lambda self, condition, other: where(condition, self, other),
-    "add_": _binary_inplace(add_op, _alpha), "sub_": _binary_inplace(sub_op, _alpha),
+    "add_": _binary_inplace(add_op, _alpha), "sub_": _sub_,
     "mul_": _binary_inplace(mul_op), "div_": _div_,
     "floor_divide_": _binary_inplace(floor_divide_op),
     "remainder_": _binary_inplace(remainder_op), "fmod_": _binary_inplace(fmod_op),
@@ -594,7 +620,7 @@ METHODS.update({
     "tanh_": _unary_inplace(tanh_op), "sigmoid_": _unary_inplace(sigmoid_op),
     "relu_": _unary_inplace(relu_op),
     "absolute_": _unary_inplace(abs_op), "negative_": _unary_inplace(neg_op),
-    "subtract_": _binary_inplace(sub_op, _alpha), "multiply_": _binary_inplace(mul_op),
+    "subtract_": _sub_, "multiply_": _binary_inplace(mul_op),
     "divide_": _div_, "true_divide_": _binary_inplace(div_op),
     "eq_": _binary_inplace(eq_op), "ne_": _binary_inplace(ne_op),
     "lt_": _binary_inplace(lt_op), "le_": _binary_inplace(le_op),
@@ -606,7 +632,7 @@ METHODS.update({
     "bitwise_xor_": _binary_inplace(bitwise_xor_op),
     "bitwise_not_": _unary_inplace(bitwise_not_op),
     "__add__": add, "__radd__": _reflected(add), "__iadd__": _binary_inplace(add_op),
-    "__sub__": sub, "__rsub__": _reflected(sub), "__isub__": _binary_inplace(sub_op),
+    "__sub__": sub, "__rsub__": _reflected(sub), "__isub__": _sub_,
     "__mul__": mul, "__rmul__": _reflected(mul), "__imul__": _binary_inplace(mul_op),
     "__truediv__": div, "__rtruediv__": _reflected(div), "__itruediv__": _binary_inplace(div_op),
     "__floordiv__": floor_divide, "__rfloordiv__": _reflected(floor_divide),

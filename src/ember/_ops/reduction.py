@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, _make, _wrap_dim
-from .pointwise import with_out
+from .pointwise import _conj, with_out
 from .registry import FLOAT, apply, defop
 
 _max = builtins.max
@@ -337,7 +337,7 @@ def _prod_bwd(ctx, g):
     r = _unreduce(ctx.result, shape, dims, keepdim)
     g = _unreduce(g, shape, dims, keepdim)
     if not (x._data == 0).any():
-        return g * r / x
+        return g * _conj(r / x)
     # With zeros, result / x is 0/0.  The gradient is the product of the other elements:
     # row k of an n x n matrix holding x with x_k replaced by 1 (differentiable to any order).
     from .._device import array_module
@@ -347,13 +347,13 @@ def _prod_bwd(ctx, g):
         n = flat.shape[0]
         eye = _make(xp.eye(n, dtype=bool))
         others = prod(where(eye, 1.0, flat.unsqueeze(0)), 1)
-        return g * others.reshape(shape)
+        return g * _conj(others.reshape(shape))
     d = dims[0]
     n = shape[d]
     eye = _make(xp.eye(n, dtype=bool))
     xt = x.transpose(d, -1).unsqueeze(-2)                   # (..., 1, n)
     others = prod(where(eye, 1.0, xt), -1).transpose(d, -1)  # (..., n) back in place
-    return g * others
+    return g * _conj(others)
 
 
 prod_op = defop("prod", _prod_fwd, _prod_bwd, save=(0,), save_result=True)
@@ -479,7 +479,7 @@ def _logsumexp_bwd(ctx, g):
     x, = ctx.saved
     shape = ctx._input_meta[0][0]
     r = _unreduce(ctx.result, shape, ctx.dim, ctx.keepdim)
-    return _unreduce(g, shape, ctx.dim, ctx.keepdim) * exp(x - r)
+    return _unreduce(g, shape, ctx.dim, ctx.keepdim) * _conj(exp(x - r))
 
 
 logsumexp_op = defop("logsumexp", _logsumexp_fwd, _logsumexp_bwd, promote=FLOAT, save=(0,),

@@ -311,9 +311,10 @@ def _view_as_complex_fwd(a):
     return a.view(np.complex64 if a.dtype == np.float32 else np.complex128)[..., 0]
 
 
-# torch's convention: the gradient of a real L w.r.t. z = x + iy is dL/dx + i dL/dy.
-real_op = defop("real", _real_fwd, lambda ctx, g: g, view=True, node="RealBackward0")
-imag_op = defop("imag", _imag_fwd, lambda ctx, g: g * 1j, view=True, node="ImagBackward0")
+# torch's convention: the gradient of a real L w.r.t. z = x + iy is dL/dx + i dL/dy.  torch
+# takes real/imag as a select of view_as_real, hence their node name.
+real_op = defop("real", _real_fwd, lambda ctx, g: g, view=True, node="SelectBackward0")
+imag_op = defop("imag", _imag_fwd, lambda ctx, g: g * 1j, view=True, node="SelectBackward0")
 view_as_real_op = defop("view_as_real", _view_as_real_fwd,
                         lambda ctx, g: view_as_complex(g.contiguous()), view=True)
 view_as_complex_op = defop("view_as_complex", _view_as_complex_fwd,
