@@ -24,6 +24,21 @@ def _update_running(running, value, momentum, unbiased_scale=1.0):
         running._vc[0] += 1
 
 
+def _normalize_with(input, running_mean, running_var, eps):
+    """``input`` normalised per channel by given (running) statistics."""
+    shape = _channel_shape(input)
+    return (input - running_mean.reshape(shape)) / sqrt(running_var.reshape(shape) + eps)
+
+
+def _channel_affine(y, input, weight, bias):
+    """``y * weight + bias`` with per-channel (dim 1) weight and bias, either may be None."""
+    if weight is not None:
+        y = y * weight.reshape(_channel_shape(input))
+    if bias is not None:
+        y = y + bias.reshape(_channel_shape(input))
+    return y
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     dims = (0,) + tuple(range(2, input.dim()))
@@ -39,13 +54,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             _update_running(running_var, var.detach(), momentum, n / (n - 1))
         y = centered / sqrt(var + eps)
     else:
-        shape = _channel_shape(input)
-        y = (input - running_mean.reshape(shape)) / sqrt(running_var.reshape(shape) + eps)
-    if weight is not None:
-        y = y * weight.reshape(_channel_shape(input))
-    if bias is not None:
-        y = y + bias.reshape(_channel_shape(input))
-    return y
+        y = _normalize_with(input, running_mean, running_var, eps)
+    return _channel_affine(y, input, weight, bias)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
@@ -60,13 +70,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
             _update_running(running_var, var.detach().mean(0), momentum, n / max(n - 1, 1))
         y = centered / sqrt(var + eps)
     else:
-        shape = _channel_shape(input)
-        y = (input - running_mean.reshape(shape)) / sqrt(running_var.reshape(shape) + eps)
-    if weight is not None:
-        y = y * weight.reshape(_channel_shape(input))
-    if bias is not None:
-        y = y + bias.reshape(_channel_shape(input))
-    return y
+        y = _normalize_with(input, running_mean, running_var, eps)
+    return _channel_affine(y, input, weight, bias)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -95,11 +100,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     x = input.reshape((n, num_groups, -1))
     _, centered, var = _moments(x, (2,))
     y = (centered / sqrt(var + eps)).reshape(tuple(input.shape))
-    if weight is not None:
-        y = y * weight.reshape(_channel_shape(input))
-    if bias is not None:
-        y = y + bias.reshape(_channel_shape(input))
-    return y
+    return _channel_affine(y, input, weight, bias)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
