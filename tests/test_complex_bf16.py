@@ -462,3 +462,16 @@ def test_complex_grad_node_names():
               lambda z: ember.view_as_real(z) if isinstance(z, ember.Tensor)
               else torch.view_as_real(z)):
         assert type(f(ez).grad_fn).__name__ == type(f(tz).grad_fn).__name__
+
+
+@pytest.mark.parametrize("name", ["bfloat16", "float16"])
+def test_half_reductions_accumulate_in_float32(name):
+    # A half-precision accumulator would stop at 256 (bfloat16) or 2048 (float16).
+    for fn in (lambda x: x.sum(), lambda x: x.mean() * 1000, lambda x: x.norm() ** 2,
+               lambda x: x.reshape(100, 100).sum(1), lambda x: x.nansum(),
+               lambda x: (x * 0.01).reshape(100, 100).var(1), lambda x: x.sum(dtype=None)):
+        same(lambda L: fn(L.ones(10000, dtype=getattr(L, name))), 0)
+    same(lambda L: (L.ones(100, 100, dtype=getattr(L, name)) * 0.01).logsumexp(1), 0)
+    # prod is the exception: torch rounds every partial product to the half dtype.
+    same(lambda L: (L.ones(30, dtype=getattr(L, name)) * 1.01).prod(),
+         0 if name == "bfloat16" else TOL[name])

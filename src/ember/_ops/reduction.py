@@ -47,10 +47,26 @@ def _unreduce(g, shape, dims, keepdim):
     return g.expand(shape)
 
 
+def _half(a):
+    """float16/bfloat16 reduce in float32 and round once at the end, as torch (NumPy would
+    accumulate in the half dtype: a sum of 10000 bfloat16 ones would stop at 256)."""
+    return a.dtype.itemsize == 2 and a.dtype.kind in "fV"
+
+
+def _in_float32(fwd):
+    def f(a, *args, **kw):
+        if not _half(a) or kw.get("dtype") is not None:
+            return fwd(a, *args, **kw)
+        return np.asarray(fwd(a.astype(np.float32), *args, **kw)).astype(a.dtype)
+    return f
+
+
 # ---- sum / mean -------------------------------------------------------------------
 def _sum_fwd(a, dim=None, keepdim=False, dtype=None):
     if dtype is None and a.dtype.kind in "biu":
         dtype = np.int64  # torch sums integers (and bools) in int64
+    if dtype is None and _half(a):
+        return a.sum(axis=_axis(dim, a.ndim), keepdims=keepdim, dtype=np.float32).astype(a.dtype)
     return a.sum(axis=_axis(dim, a.ndim), keepdims=keepdim, dtype=dtype)
 
 
@@ -77,7 +93,7 @@ def _mean_bwd(ctx, g):
 
 
 sum_op = defop("sum", _sum_fwd, _sum_bwd)
-mean_op = defop("mean", _mean_fwd, _mean_bwd)
+mean_op = defop("mean", _in_float32(_mean_fwd), _mean_bwd)
 
 
 def _reduce_args(input, dim, keepdim, dtype):
@@ -304,7 +320,7 @@ def _norm_bwd(ctx, g):
     return where(r == 0, 0.0, g * sign(x) * ax ** (p - 1) / r ** (p - 1))
 
 
-norm_op = defop("norm", _norm_fwd, _norm_bwd, save=(0,), save_result=True,
+norm_op = defop("norm", _in_float32(_norm_fwd), _norm_bwd, save=(0,), save_result=True,
                 node="LinalgVectorNormBackward0")
 
 
@@ -356,6 +372,7 @@ def _prod_bwd(ctx, g):
     return g * _conj(others)
 
 
+# Not widened: torch's half-precision prod rounds every partial product to the dtype.
 prod_op = defop("prod", _prod_fwd, _prod_bwd, save=(0,), save_result=True)
 
 
@@ -388,7 +405,7 @@ def _nansum_bwd(ctx, g):
     return where(isnan(x), 0.0, _unreduce(g, shape, ctx.dim, ctx.keepdim))
 
 
-nansum_op = defop("nansum", _nansum_fwd, _nansum_bwd, save=(0,))
+nansum_op = defop("nansum", _in_float32(_nansum_fwd), _nansum_bwd, save=(0,))
 
 
 @with_out
@@ -482,6 +499,7 @@ def _logsumexp_bwd(ctx, g):
     return _unreduce(g, shape, ctx.dim, ctx.keepdim) * _conj(exp(x - r))
 
 
+# Not widened for half dtypes: torch rounds its steps (max, log of the sum) to the dtype.
 logsumexp_op = defop("logsumexp", _logsumexp_fwd, _logsumexp_bwd, promote=FLOAT, save=(0,),
                      save_result=True)
 
@@ -559,11 +577,11 @@ def _std_bwd(ctx, g):
     return _var_bwd_from(ctx, where(r == 0, 0.0, g / (2 * r)), ctx.saved[0])
 
 
-var_op = defop("var", lambda a, dim, correction, keepdim: _var_fwd(a, dim, correction, keepdim,
-                                                                   False),
+var_op = defop("var", _in_float32(lambda a, dim, correction, keepdim:
+                                  _var_fwd(a, dim, correction, keepdim, False)),
                _var_bwd, save=(0,))
-std_op = defop("std", lambda a, dim, correction, keepdim: _var_fwd(a, dim, correction, keepdim,
-                                                                   True),
+std_op = defop("std", _in_float32(lambda a, dim, correction, keepdim:
+                                  _var_fwd(a, dim, correction, keepdim, True)),
                _std_bwd, save=(0,), save_result=True)
 
 
