@@ -173,6 +173,47 @@ def _fill_in_zeros(grads, refs, strict, create_graph, stage):
     return tuple(res)
 
 
+def _prepare_v(v, against, is_against_tuple, create_graph, fn_name,
+               none_needs="the input to the user-provided function is"):
+    """The vector of a vector product, checked against what it multiplies; it may be left
+    out only where that is a single one-element Tensor (then None is returned)."""
+    if v is not None:
+        v, _ = _as_tuple(v, "v", fn_name)
+        v = _grad_preprocess(v, create_graph, False)
+        _validate_v(v, against, is_against_tuple)
+        return v
+    if len(against) != 1 or against[0].nelement() != 1:
+        raise RuntimeError(f"The vector v can only be None if {none_needs} a single Tensor "
+                           "with a single element.")
+    return None
+
+
+def _check_scalar_output(is_outputs_tuple, out, fn_name):
+    if is_outputs_tuple or not isinstance(out, Tensor):
+        raise RuntimeError(f"The function given to {fn_name} should return a single Tensor")
+    if out.nelement() != 1:
+        raise RuntimeError(f"The Tensor returned by the function given to {fn_name} should "
+                           "contain a single element")
+
+
+def _last_grad(outputs, inputs, v, create_graph, strict, stage, refs=None):
+    """The final product's differentiation; zeros (or strict's error) where ``refs`` (by
+    default ``inputs``) got no gradient."""
+    enable = create_graph or grad_mode.is_grad_enabled()
+    with grad_mode.set_grad_enabled(enable):
+        grad_res = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
+        return _fill_in_zeros(grad_res, inputs if refs is None else refs, strict,
+                              create_graph, stage)
+
+
+def _results(outputs, is_outputs_tuple, res, is_res_tuple, create_graph):
+    """(outputs, result), detached unless ``create_graph``, nested as the user gave them."""
+    outputs = _grad_postprocess(outputs, create_graph)
+    res = _grad_postprocess(res, create_graph)
+    return (_tuple_postprocess(outputs, is_outputs_tuple),
+            _tuple_postprocess(res, is_res_tuple))
+
+
 def _call(func, inputs, fn_name):
     outputs = func(*inputs)
     return _as_tuple(outputs, "outputs of the user-provided function", fn_name)
@@ -187,21 +228,10 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         inputs = _grad_preprocess(inputs, create_graph, True)
         outputs, is_outputs_tuple = _call(func, inputs, "vjp")
         _check_requires_grad(outputs, "outputs", strict)
-        if v is not None:
-            v, _ = _as_tuple(v, "v", "vjp")
-            v = _grad_preprocess(v, create_graph, False)
-            _validate_v(v, outputs, is_outputs_tuple)
-        elif len(outputs) != 1 or outputs[0].nelement() != 1:
-            raise RuntimeError("The vector v can only be None if the user-provided function "
-                               "returns a single Tensor with a single element.")
-        enable = create_graph or grad_mode.is_grad_enabled()
-        with grad_mode.set_grad_enabled(enable):
-            grad_res = _autograd_grad(outputs, inputs, v, create_graph)
-            vjp_res = _fill_in_zeros(grad_res, inputs, strict, create_graph, "back")
-    outputs = _grad_postprocess(outputs, create_graph)
-    vjp_res = _grad_postprocess(vjp_res, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple),
-            _tuple_postprocess(vjp_res, is_inputs_tuple))
+        v = _prepare_v(v, outputs, is_outputs_tuple, create_graph, "vjp",
+                       "the user-provided function returns")
+        vjp_res = _last_grad(outputs, inputs, v, create_graph, strict, "back")
+    return _results(outputs, is_outputs_tuple, vjp_res, is_inputs_tuple, create_graph)
 
 
 def _double_vjp(outputs, inputs, v, create_graph, strict):
@@ -218,13 +248,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     with grad_mode.enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")[::-1]
         inputs = _grad_preprocess(inputs, create_graph, True)
-        if v is not None:
-            v, _ = _as_tuple(v, "v", "jvp")
-            v = _grad_preprocess(v, create_graph, False)
-            _validate_v(v, inputs, is_inputs_tuple)
-        elif len(inputs) != 1 or inputs[0].nelement() != 1:
-            raise RuntimeError("The vector v can only be None if the input to the user-provided "
-                               "function is a single Tensor with a single element.")
+        v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "jvp")
         outputs, is_outputs_tuple = _call(func, inputs, "jvp")
         _check_requires_grad(outputs, "outputs", strict)
         if v is None:
@@ -235,10 +259,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
                                                            for o in outputs), True, True)
             _fill_in_zeros(probe, inputs, True, False, "back")
         jvp_res = _double_vjp(outputs, inputs, v, create_graph, strict)
-    outputs = _grad_postprocess(outputs, create_graph)
-    jvp_res = _grad_postprocess(jvp_res, create_graph)
-    return (_tuple_postprocess(outputs, is_outputs_tuple),
-            _tuple_postprocess(jvp_res, is_outputs_tuple))
+    return _results(outputs, is_outputs_tuple, jvp_res, is_outputs_tuple, create_graph)
 
 
 # --- Jacobian and Hessian -----------------------------------------------------------
@@ -359,11 +380,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
         is_out_tuple, t_out = _as_tuple(out, "outputs of the user-provided function",
                                         "hessian")[::-1]
         _check_requires_grad(t_out, "outputs", strict)
-        if is_out_tuple or not isinstance(out, Tensor):
-            raise RuntimeError("The function given to hessian should return a single Tensor")
-        if out.nelement() != 1:
-            raise RuntimeError("The Tensor returned by the function given to hessian should "
-                               "contain a single element")
+        _check_scalar_output(is_out_tuple, out, "hessian")
         return out.squeeze()
 
     def jac_func(*inp):
@@ -379,11 +396,7 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
 def _scalar_and_grad(func, inputs, strict, fn_name):
     outputs, is_outputs_tuple = _call(func, inputs, fn_name)
     _check_requires_grad(outputs, "outputs", strict)
-    if is_outputs_tuple or not isinstance(outputs[0], Tensor):
-        raise RuntimeError(f"The function given to {fn_name} should return a single Tensor")
-    if outputs[0].nelement() != 1:
-        raise RuntimeError(f"The Tensor returned by the function given to {fn_name} should "
-                           "contain a single element")
+    _check_scalar_output(is_outputs_tuple, outputs[0], fn_name)
     jac = _autograd_grad(outputs, inputs, create_graph=True)
     _check_requires_grad(jac, "hessian", strict)
     return outputs, jac
@@ -394,15 +407,10 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     with grad_mode.enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")[::-1]
         inputs = _grad_preprocess(inputs, create_graph, True)
-        v = _prepare_hv(v, inputs, is_inputs_tuple, create_graph, "vhp")
+        v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "vhp")
         outputs, jac = _scalar_and_grad(func, inputs, strict, "vhp")
-        enable = create_graph or grad_mode.is_grad_enabled()
-        with grad_mode.set_grad_enabled(enable):
-            grad_res = _autograd_grad(jac, inputs, v, create_graph=create_graph)
-            res = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back")
-    outputs = _grad_postprocess(outputs, create_graph)
-    res = _grad_postprocess(res, create_graph)
-    return _tuple_postprocess(outputs, False), _tuple_postprocess(res, is_inputs_tuple)
+        res = _last_grad(jac, inputs, v, create_graph, strict, "double_back")
+    return _results(outputs, False, res, is_inputs_tuple, create_graph)
 
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
@@ -410,27 +418,13 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     with grad_mode.enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")[::-1]
         inputs = _grad_preprocess(inputs, create_graph, True)
-        v = _prepare_hv(v, inputs, is_inputs_tuple, create_graph, "hvp")
+        v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "hvp")
         outputs, jac = _scalar_and_grad(func, inputs, strict, "hvp")
         grad_jac = tuple(_creation.zeros_like(inp).requires_grad_(True) for inp in inputs)
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict)
-        enable = create_graph or grad_mode.is_grad_enabled()
-        with grad_mode.set_grad_enabled(enable):
-            grad_res = _autograd_grad(double_back, grad_jac, v, create_graph=create_graph)
-            res = _fill_in_zeros(grad_res, inputs, strict, create_graph, "double_back_trick")
-    outputs = _grad_postprocess(outputs, create_graph)
-    res = _grad_postprocess(res, create_graph)
-    return _tuple_postprocess(outputs, False), _tuple_postprocess(res, is_inputs_tuple)
+        res = _last_grad(double_back, grad_jac, v, create_graph, strict, "double_back_trick",
+                         refs=inputs)
+    return _results(outputs, False, res, is_inputs_tuple, create_graph)
 
 
-def _prepare_hv(v, inputs, is_inputs_tuple, create_graph, fn_name):
-    if v is not None:
-        v, _ = _as_tuple(v, "v", fn_name)
-        v = _grad_preprocess(v, create_graph, False)
-        _validate_v(v, inputs, is_inputs_tuple)
-        return v
-    if len(inputs) != 1 or inputs[0].nelement() != 1:
-        raise RuntimeError("The vector v can only be None if the input to the user-provided "
-                           "function is a single Tensor with a single element.")
-    return None
