@@ -393,22 +393,25 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     return _tuple_postprocess(res, (is_inputs_tuple, is_inputs_tuple))
 
 
-def _scalar_and_grad(func, inputs, strict, fn_name):
+def _scalar_and_grad(func, inputs, v, create_graph, strict, fn_name):
+    """What vhp and hvp start from: their prepared inputs and v, the scalar output and its
+    gradient (with a graph, to differentiate again)."""
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)[::-1]
+    inputs = _grad_preprocess(inputs, create_graph, True)
+    v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, fn_name)
     outputs, is_outputs_tuple = _call(func, inputs, fn_name)
     _check_requires_grad(outputs, "outputs", strict)
     _check_scalar_output(is_outputs_tuple, outputs[0], fn_name)
     jac = _autograd_grad(outputs, inputs, create_graph=True)
     _check_requires_grad(jac, "hessian", strict)
-    return outputs, jac
+    return is_inputs_tuple, inputs, v, outputs, jac
 
 
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T H): vector-Hessian product of a scalar function."""
     with grad_mode.enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")[::-1]
-        inputs = _grad_preprocess(inputs, create_graph, True)
-        v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "vhp")
-        outputs, jac = _scalar_and_grad(func, inputs, strict, "vhp")
+        is_inputs_tuple, inputs, v, outputs, jac = _scalar_and_grad(func, inputs, v,
+                                                                     create_graph, strict, "vhp")
         res = _last_grad(jac, inputs, v, create_graph, strict, "double_back")
     return _results(outputs, False, res, is_inputs_tuple, create_graph)
 
@@ -416,10 +419,8 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v): Hessian-vector product of a scalar function (double-vjp trick)."""
     with grad_mode.enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")[::-1]
-        inputs = _grad_preprocess(inputs, create_graph, True)
-        v = _prepare_v(v, inputs, is_inputs_tuple, create_graph, "hvp")
-        outputs, jac = _scalar_and_grad(func, inputs, strict, "hvp")
+        is_inputs_tuple, inputs, v, outputs, jac = _scalar_and_grad(func, inputs, v,
+                                                                     create_graph, strict, "hvp")
         grad_jac = tuple(_creation.zeros_like(inp).requires_grad_(True) for inp in inputs)
         double_back = _autograd_grad(jac, inputs, grad_jac, create_graph=True)
         _check_requires_grad(jac, "hessian", strict)
