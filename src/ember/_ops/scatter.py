@@ -220,7 +220,11 @@ scatter_value_op = defop("scatter_value", _scatter_value_fwd, lambda ctx, g: app
 scatter_add_op = defop("scatter_add", _scatter_add_fwd, _scatter_add_bwd, promote=PROMOTE)
 
 
-def _check_gather_shapes(input, dim, idx, src, name):
+def _gather_args(input, dim, index, src, name):
+    """``(dim, index array)`` of gather and the scatters, wrapped and checked against
+    ``input`` and ``src`` (None: no src to check)."""
+    dim = _wrap_dim(dim, input.ndim)
+    idx = _index_array(index, name)
     if idx.ndim != input.ndim and not (idx.ndim <= 1 and input.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor"
                            if name == "gather" else
@@ -235,12 +239,16 @@ def _check_gather_shapes(input, dim, idx, src, name):
                                f"{list(idx.shape)} to be no larger than src "
                                f"{list(src._data.shape)}")
     _check_bounds(idx, input._data.shape[dim] if input.ndim else 1, dim)
+    return dim, idx
+
+
+def _check_src_dtype(input, src):
+    if src.dtype is not input.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
 
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
-    dim = _wrap_dim(dim, input.ndim)
-    idx = _index_array(index, "gather")
-    _check_gather_shapes(input, dim, idx, None, "gather")
+    dim, idx = _gather_args(input, dim, index, None, "gather")
     if input.ndim == 0:
         return apply(gather_op, (input.reshape(1),), {"dim": 0, "index": idx.reshape(-1)}) \
             .reshape(idx.shape)
@@ -251,9 +259,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
     if src is None and value is None:
         raise TypeError("scatter() missing 1 required positional argument: 'src' or 'value'")
     src = value if src is None else src
-    dim = _wrap_dim(dim, input.ndim)
-    idx = _index_array(index, "scatter")
-    _check_gather_shapes(input, dim, idx, src if isinstance(src, Tensor) else None, "scatter")
+    dim, idx = _gather_args(input, dim, index, src if isinstance(src, Tensor) else None, "scatter")
     if reduce is not None:
         if reduce not in ("add", "multiply"):
             raise RuntimeError("reduce argument must be either add or multiply.")
@@ -261,18 +267,14 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
             src = _make(array_module(input._data).full(idx.shape, src, input._data.dtype))
         return scatter_reduce(input, dim, index, src, "sum" if reduce == "add" else "prod")
     if isinstance(src, Tensor):
-        if src.dtype is not input.dtype:
-            raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype")
+        _check_src_dtype(input, src)
         return apply(scatter_op, (input, src), {"dim": dim, "index": idx})
     return apply(scatter_value_op, (input,), {"dim": dim, "index": idx, "value": src})
 
 
 def scatter_add(input, dim, index, src):
-    dim = _wrap_dim(dim, input.ndim)
-    idx = _index_array(index, "scatter_add")
-    _check_gather_shapes(input, dim, idx, src, "scatter_add")
-    if src.dtype is not input.dtype:
-        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    dim, idx = _gather_args(input, dim, index, src, "scatter_add")
+    _check_src_dtype(input, src)
     return apply(scatter_add_op, (input, src), {"dim": dim, "index": idx})
 
 
@@ -369,15 +371,16 @@ scatter_reduce_op = defop("scatter_reduce", _scatter_reduce_fwd, _scatter_reduce
                           node="ScatterReduceBackward0")
 
 
-def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+def _check_reduce(reduce):
     if reduce not in _UFUNC:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
-    dim = _wrap_dim(dim, input.ndim)
-    idx = _index_array(index, "scatter_reduce")
-    _check_gather_shapes(input, dim, idx, src, "scatter_reduce")
-    if src.dtype is not input.dtype:
-        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    _check_reduce(reduce)
+    dim, idx = _gather_args(input, dim, index, src, "scatter_reduce")
+    _check_src_dtype(input, src)
     return apply(scatter_reduce_op, (input, src), {"dim": dim, "index": idx, "reduce": reduce,
                                                    "include_self": bool(include_self)})
 
@@ -570,9 +573,7 @@ def masked_scatter_(self, mask, source):
 
 def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
     src = value if src is None else src
-    dim = _wrap_dim(dim, self.ndim)
-    idx = _index_array(index, "scatter")
-    _check_gather_shapes(self, dim, idx, src if isinstance(src, Tensor) else None, "scatter")
+    dim, idx = _gather_args(self, dim, index, src if isinstance(src, Tensor) else None, "scatter")
     if reduce is not None:
         if not isinstance(src, Tensor):
             src = _make(array_module(self._data).full(idx.shape, src, self._data.dtype))
@@ -585,19 +586,13 @@ def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
 
 
 def scatter_add_(self, dim, index, src):
-    dim = _wrap_dim(dim, self.ndim)
-    idx = _index_array(index, "scatter_add")
-    _check_gather_shapes(self, dim, idx, src, "scatter_add")
+    dim, idx = _gather_args(self, dim, index, src, "scatter_add")
     return apply_inplace(scatter_add_op, self, (src,), {"dim": dim, "index": idx})
 
 
 def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
-    if reduce not in _UFUNC:
-        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
-                           f"{reduce}")
-    dim = _wrap_dim(dim, self.ndim)
-    idx = _index_array(index, "scatter_reduce")
-    _check_gather_shapes(self, dim, idx, src, "scatter_reduce")
+    _check_reduce(reduce)
+    dim, idx = _gather_args(self, dim, index, src, "scatter_reduce")
     return apply_inplace(scatter_reduce_op, self, (src,), {
         "dim": dim, "index": idx, "reduce": reduce, "include_self": bool(include_self)})
 
