@@ -6,6 +6,7 @@ import numpy as np
 from ..._device import array_module
 from ..._ops import conv as _conv
 from ..._ops import nn_ops
+from ..._ops.registry import apply
 from ..._ops.conv import _tuple
 from ..._tensor import _make
 
@@ -109,11 +110,12 @@ def _max_unpool(d, input, indices, kernel_size, stride, padding, output_size):
     k = _tuple(kernel_size, d)
     s = _tuple(stride if stride is not None else kernel_size, d)
     p = _tuple(padding, d)
-    if output_size is None:
-        spatial = tuple((x.shape[2 + i] - 1) * s[i] - 2 * p[i] + k[i] for i in range(d))
-    else:
-        spatial = tuple(output_size)[-d:]
-    y = nn_ops.spatial_scatter(x, idx, spatial)
+    spatial = tuple((x.shape[2 + i] - 1) * s[i] - 2 * p[i] + k[i] for i in range(d))
+    if output_size is not None:
+        from .pooling_extra import _unpool_size
+        spatial = _unpool_size(output_size, spatial, s)
+    # Overlapping windows can name one position twice; torch writes it once (no sum).
+    y = apply(nn_ops.spatial_scatter_op, (x, idx), {"spatial": spatial, "unique": True})
     return y.squeeze(0) if unbatched else y
 
 
