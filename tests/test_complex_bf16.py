@@ -475,3 +475,40 @@ def test_half_reductions_accumulate_in_float32(name):
     # prod is the exception: torch rounds every partial product to the half dtype.
     same(lambda L: (L.ones(30, dtype=getattr(L, name)) * 1.01).prod(),
          0 if name == "bfloat16" else TOL[name])
+
+
+def test_conj_forms():
+    same(lambda L: L.conj_physical(L.tensor(CPLX)))
+    same(lambda L: L.tensor(CPLX).conj_physical_())
+    same(lambda L: L.resolve_conj(L.tensor(CPLX).conj()))
+    same(lambda L: L.conj_physical(L.tensor(REAL)))
+    r = ember.tensor(REAL)
+    assert ember.resolve_conj(r) is r and ember.resolve_neg(r) is r and not r.is_neg()
+    # torch's conj is a lazy view with the conjugate bit; NumPy has no such bit, so Ember's
+    # conj is a new tensor and is_conj() stays False.
+    assert not ember.tensor(CPLX).conj().is_conj()
+
+
+SECOND_ORDER = {
+    "mul": lambda L, x: (x * x * x.conj()).abs().sum(),
+    "exp": lambda L, x: x.exp().abs().sum(),
+    "matmul": lambda L, x: (x @ x.mT).abs().sum(),
+    "div_pow": lambda L, x: ((1 / x) ** 2).real.sum(),
+    "angle_real_imag": lambda L, x: (x.angle() * x.real + x.imag ** 2).sum(),
+    "prod": lambda L, x: x.prod(1).abs().sum(),
+    "sgn": lambda L, x: (x.sgn() * x).abs().sum(),
+}
+
+
+@pytest.mark.parametrize("loss", list(SECOND_ORDER))
+def test_complex_second_derivatives_match_torch(loss):
+    out = []
+    for L in (torch, ember):
+        x = L.tensor(CPLX, dtype=L.complex128, requires_grad=True)
+        g, = L.autograd.grad(SECOND_ORDER[loss](L, x), x, create_graph=True)
+        w = L.tensor([[0.3 - 1j, 1, 2j], [1 + 1j, -1, 0.5]], dtype=L.complex128)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no "discards the imaginary part" on the way
+            g2, = L.autograd.grad((g * w).abs().sum(), x)
+        out.append(to_np(g2))
+    np.testing.assert_allclose(out[1], out[0], rtol=1e-8, atol=1e-10)

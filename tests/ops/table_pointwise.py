@@ -180,3 +180,16 @@ ENTRIES += [
            lambda rng: [Sample((np.array([0.0, -1.0, 2.0, np.inf, -np.inf, np.nan], "float32"),),
                                grad=False)], grad=False, covers=("log", "div", "sqrt")),
 ]
+
+
+def _conj_parts(lib, conj):
+    # |.| would hide the conjugation; view_as_real keeps both parts and is real.
+    return lambda z: lib.view_as_real(conj(z)) if z.is_complex() else conj(z)
+
+
+ENTRIES += [
+    OpInfo("conj_physical", _conj_parts(ember, ember.conj_physical),
+           _conj_parts(torch, torch.conj_physical),
+           lambda rng: [Sample((arr(rng, (3,), "complex128"),)), Sample((arr(rng, (2, 3)),))],
+           fd=False, gradgrad=False, covers=("conj_physical", "conj", "view_as_real")),
+]

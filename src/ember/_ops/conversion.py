@@ -6,7 +6,10 @@ from .registry import apply, defop
 
 
 def _to_dtype_bwd(ctx, g):
-    return g.to(D.NP_TO_DTYPE[ctx._input_meta[0][1]])
+    dt = D.NP_TO_DTYPE[ctx._input_meta[0][1]]
+    if g.is_complex() and not dt.is_complex:
+        g = g.real  # a real input's gradient is the real part (torch, silently)
+    return g.to(dt)
 
 
 def _to_dtype_fwd(a, dtype):

@@ -319,10 +319,39 @@ conj_op = defop("conj", np.conjugate, lambda ctx, g: g.conj(), node="ConjBackwar
 
 
 def conj(input):
-    """Complex conjugate; real tensors are returned as they are (as torch)."""
+    """Complex conjugate; real tensors are returned as they are (as torch).
+
+    torch's conj is a lazy view (a conjugate bit on shared storage); NumPy has no such bit,
+    so Ember's is a new tensor, ``is_conj()`` is always False and ``resolve_conj`` is a no-op.
+    """
     if input._data.dtype.kind != "c":
         return input
     return apply(conj_op, (input,))
+
+
+conj_physical_op = defop("conj_physical", np.conjugate, lambda ctx, g: g.conj())
+
+
+def conj_physical(input, *, out=None):
+    if input._data.dtype.kind != "c":
+        return _out(input, out)
+    return _out(apply(conj_physical_op, (input,)), out)
+
+
+def resolve_conj(input):
+    return input
+
+
+def resolve_neg(input):
+    return input
+
+
+def is_conj(input):
+    return False
+
+
+def is_neg(input):
+    return False
 
 
 # ---- comparisons and selection ----------------------------------------------------
@@ -594,6 +623,12 @@ def _sub_(self, other, *, alpha=1):
     return apply_inplace(sub_op, self, (other,), _alpha(alpha))
 
 
+def _conj_physical_(self):
+    if self._data.dtype.kind != "c":
+        return self
+    return apply_inplace(conj_physical_op, self, ())
+
+
 def _pow_(self, exponent):
     return apply_inplace(pow_tensor_op if isinstance(exponent, Tensor) else pow_op, self,
                          (exponent,))
@@ -602,7 +637,8 @@ def _pow_(self, exponent):
 __all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
            "floor_divide", "remainder", "fmod", "pow", "neg", "negative", "abs", "absolute",
            "sign", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "maximum",
-           "minimum", "conj", "eq", "ne", "lt", "le", "gt", "ge", "not_equal", "less",
+           "minimum", "conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj", "is_neg",
+           "eq", "ne", "lt", "le", "gt", "ge", "not_equal", "less",
            "less_equal", "greater", "greater_equal", "where", "bitwise_and", "bitwise_or",
            "bitwise_xor", "bitwise_not"]
 
@@ -618,7 +654,7 @@ METHODS.update({
     "log_": _unary_inplace(log_op), "sqrt_": _unary_inplace(sqrt_op),
     "sin_": _unary_inplace(sin_op), "cos_": _unary_inplace(cos_op),
     "tanh_": _unary_inplace(tanh_op), "sigmoid_": _unary_inplace(sigmoid_op),
-    "relu_": _unary_inplace(relu_op),
+    "relu_": _unary_inplace(relu_op), "conj_physical_": _conj_physical_,
     "absolute_": _unary_inplace(abs_op), "negative_": _unary_inplace(neg_op),
     "subtract_": _sub_, "multiply_": _binary_inplace(mul_op),
     "divide_": _div_, "true_divide_": _binary_inplace(div_op),

@@ -145,6 +145,8 @@ class OpNode(Node):
             if g._data.shape != shape:
                 g = sum_to_size(g, shape)
             if g._data.dtype != npd:
+                if g._data.dtype.kind == "c" and npd.kind != "c":
+                    g = g.real  # a real input's gradient is the real part (torch, silently)
                 g = g.to(_NP2D[npd])
             res[i] = g
         return res
