@@ -16,7 +16,15 @@ def _product(fn, a, b):
     once, as torch (NumPy would return float32 for bfloat16, and has no BLAS for either)."""
     if a.dtype.itemsize == 2 and a.dtype.kind in "fV":
         return np.asarray(fn(a.astype(np.float32), b.astype(np.float32))).astype(a.dtype)
-    return fn(a, b)
+    return fn(_blas_ready(a), _blas_ready(b))
+
+
+def _blas_ready(a):
+    # A broadcast operand (stride 0, e.g. the expanded gradient of a sum) sends NumPy's
+    # matmul down a slow non-BLAS path; one contiguous copy costs far less.
+    if a.ndim >= 2 and 0 in a.strides and a.size > 1:
+        return np.ascontiguousarray(a)
+    return a
 
 
 def _check_same_dtype(a, b, name):
