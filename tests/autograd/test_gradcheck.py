@@ -132,18 +132,19 @@ def test_no_input_requires_grad():
     assert str(e_err.value) == str(t_err.value)
 
 
+def _function(name, forward, backward):
+    """An ember autograd.Function subclass from its two static methods."""
+    return type(name, (Function,), {"forward": staticmethod(forward),
+                                    "backward": staticmethod(backward)})
+
+
 def test_nondeterministic_backward_fails_reentrancy_check():
     calls = [0]
 
-    class Noisy(Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, g):
-            calls[0] += 1
-            return g * (2 + 1e-7 * calls[0])
+    def noisy_backward(ctx, g):
+        calls[0] += 1
+        return g * (2 + 1e-7 * calls[0])
+    Noisy = _function("Noisy", lambda ctx, x: x * 2, noisy_backward)
     e, _ = both(np.array([1.0, 2.0]))
     with pytest.raises(GradcheckError, match="Backward is not reentrant"):
         gradcheck(Noisy.apply, (e,))
@@ -152,25 +153,14 @@ def test_nondeterministic_backward_fails_reentrancy_check():
 
 
 def test_check_undefined_grad_catches_backward_ignoring_zero_grads():
-    class Leaky(Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 1.0
-
-        @staticmethod
-        def backward(ctx, g):
-            return g * 0 + g  # right for any g: passes
+    # right for any g: passes
+    Leaky = _function("Leaky", lambda ctx, x: x * 1.0, lambda ctx, g: g * 0 + g)
     e, _ = both(np.array([1.0, 2.0]))
     assert gradcheck(Leaky.apply, (e,))
 
-    class Offset(Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 1.0
-
-        @staticmethod
-        def backward(ctx, g):
-            return g + (g.sum() == 0).to(g.dtype)  # non-zero gradient from zero grad_output
+    # non-zero gradient from zero grad_output
+    Offset = _function("Offset", lambda ctx, x: x * 1.0,
+                       lambda ctx, g: g + (g.sum() == 0).to(g.dtype))
     assert not gradcheck(Offset.apply, (e,), raise_exception=False)
     assert gradcheck(Offset.apply, (e,), check_undefined_grad=False)
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import ember
+from tests.autograd.test_function import make_functions
 
 
 @pytest.fixture
@@ -78,18 +79,7 @@ def test_no_cycles_retain_grad_and_non_leaf_hooks(no_gc):
 
 
 def test_no_cycles_custom_function_saving_its_output(no_gc):
-    class Exp(ember.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            r = x.exp()
-            ctx.save_for_backward(r)
-            return r
-
-        @staticmethod
-        def backward(ctx, g):
-            (r,) = ctx.saved_tensors
-            return g * r
-
+    Exp = make_functions(ember)["Exp"]
     x = ember.tensor([0.0, 1.0], requires_grad=True)
     y = Exp.apply(x)
     refs = [weakref.ref(y), weakref.ref(y.grad_fn)]
