@@ -512,3 +512,31 @@ def test_complex_second_derivatives_match_torch(loss):
             g2, = L.autograd.grad((g * w).abs().sum(), x)
         out.append(to_np(g2))
     np.testing.assert_allclose(out[1], out[0], rtol=1e-8, atol=1e-10)
+
+
+BF16_EXACT = {
+    "mul": lambda L, x, y: x * 1.01, "rmul": lambda L, x, y: 0.1 * x, "div": lambda L, x, y: x / 3.3,
+    "rdiv": lambda L, x, y: 2.3 / x, "add": lambda L, x, y: x + 1.01, "sub": lambda L, x, y: x - 0.1,
+    "mul_": lambda L, x, y: x.clone().mul_(0.9), "div_": lambda L, x, y: x.clone().div_(3),
+    "mul_int": lambda L, x, y: x * 257, "add_alpha": lambda L, x, y: L.add(x, y, alpha=0.3),
+    "sub_alpha_": lambda L, x, y: x.clone().sub_(y, alpha=0.1), "sigmoid": lambda L, x, y: x.sigmoid(),
+    "rsqrt": lambda L, x, y: x.abs().rsqrt(), "logit": lambda L, x, y: L.logit(x.sigmoid(), eps=0.3),
+    "lerp": lambda L, x, y: L.lerp(x, y, 0.3), "lerp_high": lambda L, x, y: L.lerp(x, y, 0.8),
+    "lerp_tensor": lambda L, x, y: L.lerp(x, y, x.sigmoid()), "tensor_ops": lambda L, x, y: x * y + x / y - y,
+}
+
+
+@pytest.mark.parametrize("op", list(BF16_EXACT))
+def test_bfloat16_rounding_matches_torch_exactly(op):
+    # torch computes bfloat16 in float32 and rounds once; mul/div keep a Python scalar
+    # unrounded, add/sub (and alpha) round it to bfloat16 first.
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 4000)).astype(np.float32)
+    same(lambda L: BF16_EXACT[op](L, L.tensor(a).bfloat16(), L.tensor(b).bfloat16()), 0)
+
+
+def test_float32_reflected_division_matches_torch_exactly():
+    a = np.random.default_rng(1).uniform(0.5, 2.0, 4000).astype(np.float32)
+    same(lambda L: 2.3 / L.tensor(a), 0)
+    x = ember.tensor(a[:3], requires_grad=True)
+    assert type((2 / x).grad_fn).__name__ == "MulBackward0"  # reciprocal(x) * 2, as torch

@@ -9,7 +9,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from .inplace import apply_inplace
-from .pointwise import _conj, _out, div, mul, pow, real_only, sigmoid, where
+from .pointwise import _conj, _out, div, in_float32, mul, pow, real_only, sigmoid, where
 from .registry import PROMOTE, PROMOTE_FLOAT, apply, defop
 from .unary import _not_implemented, isnan
 
@@ -165,10 +165,14 @@ def _lerp_fwd(start, end, weight):
     if start.dtype.itemsize == 2 and start.dtype.kind in "fV":
         # Half precision computes in float32 and rounds once (as torch); NumPy would also
         # widen bfloat16 with a Python weight to float32.
-        f = np.float32
-        w = weight.astype(f) if isinstance(weight, np.ndarray) else f(weight)
+        # torch: a fused multiply-add in float32 (emulated exactly in float64), from the
+        # nearer end: start + w (end - start) for w < 0.5, else end - (1 - w) (end - start).
+        f, f64 = np.float32, np.float64
+        w = (weight.astype(f) if isinstance(weight, np.ndarray) else f(weight)).astype(f64)
         s, e = start.astype(f), end.astype(f)
-        return (s + w * (e - s)).astype(start.dtype)
+        diff = (e - s).astype(f64)
+        r = np.where(w < 0.5, s.astype(f64) + w * diff, e.astype(f64) - (1 - w) * diff)
+        return r.astype(f).astype(start.dtype)
     return start + weight * (end - start)
 
 

@@ -54,9 +54,35 @@ def real_only(fwd, kernel=None, *, message=None, error=NotImplementedError, suff
     return f
 
 
+def in_float32(fwd):
+    """For float16/bfloat16 arrays, run a multi-step forward in float32 and round the result
+    once, as torch's kernels do (step-by-step half arithmetic drifts; NumPy would also
+    widen bfloat16 meeting a Python float to float32)."""
+    def f(a, *args, **kw):
+        d = getattr(a, "dtype", None)
+        if d is None or d.itemsize != 2 or d.kind not in "fV":
+            return fwd(a, *args, **kw)
+        f32 = np.float32
+        args = [x.astype(f32) if getattr(x, "dtype", None) == d else x for x in args]
+        out = fwd(a.astype(f32), *args, **kw)
+        return out.astype(d) if out.dtype == f32 else out
+    f.__name__ = getattr(fwd, "__name__", "forward")
+    return f
+
+
 # ---- arithmetic -------------------------------------------------------------------
 def _add_fwd(a, b, alpha=1):
-    return a + b if alpha == 1 else a + alpha * b
+    return a + b if alpha == 1 else _scaled_add(a, b, alpha)
+
+
+def _scaled_add(a, b, alpha):
+    d = getattr(b, "dtype", None)
+    if d is not None and d.itemsize == 2 and d.kind in "fV":
+        # torch rounds alpha to the half dtype, then computes in float32 and rounds once.
+        f32 = np.float32
+        wide_a = a.astype(f32) if getattr(a, "dtype", None) == d else a
+        return (wide_a + f32(d.type(alpha)) * b.astype(f32)).astype(d)
+    return a + alpha * b
 
 
 def _add_bwd(ctx, g):
@@ -81,7 +107,7 @@ def _check_sub(a, b):
 
 
 def _sub_fwd(a, b, alpha=1):
-    return a - b if alpha == 1 else a - alpha * b
+    return a - b if alpha == 1 else _scaled_add(a, b, -alpha)
 
 
 def _sub_bwd(ctx, g):
@@ -173,8 +199,8 @@ def _pow_bwd(ctx, g):
 
 add_op = defop("add", _add_fwd, _add_bwd, promote=PROMOTE)
 sub_op = defop("sub", _sub_fwd, _sub_bwd, promote=PROMOTE)
-mul_op = defop("mul", np.multiply, _mul_bwd, promote=PROMOTE, save=(0, 1))
-div_op = defop("div", _div_fwd, _div_bwd, promote=PROMOTE_FLOAT, save=(0, 1))
+mul_op = defop("mul", np.multiply, _mul_bwd, promote=PROMOTE, save=(0, 1), opmath=True)
+div_op = defop("div", _div_fwd, _div_bwd, promote=PROMOTE_FLOAT, save=(0, 1), opmath=True)
 
 
 def _div_round_fwd(a, b, rounding_mode):
@@ -273,6 +299,7 @@ def _sign_fwd(a):
     return np.sign(a)
 
 
+@in_float32
 def _sigmoid_fwd(a):
     if a.dtype.kind == "c":
         return 1 / (1 + np.exp(-a))
@@ -623,6 +650,12 @@ def _sub_(self, other, *, alpha=1):
     return apply_inplace(sub_op, self, (other,), _alpha(alpha))
 
 
+def _rtruediv(self, other):
+    # torch computes `number / tensor` as reciprocal(tensor) * number (rounding included).
+    from .unary import reciprocal
+    return mul(reciprocal(self), other)
+
+
 def _conj_physical_(self):
     if self._data.dtype.kind != "c":
         return self
@@ -670,7 +703,7 @@ METHODS.update({
     "__add__": add, "__radd__": _reflected(add), "__iadd__": _binary_inplace(add_op),
     "__sub__": sub, "__rsub__": _reflected(sub), "__isub__": _sub_,
     "__mul__": mul, "__rmul__": _reflected(mul), "__imul__": _binary_inplace(mul_op),
-    "__truediv__": div, "__rtruediv__": _reflected(div), "__itruediv__": _binary_inplace(div_op),
+    "__truediv__": div, "__rtruediv__": _rtruediv, "__itruediv__": _binary_inplace(div_op),
     "__floordiv__": floor_divide, "__rfloordiv__": _reflected(floor_divide),
     "__ifloordiv__": _binary_inplace(floor_divide_op),
     "__mod__": remainder, "__rmod__": _reflected(remainder),

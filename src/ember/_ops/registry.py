@@ -41,11 +41,16 @@ class Op:
     """One registry entry.  See the module docstring for the contract."""
 
     __slots__ = ("name", "forward", "backward", "promote", "save", "save_result", "nout",
-                 "differentiable", "view", "node_cls", "doc")
+                 "differentiable", "view", "node_cls", "doc", "opmath")
 
     def __init__(self, name, forward, backward=None, *, promote=SAME, save=(),
-                 save_result=False, nout=1, differentiable=True, view=False, node=None):
+                 save_result=False, nout=1, differentiable=True, view=False, node=None,
+                 opmath=False):
         self.name = name
+        # With a bfloat16 tensor and a Python scalar, torch computes some ops (mul, div) in
+        # float32 with the scalar unrounded, and others (add, sub) with the scalar rounded
+        # to bfloat16 first; opmath=True marks the former.
+        self.opmath = opmath
         self.forward = forward
         self.backward = backward
         self.promote = promote
@@ -249,6 +254,7 @@ def _promoted_arrays(inputs, rule):
     npd = dt.np
     out = []
     host = True
+    half_scalars = False
     for x in inputs:
         if isinstance(x, Tensor):
             a = x._data
@@ -262,11 +268,39 @@ def _promoted_arrays(inputs, rule):
             # bfloat16 (kind "V") must see a bfloat16 scalar, or NumPy returns float32 (torch
             # keeps bfloat16); a scalar of a higher category is cast down to the result.
             out.append(npd.type(x))
+            half_scalars = half_scalars or npd.kind == "V"
         else:
             out.append(x)
     if not host:
         check_same_device(inputs)
+    if half_scalars:
+        return _HalfWithScalars(out, inputs, npd)
     return out
+
+
+class _HalfWithScalars(list):
+    """The forward's arguments when bfloat16 meets Python scalars: ``forward_for`` gives the
+    op's forward, or for an ``opmath`` op one that computes in float32 with the scalars as
+    given and rounds the result to bfloat16 once, as torch."""
+
+    def __init__(self, arrays, inputs, npd):
+        super().__init__(arrays)
+        self.inputs = inputs
+        self.npd = npd
+
+    def forward_for(self, op):
+        if not op.opmath:
+            return op.forward
+        f32 = np.float32
+        wide = [a.astype(f32) if isinstance(a, np.ndarray) and a.dtype == self.npd else
+                f32(x) if isinstance(x, (int, float)) and type(x) is not bool else a
+                for a, x in zip(self, self.inputs)]
+        npd = self.npd
+
+        def forward(*_, **params):
+            out = op.forward(*wide, **params)
+            return out.astype(npd) if out.dtype == f32 else out
+        return forward
 
 
 def check_same_device(inputs):
@@ -304,12 +338,15 @@ def broadcast_error(inputs):
 def apply(op, inputs, params=_EMPTY):
     """Run ``op`` on ``inputs`` (tensors and Python scalars) and record the graph."""
     rule = op.promote
+    forward = op.forward
     if rule is None:
         arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
     else:
         arrays = _promoted_arrays(inputs, rule)
+        if type(arrays) is _HalfWithScalars:
+            forward = arrays.forward_for(op)
     try:
-        out = op.forward(*arrays, **params)
+        out = forward(*arrays, **params)
     except ValueError as e:
         if "broadcast" in str(e):
             raise RuntimeError(broadcast_error(inputs)) from None
@@ -318,7 +355,7 @@ def apply(op, inputs, params=_EMPTY):
         # A Python int out of the integer dtype's range: torch wraps it around.
         arrays = [np.array(a).astype(np.asarray(arrays[0]).dtype) if type(a) is int else a
                   for a in arrays]
-        out = op.forward(*arrays, **params)
+        out = forward(*arrays, **params)
 
     record = False
     enabled = _state.enabled

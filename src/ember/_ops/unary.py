@@ -12,7 +12,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from .inplace import apply_inplace, apply_view
-from .pointwise import _conj, _out, _sign_fwd, abs, exp, real_only, sqrt, where
+from .pointwise import _conj, _out, _sign_fwd, abs, exp, in_float32, real_only, sqrt, where
 from .registry import FLOAT, apply, defop
 
 _LN2 = math.log(2.0)
@@ -140,7 +140,7 @@ def _square_fwd(a):
 
 square_op = defop("square", _square_fwd, _times(lambda ctx: 2 * _x(ctx)), save=(0,),
                   node="PowBackward0")
-rsqrt_op = _result_op("rsqrt", lambda a: 1 / np.sqrt(a),
+rsqrt_op = _result_op("rsqrt", in_float32(lambda a: 1 / np.sqrt(a)),
                       _times(lambda ctx: -0.5 * ctx.result * ctx.result * ctx.result))
 reciprocal_op = _result_op("reciprocal", lambda a: np.reciprocal(a),
                            _times(lambda ctx: -ctx.result * ctx.result))
@@ -208,8 +208,9 @@ sgn_op = defop("sgn", _sgn_fwd, _sgn_bwd, save=(0,), save_result=True)
 
 
 def _logit_fwd(a, eps=None):
+    # Not widened for half dtypes: torch rounds each step (the quotient, then its log).
     if eps is not None:
-        a = np.clip(a, eps, 1 - eps)
+        a = np.clip(a, eps, 1 - eps).astype(a.dtype, copy=False)
     return np.log(a / (1 - a))
 
 
