@@ -526,13 +526,15 @@ BF16_EXACT = {
 }
 
 
+@pytest.mark.parametrize("name", ["bfloat16", "float16"])
 @pytest.mark.parametrize("op", list(BF16_EXACT))
-def test_bfloat16_rounding_matches_torch_exactly(op):
-    # torch computes bfloat16 in float32 and rounds once; mul/div keep a Python scalar
-    # unrounded, add/sub (and alpha) round it to bfloat16 first.
+def test_half_rounding_matches_torch_exactly(op, name):
+    # torch computes half precision in float32 and rounds once; mul/div keep a Python
+    # scalar unrounded, add/sub (and alpha) round it to the half dtype first.
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((2, 4000)).astype(np.float32)
-    same(lambda L: BF16_EXACT[op](L, L.tensor(a).bfloat16(), L.tensor(b).bfloat16()), 0)
+    same(lambda L: BF16_EXACT[op](L, L.tensor(a).to(getattr(L, name)),
+                                  L.tensor(b).to(getattr(L, name))), 0)
 
 
 def test_float32_reflected_division_matches_torch_exactly():

@@ -29,6 +29,7 @@ _anomaly = grad_mode._anomaly
 _inference_used = grad_mode._inference_used
 _NP2D = D.NP_TO_DTYPE
 _generic = np.generic
+_F16 = np.dtype(np.float16)
 
 # dtype rules -----------------------------------------------------------------------
 SAME = None          # forward sees the arrays as they are (shape ops, neg, abs, ...)
@@ -219,7 +220,7 @@ def _promoted_arrays(inputs, rule):
     # (a float scalar with a floating tensor, an int scalar with a non-bool one, bools).
     first = None
     same = True
-    float_scalar = int_scalar = bool_scalar = False
+    float_scalar = int_scalar = False
     for x in inputs:
         if isinstance(x, Tensor):
             d = x._data.dtype
@@ -234,18 +235,16 @@ def _promoted_arrays(inputs, rule):
                 float_scalar = True
             elif t is int:
                 int_scalar = True
-            elif t is bool:
-                bool_scalar = True
-            else:
+            elif t is not bool:
                 same = False
                 break
     if same and first is not None:
         kind = first.kind
-        if float_scalar and kind not in "fcV" or int_scalar and kind == "b":
-            same = False
-        elif kind == "V" and (float_scalar or int_scalar or bool_scalar):
-            # NumPy would widen bfloat16 with a Python number to float32: take the slow
-            # path, which converts the scalar to bfloat16 first.
+        # Half precision (bfloat16 is kind "V") with a Python number takes the slow path too:
+        # it rounds the scalar to the dtype (NumPy would widen bfloat16 to float32) and
+        # lets opmath ops see it whole.
+        if float_scalar and (kind not in "fc" or first is _F16) or \
+                int_scalar and (kind in "bV" or first is _F16):
             same = False
     fast = same and first is not None
     dt = _NP2D[first] if fast else D.result_type_of(inputs)
@@ -263,28 +262,29 @@ def _promoted_arrays(inputs, rule):
             out.append(a if a.dtype == npd else a.astype(npd))
         elif fast or x is None:
             out.append(x)
-        elif npd.kind == "V" or type(x) is not bool and \
-                dt.category < D.scalar_dtype(x).category:
-            # bfloat16 (kind "V") must see a bfloat16 scalar, or NumPy returns float32 (torch
-            # keeps bfloat16); a scalar of a higher category is cast down to the result.
+        elif npd.kind == "V" or npd is _F16:
             out.append(npd.type(x))
-            half_scalars = half_scalars or npd.kind == "V"
+            half_scalars = True
+        elif type(x) is not bool and dt.category < D.scalar_dtype(x).category:
+            out.append(npd.type(x))  # a scalar of a higher category is cast down to the result
         else:
             out.append(x)
     if not host:
         check_same_device(inputs)
     if half_scalars:
-        return _HalfWithScalars(out, inputs, npd)
+        # Raised, not returned, so that the common case pays nothing for it in apply.
+        raise _HalfWithScalars(out, inputs, npd)
     return out
 
 
-class _HalfWithScalars(list):
-    """The forward's arguments when bfloat16 meets Python scalars: ``forward_for`` gives the
-    op's forward, or for an ``opmath`` op one that computes in float32 with the scalars as
-    given and rounds the result to bfloat16 once, as torch."""
+class _HalfWithScalars(Exception):
+    """The forward's arguments when float16/bfloat16 meets Python scalars (rounded to the
+    dtype): ``forward_for`` gives the op's forward, or for an ``opmath`` op one that computes
+    in float32 with the scalars as given and rounds the result once, as torch."""
 
     def __init__(self, arrays, inputs, npd):
-        super().__init__(arrays)
+        super().__init__()
+        self.arrays = arrays
         self.inputs = inputs
         self.npd = npd
 
@@ -294,7 +294,7 @@ class _HalfWithScalars(list):
         f32 = np.float32
         wide = [a.astype(f32) if isinstance(a, np.ndarray) and a.dtype == self.npd else
                 f32(x) if isinstance(x, (int, float)) and type(x) is not bool else a
-                for a, x in zip(self, self.inputs)]
+                for a, x in zip(self.arrays, self.inputs)]
         npd = self.npd
 
         def forward(*_, **params):
@@ -342,9 +342,10 @@ def apply(op, inputs, params=_EMPTY):
     if rule is None:
         arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
     else:
-        arrays = _promoted_arrays(inputs, rule)
-        if type(arrays) is _HalfWithScalars:
-            forward = arrays.forward_for(op)
+        try:
+            arrays = _promoted_arrays(inputs, rule)
+        except _HalfWithScalars as half:
+            arrays, forward = half.arrays, half.forward_for(op)
     try:
         out = forward(*arrays, **params)
     except ValueError as e:
