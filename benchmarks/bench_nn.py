@@ -112,6 +112,18 @@ def case_lstm(lib):
     return _train_step(lib, model, lib.randn(32, 35, 64), lib.randint(0, 10, (32,)))
 
 
+class _GRUHead(_LSTMHead):
+    def __init__(self, lib):
+        self.lstm = lib.nn.GRU(64, 128, batch_first=True)
+        self.head = lib.nn.Linear(128, 10)
+
+
+def case_gru(lib):
+    lib.manual_seed(0)
+    model = _GRUHead(lib)
+    return _train_step(lib, model, lib.randn(32, 35, 64), lib.randint(0, 10, (32,)))
+
+
 def case_sdpa(lib):
     q = lib.randn(8, 4, 64, 32, requires_grad=True)
     k = lib.randn(8, 4, 64, 32, requires_grad=True)
@@ -133,6 +145,7 @@ CASES = [
     ("MNIST CNN train step, batch 64", case_mnist_cnn),
     ("TransformerEncoderLayer step", case_transformer),
     ("LSTM step 32x35x64 -> 128", case_lstm),
+    ("GRU step 32x35x64 -> 128", case_gru),
 ]
 
 

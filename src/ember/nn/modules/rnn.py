@@ -1,50 +1,19 @@
 """RNN, LSTM, GRU and their cells.
 
-The recurrences are written with ordinary ops (matmul, sigmoid, tanh), so autograd
-differentiates through time with no special backward.
+The recurrences are ordinary ops plus one fused op per LSTM/GRU step
+(``ember._ops.rnn_ops``), so autograd differentiates through time, to any order;
+the time loop is in ``nn/_functional/rnn.py``.
 """
 import math
 
 from ... import _creation
 from ..._ops import join
-from ..._ops.pointwise import relu, sigmoid, tanh
+from ..._ops.rnn_ops import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
 from .. import functional as F
 from .. import init
+from .._functional.rnn import alive_masks, run_direction
 from ..parameter import Parameter
 from .module import Module
-
-
-def _linear(x, w, b):
-    out = x @ w.t()
-    return out + b if b is not None else out
-
-
-def _rnn_tanh_cell(x, h, w_ih, w_hh, b_ih, b_hh):
-    return tanh(_linear(x, w_ih, b_ih) + _linear(h, w_hh, b_hh))
-
-
-def _rnn_relu_cell(x, h, w_ih, w_hh, b_ih, b_hh):
-    return relu(_linear(x, w_ih, b_ih) + _linear(h, w_hh, b_hh))
-
-
-def _lstm_cell(x, state, w_ih, w_hh, b_ih, b_hh, w_hr=None):
-    h, c = state
-    gates = _linear(x, w_ih, b_ih) + _linear(h, w_hh, b_hh)
-    i, f, g, o = gates.chunk(4, -1)
-    c = sigmoid(f) * c + sigmoid(i) * tanh(g)
-    h = sigmoid(o) * tanh(c)
-    if w_hr is not None:
-        h = h @ w_hr.t()
-    return h, c
-
-
-def _gru_cell(x, h, w_ih, w_hh, b_ih, b_hh):
-    xr, xz, xn = _linear(x, w_ih, b_ih).chunk(3, -1)
-    hr, hz, hn = _linear(h, w_hh, b_hh).chunk(3, -1)
-    r = sigmoid(xr + hr)
-    z = sigmoid(xz + hz)
-    n = tanh(xn + r * hn)
-    return (1 - z) * n + z * h
 
 
 class RNNBase(Module):
@@ -132,10 +101,6 @@ class RNNBase(Module):
             s += f", bidirectional={self.bidirectional}"
         return s
 
-    def _cell(self):
-        return {"RNN_TANH": _rnn_tanh_cell, "RNN_RELU": _rnn_relu_cell, "LSTM": _lstm_cell,
-                "GRU": _gru_cell}[self.mode]
-
     def _layer_params(self, layer, direction):
         suffix = "_reverse" if direction == 1 else ""
         get = (lambda base: getattr(self, f"{base}_l{layer}{suffix}", None))
@@ -197,39 +162,22 @@ class RNNBase(Module):
 
     def _run(self, input, hx, lengths):
         """input (L, N, H_in); ``lengths`` (per batch element) for packed sequences."""
-        cell = self._cell()
         directions = 2 if self.bidirectional else 1
+        lstm = self.mode == "LSTM"
         h0, c0 = self._initial_state(input, hx)
-        seq_len = input.shape[0]
+        alive = alive_masks(lengths, input.shape[0], input) if lengths is not None else None
         layer_input = input
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outs = []
             for direction in range(directions):
                 idx = layer * directions + direction
-                params = self._layer_params(layer, direction)
-                h = h0[idx]
-                state = (h, c0[idx]) if self.mode == "LSTM" else h
-                steps = range(seq_len - 1, -1, -1) if direction == 1 else range(seq_len)
-                step_out = [None] * seq_len
-                for t in steps:
-                    new = cell(layer_input[t], state, *params)
-                    if lengths is not None:
-                        # Finished sequences keep their state and output zeros.
-                        alive = _creation.tensor([t < n for n in lengths]).unsqueeze(1)
-                        from ..._ops.pointwise import where
-                        if self.mode == "LSTM":
-                            new = (where(alive, new[0], state[0]), where(alive, new[1], state[1]))
-                        else:
-                            new = where(alive, new, state)
-                    state = new
-                    out_t = state[0] if self.mode == "LSTM" else state
-                    if lengths is not None:
-                        from ..._ops.pointwise import where
-                        out_t = where(alive, out_t, 0.0)
-                    step_out[t] = out_t
-                outs.append(join.stack(step_out, 0))
-                if self.mode == "LSTM":
+                state = (h0[idx], c0[idx]) if lstm else h0[idx]
+                out, state = run_direction(self.mode, layer_input, state,
+                                           self._layer_params(layer, direction),
+                                           reverse=direction == 1, alive=alive)
+                outs.append(out)
+                if lstm:
                     h_n.append(state[0])
                     c_n.append(state[1])
                 else:
@@ -239,7 +187,7 @@ class RNNBase(Module):
                 layer_output = F.dropout(layer_output, self.dropout, True)
             layer_input = layer_output
         h_n = join.stack(h_n, 0)
-        if self.mode == "LSTM":
+        if lstm:
             return layer_input, (h_n, join.stack(c_n, 0))
         return layer_input, h_n
 
@@ -350,9 +298,9 @@ class RNNCell(RNNCellBase):
     def forward(self, input, hx=None):
         input, hx, unbatched = self._prepare(input, hx, 1)
         if self.nonlinearity == "tanh":
-            h = _rnn_tanh_cell(input, hx, *self._params())
+            h = rnn_tanh_cell(input, hx, *self._params())
         elif self.nonlinearity == "relu":
-            h = _rnn_relu_cell(input, hx, *self._params())
+            h = rnn_relu_cell(input, hx, *self._params())
         else:
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         return h.squeeze(0) if unbatched else h
@@ -363,7 +311,7 @@ class LSTMCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         input, hx, unbatched = self._prepare(input, hx, 2)
-        h, c = _lstm_cell(input, hx, *self._params())
+        h, c = lstm_cell(input, hx, *self._params())
         return (h.squeeze(0), c.squeeze(0)) if unbatched else (h, c)
 
 
@@ -372,5 +320,5 @@ class GRUCell(RNNCellBase):
 
     def forward(self, input, hx=None):
         input, hx, unbatched = self._prepare(input, hx, 1)
-        h = _gru_cell(input, hx, *self._params())
+        h = gru_cell(input, hx, *self._params())
         return h.squeeze(0) if unbatched else h
