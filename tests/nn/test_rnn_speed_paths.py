@@ -244,3 +244,24 @@ def test_rnn_cell_functions_match_torch(fn):
     t_g = torch.autograd.grad((t_out * t_out).sum(), t_args)
     e_g = ember.autograd.grad((e_out * e_out).sum(), e_args)
     _assert_same([[t_out, *t_g], [e_out, *e_g]], 1e-12, 1e-12)
+
+
+def test_forward_mode_jvp_matches_torch():
+    # Forward mode is built on the double vjp, i.e. on the create_graph replay.
+    t, e = torch.nn.GRU(4, 5).double(), nn.GRU(4, 5, dtype=ember.float64)
+    sync(e, t)
+    x, v = rand(4, 2, 4), rand(4, 2, 4)
+    t_out, t_tan = torch.func.jvp(lambda a: t(a)[0], (x,), (v,))
+    e_out, e_tan = ember.func.jvp(lambda a: e(a)[0], (to_ember(x),), (to_ember(v),))
+    _assert_same([[t_out, t_tan], [e_out, e_tan]], 1e-10, 1e-9)
+
+
+def test_workspace_is_freed_after_backward():
+    e = nn.LSTM(4, 5)
+    out, _ = e(ember.randn(3, 2, 4))
+    node = out.grad_fn
+    while not hasattr(node, "workspace"):
+        node = node.next_functions[0][0]
+    assert node.workspace is not None
+    out.sum().backward()
+    assert node.workspace is None

@@ -1,18 +1,20 @@
-"""Fused recurrent cells: the pointwise part of one LSTM or GRU step as one op.
+"""Fused recurrent cells: the pointwise part of one LSTM or GRU step.
 
-Written with ordinary ops, one LSTM step is about fifteen graph nodes, and in a
-training step over a sequence the per-op overhead dwarfs the arithmetic.  Here the
-gate nonlinearities and the state update are one op each (named after torch's fused
-CUDA kernels), and the matrix products stay outside, so an LSTM step is two nodes.
+Written with ordinary ops, one LSTM step is about fifteen graph nodes, and the
+per-op overhead dwarfs the arithmetic.  Here an LSTM step is two ops (the gate
+activations, which keep their result for the backward, and the state update) and a
+GRU step one (named after torch's fused kernel); the matrix products stay outside.
+They serve the cells (LSTMCell, torch.lstm_cell ...) and the op-by-op recurrence of
+``nn/_functional/rnn.py`` (half precision, and the create_graph backward of layers).
 
-Each cell's math is written once, generic over a small ``math`` namespace:
-``_ARRAYS`` runs it on raw arrays, ``_TENSORS`` in Ember ops.  The backward
-recomputes the gates from the saved pre-activations (a few pointwise passes, far
-cheaper than saving them through the registry) and then, when no graph is being
-recorded (no ``create_graph``), runs the formula on raw arrays: with grad mode off,
-Ember ops would record nothing anyway, so the result is the same, minus the dispatch
-cost.  Under ``create_graph`` the very same formula runs in Ember ops, so the
-gradient is itself differentiable and higher derivatives work.
+Each backward formula is written once, generic over a small math namespace:
+``_ARRAYS`` runs it on raw arrays, ``_TENSORS`` in Ember ops.  When no graph is being
+recorded (no ``create_graph``) it runs on the arrays: with grad mode off, Ember ops
+would record nothing anyway, so the result is the same, minus the dispatch cost.
+Under ``create_graph`` the very same formula runs in Ember ops, so the gradient is
+itself differentiable and higher derivatives work.  What the registry cannot save
+(the update's tanh(c), the GRU gates) is recomputed from the saved inputs: a few
+pointwise passes.
 
 The public functions ``lstm_cell``, ``gru_cell``, ``rnn_tanh_cell`` and
 ``rnn_relu_cell`` have torch's signatures (``torch.lstm_cell(input, hx, w_ih, w_hh,

@@ -18,7 +18,7 @@ from ..._ops.pointwise import relu, tanh, where
 from ..._ops.rnn_ops import fused_gru_cell, fused_lstm_cell
 from ..._tensor import _make
 from ...autograd import grad_mode
-from ...autograd.function import Function
+from ...autograd.function import BackwardCFunction, Function
 from . import rnn_kernels
 
 
@@ -74,6 +74,16 @@ class _LayerDirection(Function):
                                      _data(d_cn), w_ih, w_hh, b_ih, b_hh, w_hr, ctx.alive,
                                      ctx.reverse, need_x=ctx.needs_input_grad[3])
         return (None, None, None) + tuple(None if g is None else _make(g) for g in grads)
+
+
+def _release(node):
+    # The workspace goes with the saved tensors once the backward has used them
+    # (unless retain_graph), though the outputs may keep the node alive longer.
+    BackwardCFunction._release(node)
+    node.workspace = None
+
+
+_LayerDirection._backward_cls._release = _release
 
 
 def _vjp_by_ops(ctx, saved, grads):
