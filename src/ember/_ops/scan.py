@@ -10,7 +10,7 @@ from .._tensor import _make, _wrap_dim
 from .inplace import apply_inplace
 from .pointwise import exp, where, with_out
 from .registry import apply, defop
-from .sorting import _returns, scatter_add_along_dim
+from .sorting import _no_complex, _returns, scatter_add_along_dim
 from .unary import _not_implemented
 
 
@@ -119,6 +119,7 @@ cummin_op = defop("cummin", lambda a, dim: _cumextreme_fwd(a, dim, False), _cume
 
 
 def _cumextreme(op, input, dim, name):
+    _no_complex(input, f"{name}_cpu", skip_0dim=True)
     values, indices = apply(op, (input,), {"dim": _wrap_dim(dim, input.ndim)})
     if values._grad_fn is not None:
         values._grad_fn.saved_outputs = (None, indices)
@@ -141,7 +142,32 @@ def _logcumsumexp_fwd(a, dim):
         _not_implemented("logcumsumexp_out", a)
     if a.ndim == 0:
         return a.copy()
+    if a.dtype.kind == "c":
+        return _complex_logcumsumexp(a, dim)
     return np.logaddexp.accumulate(a, axis=dim)
+
+
+def _complex_logaddexp(xp, a, b):
+    # log(e^a + e^b) = hi + log1p(e^(lo - hi)), hi the operand of larger real part, so the
+    # exponential cannot overflow; like torch, the imaginary part is not wrapped to (-pi, pi].
+    a_hi = a.real >= b.real
+    hi = xp.where(a_hi, a, b)
+    lo = xp.where(a_hi, b, a)
+    with np.errstate(all="ignore"):
+        out = hi + xp.log1p(xp.exp(lo - hi))
+    # An infinite real part (both -inf, or +inf) makes lo - hi undefined; the larger wins.
+    return xp.where(xp.isinf(hi.real), hi, out)
+
+
+def _complex_logcumsumexp(a, dim):
+    # NumPy has no complex logaddexp ufunc: accumulate step by step along dim.
+    xp = array_module(a)
+    x = xp.moveaxis(a, dim, 0)
+    out = xp.empty_like(x)
+    out[0] = x[0]
+    for k in range(1, x.shape[0]):
+        out[k] = _complex_logaddexp(xp, out[k - 1], x[k])
+    return xp.moveaxis(out, 0, dim)
 
 
 def _logcumsumexp_bwd(ctx, g):
@@ -157,7 +183,12 @@ def _logcumsumexp_bwd(ctx, g):
     xk = x.transpose(dim, -1).unsqueeze(-1)                   # (..., k, 1)
     ri = ctx.result.transpose(dim, -1).unsqueeze(-2)          # (..., 1, i)
     gi = g.transpose(dim, -1).unsqueeze(-2)
-    terms = exp(where(after, xk - ri, float("-inf"))) * gi
+    # For complex inputs the derivative is holomorphic; torch's gradient multiplies by its
+    # conjugate.
+    terms = exp(where(after, xk - ri, float("-inf")))
+    if terms.is_complex():
+        terms = terms.conj()
+    terms = terms * gi
     return terms.sum(-1).transpose(dim, -1)
 
 

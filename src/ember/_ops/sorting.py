@@ -71,6 +71,17 @@ def _selection_bwd(ctx, g, g_indices=None):
     return scatter_add_along_dim(g, indices, dim, shape)
 
 
+def _no_complex(input, kernel, skip_0dim=False):
+    """torch's NotImplementedError for selection kernels that have no complex version."""
+    if input.dtype.is_complex and not (skip_0dim and input.ndim == 0):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{input.dtype._legacy}'")
+
+
+def _no_complex_sort(input, name):
+    if input.dtype.is_complex:
+        raise RuntimeError(f" {name} does not support complex dtypes on CPU")
+
+
 def _with_indices(op, input, params, name):
     values, indices = apply(op, (input,), params)
     if values._grad_fn is not None:
@@ -105,6 +116,7 @@ sort_op = defop("sort", _sort_fwd, _selection_bwd, nout=2, node="SortBackward0")
 @with_out
 def sort(input, dim=-1, descending=False, stable=False):
     """sort(input, dim=-1, descending=False, stable=False) -> (values, indices)."""
+    _no_complex_sort(input, "Sort")
     dim = _wrap_dim(dim, input.ndim)
     return _with_indices(sort_op, input, {"dim": dim, "descending": descending}, "sort")
 
@@ -135,6 +147,7 @@ topk_op = defop("topk", _topk_fwd, _selection_bwd, nout=2, node="TopkBackward0")
 @with_out
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The k largest (or smallest) elements along dim, in order, with their indices."""
+    _no_complex_sort(input, "topk")
     dim = _wrap_dim(dim, input.ndim)
     return _with_indices(topk_op, input, {"k": int(k), "dim": dim, "largest": largest}, "topk")
 
@@ -216,6 +229,7 @@ nanmedian_dim_op = defop("nanmedian_dim", _median_dim_fwd, _selection_bwd, nout=
 @with_out
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The k-th smallest element along dim (k counts from 1), with its index."""
+    _no_complex(input, "kthvalue_cpu", skip_0dim=True)
     dim = _wrap_dim(dim, input.ndim)
     return _with_indices(kthvalue_op, input, {"k": int(k), "dim": dim, "keepdim": keepdim},
                          "kthvalue")
@@ -225,7 +239,10 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 def median(input, dim=None, keepdim=False):
     """median(input) -> the lower median; median(input, dim) -> (values, indices)."""
     if dim is None:
+        if input.numel():
+            _no_complex(input, "median_cpu")
         return apply(median_op, (input,), {"ignore_nan": False})
+    _no_complex(input, "median_out")
     dim = _wrap_dim(dim, input.ndim)
     return _with_indices(median_dim_op, input,
                          {"dim": dim, "keepdim": keepdim, "ignore_nan": False}, "median")
@@ -235,7 +252,10 @@ def median(input, dim=None, keepdim=False):
 def nanmedian(input, dim=None, keepdim=False):
     """median ignoring NaN (NaN only where a slice is all NaN)."""
     if dim is None:
+        if input.numel():
+            _no_complex(input, "median_cpu")
         return apply(nanmedian_op, (input,), {"ignore_nan": True})
+    _no_complex(input, "median_out")
     dim = _wrap_dim(dim, input.ndim)
     return _with_indices(nanmedian_dim_op, input,
                          {"dim": dim, "keepdim": keepdim, "ignore_nan": True}, "nanmedian")
@@ -273,6 +293,7 @@ mode_op = defop("mode", _mode_fwd, _selection_bwd, nout=2, node="ModeBackward0")
 @with_out
 def mode(input, dim=-1, keepdim=False):
     """The most frequent value along dim (the smallest if several), with its index."""
+    _no_complex(input, "mode_cpu", skip_0dim=True)
     dim = _wrap_dim(dim, input.ndim)
     return _with_indices(mode_op, input, {"dim": dim, "keepdim": keepdim}, "mode")
 
@@ -280,6 +301,7 @@ def mode(input, dim=-1, keepdim=False):
 # ---- unique, bincount, histc: counting, no gradient ---------------------------------------------
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """Distinct elements (always sorted, as torch's CPU kernel), optional inverse/counts."""
+    _no_complex(input, "unique" if dim is None else "unique_dim")
     a = input._data
     xp = array_module(a)
     if dim is None:
@@ -300,6 +322,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Collapse runs of equal consecutive elements (or slices along ``dim``)."""
+    _no_complex(input, "unique" if dim is None else "unique_dim")
     a = input._data
     xp = array_module(a)
     if dim is None:

@@ -1,0 +1,52 @@
+"""Behaviours once found to differ from torch 2.13, each compared with torch."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from tests._compare import same, same_error
+
+
+def _complex(lib, dtype="complex64"):
+    return lib.tensor([[1 + 2j, 3 - 1j, 0.5j], [2 + 0j, -1 + 1j, 1 - 1j]],
+                      dtype=getattr(lib, dtype))
+
+
+# ---- sorting and scans refuse complex inputs as torch ------------------------------------
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("call", [
+    lambda L, c: L.sort(c), lambda L, c: L.sort(c, descending=True, stable=True),
+    lambda L, c: L.argsort(c), lambda L, c: L.msort(c), lambda L, c: c.sort(0),
+    lambda L, c: L.topk(c, 1), lambda L, c: L.median(c), lambda L, c: L.median(c, 1),
+    lambda L, c: L.nanmedian(c), lambda L, c: L.nanmedian(c, 0), lambda L, c: L.kthvalue(c, 1),
+    lambda L, c: L.mode(c), lambda L, c: L.unique(c), lambda L, c: L.unique(c, sorted=False),
+    lambda L, c: L.unique(c, dim=0), lambda L, c: L.unique_consecutive(c),
+    lambda L, c: L.unique_consecutive(c, dim=1), lambda L, c: L.cummax(c, 0),
+    lambda L, c: L.cummin(c, 1), lambda L, c: c.cummax(1),
+])
+def test_selection_of_complex_raises_as_torch(call, dtype):
+    same_error(lambda L: call(L, _complex(L, dtype)))
+
+
+def test_zero_dim_complex_selection_works_as_torch():
+    for call in (lambda L, c: L.kthvalue(c, 1), lambda L, c: L.cummax(c, 0),
+                 lambda L, c: L.mode(c)):
+        same(lambda L: call(L, L.tensor(1 + 2j)))
+    same_error(lambda L: L.sort(L.tensor(1 + 2j)))
+
+
+def test_complex_logcumsumexp_matches_torch():
+    def run(L):
+        x = L.tensor([[1 + 2j, 3 - 1j, -2 + 0.3j], [0.5j, 2, 1000 + 1j]], dtype=L.complex128,
+                     requires_grad=True)
+        y = L.logcumsumexp(x, 1)
+        y.abs().sum().backward()
+        wide = L.logcumsumexp(L.tensor([1 + 2j, -1000 + 3j, 1000 + 1j, float("-inf")]), 0)
+        return y.detach(), x.grad, wide, type(y.grad_fn).__name__
+    t, e = run(torch), run(ember)
+    for a, b in zip(t[:3], e[:3]):
+        np.testing.assert_allclose(np.array(b.tolist()), np.array(a.tolist()), rtol=1e-6,
+                                   atol=1e-9)
+        assert str(a.dtype) == str(b.dtype)
+    assert t[3] == e[3]
+    same(lambda L: L.logcumsumexp(_complex(L), 0).dtype)
