@@ -50,3 +50,44 @@ def test_complex_logcumsumexp_matches_torch():
         assert str(a.dtype) == str(b.dtype)
     assert t[3] == e[3]
     same(lambda L: L.logcumsumexp(_complex(L), 0).dtype)
+
+
+# ---- einsum keeps half precision --------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_einsum_half_precision_keeps_dtype(dtype):
+    def run(L):
+        g = L.Generator().manual_seed(0) if L is torch else None
+        a = L.tensor(np.linspace(-2, 2, 24).reshape(2, 3, 4).tolist(), dtype=getattr(L, dtype),
+                     requires_grad=True)
+        b = L.tensor(np.linspace(1, 3, 20).reshape(4, 5).tolist(), dtype=getattr(L, dtype))
+        y = L.einsum("bij,jk->bik", a, b)
+        y.sum().backward()
+        return y, a.grad
+    t, e = run(torch), run(ember)
+    for x, y in zip(t, e):
+        assert str(x.dtype) == str(y.dtype)
+        np.testing.assert_allclose(np.array(y.float().tolist()), np.array(x.float().tolist()),
+                                   rtol=1e-2)
+    same(lambda L: L.einsum("ij,jk", L.ones(2, 3, dtype=L.bfloat16), L.ones(3, 2, dtype=L.bfloat16)))
+
+
+# ---- arange/range refuse complex dtypes and complex bounds ----------------------------------------
+@pytest.mark.parametrize("call", [
+    lambda L: L.arange(5, dtype=L.complex64), lambda L: L.arange(0, 5, 1, dtype=L.complex128),
+    lambda L: L.arange(5, 0, dtype=L.complex64), lambda L: L.arange(1j),
+    lambda L: L.arange(0, 5, 1 + 1j), lambda L: L.arange(1j, dtype=L.complex64),
+    lambda L: L.arange(L.tensor(1j)),
+])
+def test_arange_complex_raises_as_torch(call):
+    same_error(call)
+
+
+def test_arange_real_complex_bound_as_torch():
+    same(lambda L: L.arange(1 + 0j))
+    same(lambda L: L.arange(0, 3 + 0j, 0.5))
+
+
+@pytest.mark.filterwarnings("ignore:torch.range is deprecated")
+def test_range_complex_raises_as_torch():
+    same_error(lambda L: L.range(0, 3, dtype=L.complex64))
+    same_error(lambda L: L.range(0, 1j))

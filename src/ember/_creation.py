@@ -389,12 +389,28 @@ def _num(x):
     return x.item() if isinstance(x, Tensor) else x
 
 
+def _range_bound(x):
+    """A bound of arange/range as a real number (torch converts it to double)."""
+    x = _num(x)
+    if isinstance(x, (complex, np.complexfloating)):
+        if x.imag != 0:
+            raise RuntimeError("value cannot be converted to type double without overflow")
+        return x.real
+    return x
+
+
+def _check_range_dtype(dtype, kernel):
+    if dtype is not None and dtype.is_complex:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{dtype._legacy}'")
+
+
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False):
     """arange(end) / arange(start, end, step): int64 for integer arguments, else default float."""
     if end is None:
         start, end = 0, start
-    start, end, step = _num(start), _num(end), _num(step)
+    _check_range_dtype(dtype, "arange_cpu")
+    start, end, step = _range_bound(start), _range_bound(end), _range_bound(step)
     if dtype is None:
         if all(isinstance(v, (int, np.integer)) for v in (start, end, step)):
             dtype = D.int64
@@ -428,6 +444,8 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
                   "which produces values in [start, end).", UserWarning, stacklevel=2)
     if end is None:
         start, end = 0, start
+    _check_range_dtype(dtype, "range_cpu")
+    start, end, step = _range_bound(start), _range_bound(end), _range_bound(step)
     n = int(math.floor((end - start) / step)) + 1
     d = dtype or D.get_default_dtype()
     return _finish(module_for(as_device(device)).asarray(

@@ -16,7 +16,14 @@ _FREE = string.ascii_letters
 
 
 def _einsum_fwd(*arrays, inputs, output, operands, versions):
-    return np.asarray(np.einsum(",".join(inputs) + "->" + output, *arrays, optimize=True))
+    equation = ",".join(inputs) + "->" + output
+    half = arrays[0].dtype
+    if half.itemsize == 2 and half.kind in "fV":
+        # As linalg's products: accumulate float16/bfloat16 in float32 and round once (NumPy
+        # would return float32 for bfloat16).
+        wide = [a.astype(np.float32) for a in arrays]
+        return np.asarray(np.einsum(equation, *wide, optimize=True)).astype(half)
+    return np.asarray(np.einsum(equation, *arrays, optimize=True))
 
 
 def _saved_operands(ctx):
