@@ -91,3 +91,21 @@ def test_arange_real_complex_bound_as_torch():
 def test_range_complex_raises_as_torch():
     same_error(lambda L: L.range(0, 3, dtype=L.complex64))
     same_error(lambda L: L.range(0, 1j))
+
+
+# ---- unary special functions pick their SciPy module from the array ----------------------------
+def test_unary_special_functions_choose_module_per_array(monkeypatch):
+    from ember._ops import special, unary
+    seen = []
+
+    def recording_sp(a):
+        seen.append(type(a))
+        return special._sp(a)
+    monkeypatch.setattr(unary, "_sp", recording_sp)
+    x = ember.tensor([0.5, 1.5, 2.5])
+    for fn in (ember.erf, ember.erfc, ember.erfinv, ember.lgamma, ember.digamma,
+               lambda t: ember.polygamma(2, t)):
+        fn(x * 0.5)
+    assert seen and all(t is np.ndarray for t in seen), seen
+    same(lambda L: (L.lgamma(L.tensor([0.5, 2.5])), L.polygamma(2, L.tensor([0.5, 2.5])),
+                    L.erfinv(L.tensor([0.25, -0.5]))))

@@ -1,7 +1,8 @@
 """Elementwise math of one tensor: exponentials and logs, trigonometric and hyperbolic
 functions, special functions, rounding, and the float-classification predicates.
 
-Forwards run on raw arrays (special functions through ``scipy.special``, imported
+Forwards run on raw arrays (special functions through ``scipy.special``, or
+``cupyx.scipy.special`` for device arrays, chosen per array by ``special._sp`` and imported
 lazily so that importing Ember does not pay for SciPy); backwards are written in Ember
 ops, so every derivative here is itself differentiable.
 """
@@ -10,10 +11,12 @@ import math
 import numpy as np
 
 from .. import _dtype as D
+from .._device import array_module
 from .._tensor import Tensor
 from .inplace import apply_inplace, apply_view
 from .pointwise import _conj, _out, _sign_fwd, abs, exp, in_float32, real_only, sqrt, where
 from .registry import FLOAT, apply, defop
+from .special import _sp
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -26,11 +29,6 @@ def _type_name(a):
 def _not_implemented(kernel, a, suffix="_cpu"):
     """torch's error for a kernel that has no implementation for the input's dtype."""
     raise NotImplementedError(f"\"{kernel}{suffix}\" not implemented for '{_type_name(a)}'")
-
-
-def _special():
-    from scipy import special
-    return special
 
 
 def _float_op(name, fwd, bwd, *, save=(0,), save_result=False):
@@ -87,7 +85,7 @@ def _same_dtype(fn, kernel):
     """Wrap a SciPy function so its result keeps the input's float dtype (torch has no
     complex kernel for these)."""
     def fwd(a):
-        return np.asarray(fn(_special())(a)).astype(a.dtype, copy=False)
+        return array_module(a).asarray(fn(_sp(a))(a)).astype(a.dtype, copy=False)
     return real_only(fwd, kernel, suffix="_vml_cpu")
 
 
@@ -100,7 +98,7 @@ erfc_op = _float_op("erfc", _same_dtype(lambda s: s.erfc, "erfc"),
 erfinv_op = _result_op("erfinv", _same_dtype(lambda s: s.erfinv, "erfinv"),
                        lambda ctx, g: g * (math.sqrt(math.pi) / 2) * exp(ctx.result * ctx.result))
 def _lgamma_fwd(a):
-    r = np.asarray(_special().gammaln(a)).astype(a.dtype, copy=False)
+    r = array_module(a).asarray(_sp(a).gammaln(a)).astype(a.dtype, copy=False)
     # log|Gamma(-inf)| is +inf in torch (SciPy gives -inf).
     return np.where(a == -np.inf, np.inf, r).astype(a.dtype, copy=False)
 
@@ -111,7 +109,7 @@ lgamma_op = _float_op("lgamma", real_only(_lgamma_fwd, "lgamma", suffix="_vml_cp
 
 def _digamma_fwd(a):
     # torch defines digamma(0) as -inf (SciPy gives nan for the pole at 0).
-    r = np.asarray(_special().psi(a)).astype(a.dtype, copy=False)
+    r = array_module(a).asarray(_sp(a).psi(a)).astype(a.dtype, copy=False)
     return np.where(a == 0, -np.inf, r).astype(a.dtype, copy=False)
 
 
@@ -123,7 +121,7 @@ def _polygamma_fwd(a, n):
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     if n == 0:
         return _digamma_fwd(a)
-    return np.asarray(_special().polygamma(n, a)).astype(a.dtype, copy=False)
+    return array_module(a).asarray(_sp(a).polygamma(n, a)).astype(a.dtype, copy=False)
 
 
 digamma_op = _float_op("digamma", real_only(_digamma_fwd, "digamma", suffix=""), lambda ctx, g: g * polygamma(1, ctx.saved[0]))
