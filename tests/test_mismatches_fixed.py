@@ -109,3 +109,33 @@ def test_unary_special_functions_choose_module_per_array(monkeypatch):
     assert seen and all(t is np.ndarray for t in seen), seen
     same(lambda L: (L.lgamma(L.tensor([0.5, 2.5])), L.polygamma(2, L.tensor([0.5, 2.5])),
                     L.erfinv(L.tensor([0.25, -0.5]))))
+
+
+# ---- MultiheadAttention(batch_first=True) keeps the packed self-attention projection -------------
+@pytest.mark.parametrize("batch_first, shape", [(True, (2, 5, 8)), (False, (5, 2, 8)),
+                                                (True, (5, 8))])
+def test_mha_self_attention_uses_one_packed_projection(monkeypatch, batch_first, shape):
+    from ember.nn._functional import attention
+    weights_seen = []
+    real_linear = attention.linear
+
+    def recording_linear(x, w, b=None):
+        weights_seen.append(tuple(w.shape))
+        return real_linear(x, w, b)
+    monkeypatch.setattr(attention, "linear", recording_linear)
+    torch.manual_seed(0)
+    tm = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first)
+    em = ember.nn.MultiheadAttention(8, 2, batch_first=batch_first)
+    em.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    t_out, t_w = tm(*(torch.tensor(x),) * 3)
+    xe = ember.tensor(x)
+    e_out, e_w = em(xe, xe, xe)
+    assert (24, 8) in weights_seen and (8, 8) not in weights_seen[:1], weights_seen
+    np.testing.assert_allclose(e_out.detach().numpy(), t_out.detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(e_w.detach().numpy(), t_w.detach().numpy(), atol=1e-5)
+    # Distinct key/value still project separately and agree with torch.
+    y = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    t_out2, _ = tm(torch.tensor(x), torch.tensor(y), torch.tensor(y))
+    e_out2, _ = em(xe, ember.tensor(y), ember.tensor(y))
+    np.testing.assert_allclose(e_out2.detach().numpy(), t_out2.detach().numpy(), atol=1e-5)

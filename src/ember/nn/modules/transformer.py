@@ -73,11 +73,11 @@ class MultiheadAttention(Module):
                 attn_mask=None, average_attn_weights=True, is_causal=False):
         batched = query.dim() == 3
         if not batched:
-            query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+            query, key, value = _same_reshaped(query, key, value, lambda x: x.unsqueeze(1))
             if key_padding_mask is not None:
                 key_padding_mask = key_padding_mask.unsqueeze(0)
         elif self.batch_first:
-            query, key, value = (x.transpose(0, 1) for x in (query, key, value))
+            query, key, value = _same_reshaped(query, key, value, lambda x: x.transpose(0, 1))
         out, weights = F.multi_head_attention_forward(
             query, key, value, self.num_heads, self.in_proj_weight, self.in_proj_bias,
             self.bias_k, self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight,
@@ -94,6 +94,19 @@ class MultiheadAttention(Module):
         elif self.batch_first:
             out = out.transpose(0, 1)
         return out, weights
+
+
+def _same_reshaped(query, key, value, fn):
+    """``fn`` of each input, applied once to inputs that are the same tensor, so that
+    multi_head_attention_forward still sees self-attention (``query is key is value``) and
+    projects with one packed GEMM, as torch does."""
+    if key is value:
+        if query is key:
+            query = key = value = fn(query)
+            return query, key, value
+        key = value = fn(key)
+        return fn(query), key, value
+    return fn(query), fn(key), fn(value)
 
 
 def _activation(activation):
