@@ -139,3 +139,43 @@ def test_mha_self_attention_uses_one_packed_projection(monkeypatch, batch_first,
     t_out2, _ = tm(torch.tensor(x), torch.tensor(y), torch.tensor(y))
     e_out2, _ = em(xe, ember.tensor(y), ember.tensor(y))
     np.testing.assert_allclose(e_out2.detach().numpy(), t_out2.detach().numpy(), atol=1e-5)
+
+
+# ---- scatter: reduce names and the index-size message ------------------------------------------
+def _z(L, *shape):
+    return L.zeros(*shape, dtype=L.long)
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L.zeros(3, 5).scatter(0, _z(L, 1, 9), L.ones(1, 4)),
+    lambda L: L.zeros(3, 5).scatter(0, _z(L, 1, 6), L.ones(1, 7)),
+    lambda L: L.zeros(3, 5).scatter(1, _z(L, 4, 2), L.ones(5, 7)),
+    lambda L: L.zeros(3, 5).scatter(0, _z(L, 1, 6), 1.0),
+    lambda L: L.zeros(3, 5).scatter_(0, _z(L, 1, 2), L.ones(1, 1)),
+    lambda L: L.zeros(3, 5).scatter_add(0, _z(L, 2, 2), L.ones(1, 5)),
+    lambda L: L.zeros(3, 5).scatter_reduce(0, _z(L, 1, 9), L.ones(1, 4), "sum"),
+    lambda L: L.zeros(3, 5).scatter_reduce_(0, _z(L, 1, 6), L.ones(1, 4), "amax"),
+    lambda L: L.zeros(2, 3, 4).scatter(2, _z(L, 2, 3, 5), L.ones(2, 2, 5)),
+    lambda L: L.zeros(3, 5).gather(0, _z(L, 1, 6)),
+    lambda L: L.zeros(3, 5).scatter_reduce(0, _z(L, 1, 2), L.ones(1, 2), "add"),
+])
+def test_scatter_size_and_reduce_errors_as_torch(call):
+    same_error(call)
+
+
+@pytest.mark.parametrize("reduce", ["max", "min"])
+def test_scatter_reduce_accepts_max_min_forward_only_as_torch(reduce):
+    def run(L):
+        a = L.tensor([1., 5, 2], requires_grad=True)
+        s = L.tensor([3., 4], requires_grad=True)
+        y = a.scatter_reduce(0, L.tensor([0, 1]), s, reduce)
+        z = L.zeros(3).scatter_reduce_(0, L.tensor([0, 2]), L.tensor([-1., 2]), reduce,
+                                       include_self=False)
+        try:
+            L.autograd.grad(y.sum(), (a, s))
+            err = None
+        except RuntimeError as e:
+            err = str(e)
+        return y.detach(), z, type(y.grad_fn).__name__, err
+    t = same(run)
+    assert t[1][1][3] is not None

@@ -229,17 +229,29 @@ def _gather_args(input, dim, index, src, name):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor"
                            if name == "gather" else
                            "Index tensor must have the same number of dimensions as self tensor")
-    for d in range(idx.ndim):
-        if d != dim and input.ndim and idx.shape[d] > input._data.shape[d]:
-            raise RuntimeError(f"Size does not match at dimension {d} expected index "
-                               f"{list(idx.shape)} to be no larger than self "
-                               f"{list(input._data.shape)} apart from dimension {dim}")
-        if src is not None and src.ndim and idx.shape[d] > src._data.shape[d]:
-            raise RuntimeError(f"Size does not match at dimension {d} expected index "
-                               f"{list(idx.shape)} to be no larger than src "
-                               f"{list(src._data.shape)}")
+    if name == "gather":
+        for d in range(idx.ndim):
+            if d != dim and input.ndim and idx.shape[d] > input._data.shape[d]:
+                raise RuntimeError(f"Size does not match at dimension {d} expected index "
+                                   f"{list(idx.shape)} to be no larger than self "
+                                   f"{list(input._data.shape)} apart from dimension {dim}")
+    else:
+        _check_scatter_sizes(input, dim, idx, src)
     _check_bounds(idx, input._data.shape[dim] if input.ndim else 1, dim)
     return dim, idx
+
+
+def _check_scatter_sizes(input, dim, idx, src):
+    # torch names both limits in one message whenever the index exceeds either of them.
+    too_big = any(d != dim and input.ndim and idx.shape[d] > input._data.shape[d] or
+                  src is not None and src.ndim and idx.shape[d] > src._data.shape[d]
+                  for d in range(idx.ndim))
+    if too_big:
+        msg = (f"Expected index {list(idx.shape)} to be no larger than self "
+               f"{list(input._data.shape)} apart from dimension {dim}")
+        if src is not None:
+            msg += f" and to be no larger size than src {list(src._data.shape)}"
+        raise RuntimeError(msg)
 
 
 def _check_src_dtype(input, src):
@@ -279,9 +291,11 @@ def scatter_add(input, dim, index, src):
 
 
 # ---- scatter_reduce ------------------------------------------------------------------------
-_IDENTITY = {"sum": 0, "mean": 0, "prod": 1, "amax": -np.inf, "amin": np.inf}
+# torch's forward also takes "max" and "min" for amax/amin, but its backward refuses them.
+_IDENTITY = {"sum": 0, "mean": 0, "prod": 1, "amax": -np.inf, "amin": np.inf,
+             "max": -np.inf, "min": np.inf}
 _UFUNC = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum,
-          "amin": np.minimum}
+          "amin": np.minimum, "max": np.maximum, "min": np.minimum}
 
 
 def _counts(a, dim, index, include_self):
@@ -313,6 +327,9 @@ def _scatter_reduce_bwd(ctx, g):
     self, src = ctx.saved
     result = ctx.result
     dim, index, reduce, inc = ctx.dim, ctx.index, ctx.reduce, ctx.include_self
+    if reduce in ("max", "min"):
+        raise RuntimeError("Expected 'reduce' to be one of 'sum', 'prod', 'mean', 'amax', "
+                           f"'amin' but got {reduce}.")
     need = ctx.needs_input_grad
     p = {"dim": dim, "index": index}
     src = src[tuple(slice(0, n) for n in index.shape)] if tuple(src.shape) != index.shape else src
