@@ -13,9 +13,7 @@ jobs, multithreaded GEMMs stall unpredictably; one thread gives steadier figures
 """
 import argparse
 import os
-import statistics
 import sys
-import time
 
 if "--threads" in sys.argv:
     _n = sys.argv[sys.argv.index("--threads") + 1]
@@ -23,6 +21,7 @@ if "--threads" in sys.argv:
         os.environ[_var] = _n
 
 import ember  # noqa: E402  (after the thread settings)
+from bench_overhead import measure  # noqa: E402  (the same alternating median timer)
 
 try:
     import torch
@@ -147,19 +146,6 @@ CASES = [
     ("LSTM step 32x35x64 -> 128", case_lstm),
     ("GRU step 32x35x64 -> 128", case_gru),
 ]
-
-
-def measure(runs, repeat):
-    """Alternate the runs; return the median seconds of each."""
-    times = {k: [] for k in runs}
-    for fn in runs.values():  # warm-up
-        fn()
-    for _ in range(repeat):
-        for k, fn in runs.items():
-            t = time.perf_counter()
-            fn()
-            times[k].append(time.perf_counter() - t)
-    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def main():
