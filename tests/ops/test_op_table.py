@@ -101,7 +101,6 @@ GG_CASES = [(info, i, s) for info, i, s in GRAD_CASES if info.gradgrad]
 @pytest.mark.parametrize("info,idx,sample", GG_CASES, ids=[f"{c[0].name}-{c[1]}" for c in GG_CASES])
 def test_second_derivatives_match_torch(info, idx, sample):
     sample = _float64(sample)
-    rng = np.random.default_rng(idx + 1)
 
     def second(lib, fn):
         args, kwargs = build(lib, sample, True)

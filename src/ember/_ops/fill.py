@@ -84,7 +84,7 @@ def copy_(self, src, non_blocking=False):
 
 def fill_diagonal_(self, fill_value, wrap=False):
     if self.ndim < 2:
-        raise RuntimeError(f"dimensions must larger than 1")
+        raise RuntimeError("dimensions must larger than 1")
     if self.ndim > 2 and len(set(self.shape)) != 1:
         raise RuntimeError("all dimensions of input must be of equal length")
     return apply_inplace(fill_diagonal_op, self, (), {"value": fill_value, "wrap": wrap})
@@ -102,7 +102,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: "
                            f"{x1.shape[-1]} X2: {x2.shape[-1]}")
     if p < 0:
-        raise RuntimeError(f"cdist only supports non-negative p values")
+        raise RuntimeError("cdist only supports non-negative p values")
     # The norm op's backward is zero at zero distance, as torch's cdist gradient is.
     return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, dim=-1)
 
