@@ -179,3 +179,20 @@ def test_scatter_reduce_accepts_max_min_forward_only_as_torch(reduce):
         return y.detach(), z, type(y.grad_fn).__name__, err
     t = same(run)
     assert t[1][1][3] is not None
+
+
+# ---- addcmul/addcdiv are one op each: one rounding in half precision ----------------------------
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_addcmul_addcdiv_half_round_once_as_torch(dtype):
+    def run(L):
+        x = L.tensor([1.1, 2.3, 3.7, -0.4], dtype=getattr(L, dtype))
+        return (L.addcmul(x, x, x, value=0.3), L.addcdiv(x, x, x + 1, value=0.3),
+                x.clone().addcmul_(x, x, value=-1.7))
+    same(run)
+
+
+def test_addcmul_integer_value_as_torch():
+    same(lambda L: L.addcmul(L.tensor([1, 2, 3]), L.tensor([1, 2, 3]), L.tensor([4, 5, 6]),
+                             value=0.5))
+    same(lambda L: L.addcmul(L.tensor([1, 2, 3]), L.tensor([1., 2, 3]), L.tensor([4, 5, 6]),
+                             value=0.5))

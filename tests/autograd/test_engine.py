@@ -119,6 +119,12 @@ NAME_CASES = [
     "T.maximum(a, b)", "a.abs()", "a.sqrt()", "a.tanh()", "a.sigmoid()", "a.relu()",
     "a.clone()", "a.double()", "a.sin()", "bb.flatten()", "a.norm()",
     "T.where(a>0, a, b)", "a.t().contiguous()",
+    "1-a", "2.5-a", "T.rsub(a, b)", "T.rsub(a, 2)", "a.sum(0)", "a.sum(1, keepdim=True)",
+    "a.sum((0, 1))", "a.sum(dtype=T.float64)", "a.mean(0)", "a.mean(1, keepdim=True)",
+    "a.squeeze()", "a[None].squeeze()", "a[None].squeeze(0)", "a[None].squeeze((0, 1))",
+    "T.addcmul(a, a, b)", "T.addcdiv(a, a, b, value=0.5)", "a.clone().addcmul_(a, b)",
+    "bb @ bb.transpose(1, 2)", "bb @ m", "bb @ v", "v @ m", "v @ bb.transpose(1, 2)",
+    "m.t() @ bb.transpose(1, 2)", "T.bmm(bb, bb.transpose(1, 2))", "a @ v", "2 / a",
 ]
 
 

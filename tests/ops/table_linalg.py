@@ -19,6 +19,12 @@ ENTRIES = [
                         Sample((arr(rng, (3, 4)), arr(rng, (4,)))),
                         Sample((arr(rng, (4,)), arr(rng, (4,))))],
            covers=("matmul", "dot", "mv", "mm")),
+    OpInfo("matmul_cases", ember.matmul, torch.matmul,
+           lambda rng: [Sample((arr(rng, (2, 3, 4)), arr(rng, (2, 4, 5)))),
+                        Sample((arr(rng, (2, 3, 4)), arr(rng, (4,)))),
+                        Sample((arr(rng, (4,)), arr(rng, (4, 3)))),
+                        Sample((arr(rng, (3, 4)), arr(rng, (2, 4, 5))))],
+           covers=("matmul_folded", "matmul_vec_mat", "matmul_mat_batched")),
     OpInfo("bmm", ember.bmm, torch.bmm,
            lambda rng: [Sample((arr(rng, (2, 3, 4)), arr(rng, (2, 4, 5))))], covers=("matmul",)),
 ]

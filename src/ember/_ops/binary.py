@@ -201,9 +201,47 @@ def lerp(input, end, weight, *, out=None):
     return _out(apply(op, (input, end, weight)), out)
 
 
+def _addc_fwd(combine):
+    """input + value * tensor1 (combine) tensor2, evaluated left to right as torch's kernel;
+    half precision computes in float32 and rounds once, and an integral result takes the
+    value as an integer."""
+    def fwd(a, t1, t2, value):
+        d = a.dtype
+        if d.itemsize == 2 and d.kind in "fV":
+            f = np.float32
+            return (a.astype(f) + combine(f(value) * t1.astype(f), t2.astype(f))).astype(d)
+        if d.kind in "iu":
+            value = int(value)
+        return a + combine(value * t1, t2)
+    return fwd
+
+
+def _addcmul_bwd(ctx, g):
+    t1, t2 = ctx.saved
+    v = ctx.value
+    need = ctx.needs_input_grad
+    return (g if need[0] else None,
+            g * _conj(t2 * v) if need[1] else None,
+            g * _conj(t1 * v) if need[2] else None)
+
+
+def _addcdiv_bwd(ctx, g):
+    t1, t2 = ctx.saved
+    v = ctx.value
+    need = ctx.needs_input_grad
+    return (g if need[0] else None,
+            g * _conj(v / t2) if need[1] else None,
+            -g * _conj(t1 * v / (t2 * t2)) if need[2] else None)
+
+
+addcmul_op = defop("addcmul", _addc_fwd(np.multiply), _addcmul_bwd, promote=PROMOTE,
+                   save=(1, 2))
+addcdiv_op = defop("addcdiv", _addc_fwd(np.true_divide), _addcdiv_bwd, promote=PROMOTE,
+                   save=(1, 2))
+
+
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
-    prod = mul(tensor1, tensor2)
-    return _out(input + (prod if value == 1 else prod * value), out)
+    return _out(apply(addcmul_op, (input, tensor1, tensor2), {"value": value}), out)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
@@ -216,8 +254,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
             ".to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
             "float inputs. The future addcdiv behavior is just the latter implementation: "
             "(input + value * tensor1 / tensor2), for all dtypes.")
-    q = div(tensor1, tensor2)
-    return _out(input + (q if value == 1 else q * value), out)
+    return _out(apply(addcdiv_op, (input, tensor1, tensor2), {"value": value}), out)
 
 
 # ---- clamp ----------------------------------------------------------------------------------
@@ -420,8 +457,10 @@ METHODS.update({
     "bitwise_left_shift_": _binary_inplace(lshift_op),
     "bitwise_right_shift_": _binary_inplace(rshift_op),
     "float_power_": lambda self, exponent: _float_power_(self, exponent),
-    "addcmul_": lambda self, t1, t2, *, value=1: self.add_(mul(t1, t2), alpha=value),
-    "addcdiv_": lambda self, t1, t2, *, value=1: self.add_(div(t1, t2), alpha=value),
+    "addcmul_": lambda self, t1, t2, *, value=1: apply_inplace(addcmul_op, self, (t1, t2),
+                                                               {"value": value}),
+    "addcdiv_": lambda self, t1, t2, *, value=1: apply_inplace(addcdiv_op, self, (t1, t2),
+                                                               {"value": value}),
     "__lshift__": bitwise_left_shift, "__rshift__": bitwise_right_shift,
     "__rlshift__": _reflected(bitwise_left_shift), "__rrshift__": _reflected(bitwise_right_shift),
     "__ilshift__": _binary_inplace(lshift_op), "__irshift__": _binary_inplace(rshift_op),

@@ -129,6 +129,14 @@ dot_op = defop("dot", _dot_fwd, _dot_bwd, save=(0, 1))
 mv_op = defop("mv", _mv_fwd, _mv_bwd, save=(0, 1))
 bmm_op = defop("matmul", _bmm_like_fwd, _matmul_bwd, promote=PROMOTE, save=(0, 1),
                node="BmmBackward0")
+# torch.matmul reaches its batched cases through views and copies, so its grad_fn is the last
+# of those: one op per case, sharing the forward and backward, carries torch's node name.
+matmul_folded_op = defop("matmul_folded", _bmm_like_fwd, _matmul_bwd, promote=PROMOTE,
+                         save=(0, 1), node="UnsafeViewBackward0")
+matmul_vec_mat_op = defop("matmul_vec_mat", _bmm_like_fwd, _matmul_bwd, promote=PROMOTE,
+                          save=(0, 1), node="SqueezeBackward4")
+matmul_mat_batched_op = defop("matmul_mat_batched", _bmm_like_fwd, _matmul_bwd,
+                              promote=PROMOTE, save=(0, 1), node="CloneBackward0")
 
 
 def _need_tensors(name, a, b):
@@ -155,7 +163,12 @@ def matmul(input, other, *, out=None):
         return apply(mv_op, (input, other))
     if da == 2 and db == 2:
         return apply(mm_op, (input, other))
-    return apply(bmm_op, (input, other))
+    if da == 1 and db == 2:
+        return apply(matmul_vec_mat_op, (input, other))
+    if da == 2 and input.requires_grad:
+        # torch computes matrix @ batch as the transposed product made contiguous (a clone).
+        return apply(matmul_mat_batched_op, (input, other))
+    return apply(matmul_folded_op, (input, other))
 
 
 def mm(input, mat2, *, out=None):

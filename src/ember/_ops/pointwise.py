@@ -115,6 +115,16 @@ def _sub_bwd(ctx, g):
     return g, (-g if alpha == 1 else g * -alpha) if ctx.needs_input_grad[1] else None
 
 
+def _rsub_fwd(a, b, alpha=1):
+    return _sub_fwd(b, a, alpha)
+
+
+def _rsub_bwd(ctx, g):
+    alpha = ctx.alpha if ctx._params else 1
+    need = ctx.needs_input_grad
+    return (-g if alpha == 1 else g * -alpha) if need[0] else None, g if need[1] else None
+
+
 def _mul_bwd(ctx, g):
     a, b = ctx.saved
     need = ctx.needs_input_grad
@@ -199,6 +209,10 @@ def _pow_bwd(ctx, g):
 
 add_op = defop("add", _add_fwd, _add_bwd, promote=PROMOTE)
 sub_op = defop("sub", _sub_fwd, _sub_bwd, promote=PROMOTE)
+# rsub(input, other) = other - alpha * input; torch names its tensor and scalar forms apart.
+rsub_op = defop("rsub", _rsub_fwd, _rsub_bwd, promote=PROMOTE)
+rsub_scalar_op = defop("rsub_scalar", _rsub_fwd, _rsub_bwd, promote=PROMOTE,
+                       node="RsubBackward1")
 mul_op = defop("mul", np.multiply, _mul_bwd, promote=PROMOTE, save=(0, 1), opmath=True)
 div_op = defop("div", _div_fwd, _div_bwd, promote=PROMOTE_FLOAT, save=(0, 1), opmath=True)
 
@@ -429,8 +443,8 @@ subtract = sub
 
 def rsub(input, other, *, alpha=1):
     _check_sub(input, other)
-    return sub(other, input, alpha=alpha) if isinstance(other, Tensor) else \
-        add(neg(input) if alpha == 1 else mul(input, -alpha), other)
+    op = rsub_op if isinstance(other, Tensor) else rsub_scalar_op
+    return apply(op, (input, other), {"alpha": alpha} if alpha != 1 else {})
 
 
 def mul(input, other, *, out=None):
@@ -701,7 +715,7 @@ METHODS.update({
     "bitwise_xor_": _binary_inplace(bitwise_xor_op),
     "bitwise_not_": _unary_inplace(bitwise_not_op),
     "__add__": add, "__radd__": _reflected(add), "__iadd__": _binary_inplace(add_op),
-    "__sub__": sub, "__rsub__": _reflected(sub), "__isub__": _sub_,
+    "__sub__": sub, "__rsub__": rsub, "__isub__": _sub_,
     "__mul__": mul, "__rmul__": _reflected(mul), "__imul__": _binary_inplace(mul_op),
     "__truediv__": div, "__rtruediv__": _rtruediv, "__itruediv__": _binary_inplace(div_op),
     "__floordiv__": floor_divide, "__rfloordiv__": _reflected(floor_divide),

@@ -94,6 +94,9 @@ def _mean_bwd(ctx, g):
 
 sum_op = defop("sum", _sum_fwd, _sum_bwd)
 mean_op = defop("mean", _in_float32(_mean_fwd), _mean_bwd)
+# torch's overloads with a dim (or keepdim) record SumBackward1/MeanBackward1.
+sum_dim_op = defop("sum_dim", _sum_fwd, _sum_bwd, node="SumBackward1")
+mean_dim_op = defop("mean_dim", _in_float32(_mean_fwd), _mean_bwd, node="MeanBackward1")
 
 
 def _reduce_args(input, dim, keepdim, dtype):
@@ -105,9 +108,11 @@ def _reduce_args(input, dim, keepdim, dtype):
 @with_out
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor"""
-    if dim is None and keepdim is False and dtype is None:
-        return apply(sum_op, (input,), _FULL)
-    return apply(sum_op, (input,), _reduce_args(input, dim, keepdim, dtype))
+    if dim is None and keepdim is False:
+        if dtype is None:
+            return apply(sum_op, (input,), _FULL)
+        return apply(sum_op, (input,), _reduce_args(input, dim, keepdim, dtype))
+    return apply(sum_dim_op, (input,), _reduce_args(input, dim, keepdim, dtype))
 
 
 _FULL = {"dim": None, "keepdim": False, "dtype": None}
@@ -116,9 +121,11 @@ _FULL = {"dim": None, "keepdim": False, "dtype": None}
 @with_out
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor"""
-    if dim is None and keepdim is False and dtype is None:
-        return apply(mean_op, (input,), _FULL)
-    return apply(mean_op, (input,), _reduce_args(input, dim, keepdim, dtype))
+    if dim is None and keepdim is False:
+        if dtype is None:
+            return apply(mean_op, (input,), _FULL)
+        return apply(mean_op, (input,), _reduce_args(input, dim, keepdim, dtype))
+    return apply(mean_dim_op, (input,), _reduce_args(input, dim, keepdim, dtype))
 
 
 # ---- max / min --------------------------------------------------------------------

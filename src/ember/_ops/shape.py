@@ -162,6 +162,11 @@ unsqueeze_op = defop("unsqueeze", lambda a, dim: np.expand_dims(a, dim),
 squeeze_op = defop("squeeze", lambda a, dims: a.squeeze(axis=dims) if dims else a.view(),
                    lambda ctx, g: g.reshape(ctx._input_meta[0][0]), view=True,
                    node="SqueezeBackward1")
+# torch's three overloads: squeeze() (SqueezeBackward0), squeeze(int), squeeze(tuple of ints).
+squeeze_all_op = defop("squeeze_all", squeeze_op.forward, squeeze_op.backward, view=True,
+                       node="SqueezeBackward0")
+squeeze_dims_op = defop("squeeze_dims", squeeze_op.forward, squeeze_op.backward, view=True,
+                        node="SqueezeBackward2")
 
 
 def unsqueeze(input, dim):
@@ -172,11 +177,13 @@ def squeeze(input, dim=None):
     shape = input._data.shape
     if dim is None:
         dims = tuple(i for i, s in enumerate(shape) if s == 1)
+        op = squeeze_all_op
     else:
-        ds = dim if isinstance(dim, (tuple, list)) else (dim,)
-        ds = [_wrap_dim(d, input.ndim) for d in ds]
+        many = isinstance(dim, (tuple, list))
+        ds = [_wrap_dim(d, input.ndim) for d in (dim if many else (dim,))]
         dims = tuple(d for d in ds if shape and shape[d] == 1)
-    return apply_view(squeeze_op, (input,), {"dims": dims})
+        op = squeeze_dims_op if many else squeeze_op
+    return apply_view(op, (input,), {"dims": dims})
 
 
 def _expand_fwd(a, shape):
