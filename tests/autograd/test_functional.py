@@ -25,8 +25,7 @@ def run_both(fn, m_fn, inputs, *extra, **kw):
                          *[conv(x, E) for x in extra], **kw)
     tr = getattr(TF, fn)(lambda *a: m_fn(torch, *a), conv(inputs, T),
                          *[conv(x, T) for x in extra], **kw)
-    # torch's forward-mode hessian keeps requires_grad even without create_graph.
-    assert_same(er, tr, requires_grad=False)
+    assert_same(er, tr)
     return er, tr
 
 
@@ -86,6 +85,9 @@ def test_hessian(create_graph):
     run_both("hessian", f_scalar, X, create_graph=create_graph)
     run_both("hessian", f_scalar2, (X, Y), create_graph=create_graph)
     run_both("hessian", f_scalar, X, vectorize=True, outer_jacobian_strategy="forward-mode")
+    run_both("hessian", f_scalar2, (X, Y), vectorize=True, outer_jacobian_strategy="forward-mode")
+    run_both("hessian", lambda m, x: x.sum(), X, vectorize=True,
+             outer_jacobian_strategy="forward-mode")
 
 
 @pytest.mark.parametrize("create_graph", [False, True])

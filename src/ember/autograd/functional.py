@@ -297,16 +297,24 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and "
                            "`vectorized=True` are not supported together. Please either set "
                            "`strict=False` or `vectorize=False`.")
+    return _jacobian(func, inputs, create_graph, strict, strategy)
+
+
+def _jacobian(func, inputs, create_graph, strict, strategy, tangent_graph=False):
+    """jacobian after its argument checks.  ``tangent_graph`` (forward mode only) keeps the
+    columns' graph: torch's forward-over-reverse Hessian returns a tensor that requires grad
+    (through the inner Jacobian's own graph, not to the caller's inputs)."""
     with grad_mode.enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")[::-1]
         inputs = _grad_preprocess(inputs, create_graph, True)
         outputs, is_outputs_tuple = _call(func, inputs, "jacobian")
         _check_requires_grad(outputs, "outputs", strict)
         if strategy == "forward-mode":
-            jac = _jacobian_forward(outputs, inputs)
+            jac = _jacobian_forward(outputs, inputs, tangent_graph)
         else:
             jac = _jacobian_reverse(outputs, inputs, create_graph, strict)
-        jac = _grad_postprocess(jac, create_graph)
+        if not tangent_graph:
+            jac = _grad_postprocess(jac, create_graph)
     res = _tuple_postprocess(jac, (is_outputs_tuple, is_inputs_tuple))
     if strategy == "forward-mode" and is_inputs_tuple:
         # torch's forward-mode Jacobian nests in lists when the inputs are a tuple.
@@ -341,7 +349,7 @@ def _jacobian_reverse(outputs, inputs, create_graph, strict):
     return tuple(jac)
 
 
-def _jacobian_forward(outputs, inputs):
+def _jacobian_forward(outputs, inputs, keep_graph=False):
     """Columns J e_k (jvps of unit tangents), gathered into torch's layout."""
     from .._ops.shape import permute, reshape
     from ..func._stack import stack
@@ -356,7 +364,7 @@ def _jacobian_forward(outputs, inputs):
                 e._data[k] = 1
                 v = tuple(e.reshape(inp.shape) if x is inp else _creation.zeros_like(x)
                           for x in inputs)
-                (col,) = _double_vjp((out,), inputs, v, False, False)
+                (col,) = _double_vjp((out,), inputs, v, keep_graph, False)
                 cols.append(col.reshape(-1))
             if not cols:
                 per_input.append(_creation.zeros(tuple(out.shape) + tuple(inp.shape),
@@ -389,7 +397,9 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
         return jac
 
     res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict,
-                   vectorize=vectorize, strategy=outer_jacobian_strategy)
+                   vectorize=vectorize, strategy=outer_jacobian_strategy) \
+        if outer_jacobian_strategy == "reverse-mode" or create_graph or not vectorize else \
+        _jacobian(jac_func, inputs, False, strict, "forward-mode", tangent_graph=True)
     return _tuple_postprocess(res, (is_inputs_tuple, is_inputs_tuple))
 
 
