@@ -196,3 +196,28 @@ def test_addcmul_integer_value_as_torch():
                              value=0.5))
     same(lambda L: L.addcmul(L.tensor([1, 2, 3]), L.tensor([1., 2, 3]), L.tensor([4, 5, 6]),
                              value=0.5))
+
+
+# ---- half precision with out-of-range Python scalars ---------------------------------------------
+@pytest.mark.parametrize("dtype, big", [("float16", 70000.0), ("float16", 65505.0),
+                                        ("float16", -70000), ("bfloat16", 1e39)])
+@pytest.mark.parametrize("call", [
+    lambda L, h, v: L.pow(h, v), lambda L, h, v: L.clamp(h, min=-abs(v)),
+    lambda L, h, v: L.clamp(h, max=v), lambda L, h, v: L.clamp_min(h, v),
+    lambda L, h, v: L.sub(h, h, alpha=v), lambda L, h, v: h.add(h, alpha=v),
+])
+def test_half_scalar_overflow_raises_as_torch(call, dtype, big):
+    same_error(lambda L: call(L, L.ones(3, dtype=getattr(L, dtype)), big))
+
+
+@pytest.mark.parametrize("dtype, big", [("float16", 70000.0), ("float16", 65519.0),
+                                        ("float16", 70000), ("bfloat16", 1e39),
+                                        ("float16", float("inf"))])
+@pytest.mark.parametrize("call", [
+    lambda L, h, v: h + v, lambda L, h, v: h - v, lambda L, h, v: h * v, lambda L, h, v: h / v,
+    lambda L, h, v: v - h, lambda L, h, v: v / h, lambda L, h, v: L.fmod(h, v),
+    lambda L, h, v: h.clone().add_(v), lambda L, h, v: L.clamp(h, max=v) if v in
+    (float("inf"), 65504.0) else h, lambda L, h, v: L.add(h, h, alpha=65504.0),
+])
+def test_half_scalar_overflow_gives_inf_where_torch_does(call, dtype, big):
+    same(lambda L: call(L, L.tensor([1.0, -2.0, 0.5], dtype=getattr(L, dtype)), big))

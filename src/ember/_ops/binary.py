@@ -286,7 +286,7 @@ def _clamp_bwd(ctx, g):
 
 _clamp_real = real_only(_clamp_fwd, message="clamp is not supported for complex types")
 clamp_op = defop("clamp", _clamp_real, _clamp_bwd, promote=PROMOTE, save=(0, 1, 2),
-                 node="ClampBackward1")
+                 node="ClampBackward1", scalar_checked=True)
 clamp_tensor_op = defop("clamp_tensor", _clamp_real, _clamp_bwd, promote=PROMOTE,
                         save=(0, 1, 2), node="ClampBackward0")
 

@@ -5,6 +5,7 @@ ops); the functions below it are the public ``ember.*`` signatures.
 """
 import warnings
 
+import ml_dtypes
 import numpy as np
 
 from .._tensor import Tensor
@@ -78,8 +79,12 @@ def _add_fwd(a, b, alpha=1):
 def _scaled_add(a, b, alpha):
     d = getattr(b, "dtype", None)
     if d is not None and d.itemsize == 2 and d.kind in "fV":
-        # torch rounds alpha to the half dtype, then computes in float32 and rounds once.
+        # torch rounds alpha to the half dtype (refusing one out of its range), then computes
+        # in float32 and rounds once.
         f32 = np.float32
+        if np.isfinite(alpha) and np.abs(alpha) > float(ml_dtypes.finfo(d).max):
+            name = "c10::Half" if d == np.float16 else "c10::BFloat16"
+            raise RuntimeError(f"value cannot be converted to type {name} without overflow")
         wide_a = a.astype(f32) if getattr(a, "dtype", None) == d else a
         return (wide_a + f32(d.type(alpha)) * b.astype(f32)).astype(d)
     return a + alpha * b
@@ -245,7 +250,8 @@ fmod_op = defop("fmod", real_only(_int_mod(np.fmod), "fmod"),
                 lambda ctx, g: (g, -g * trunc_div(*ctx.saved) if ctx.needs_input_grad[1]
                                 else None), promote=PROMOTE, save=(0, 1))
 # torch has three entries: Tensor ** Scalar, Tensor ** Tensor, Scalar ** Tensor.
-pow_op = defop("pow", _pow_fwd, _pow_bwd, promote=PROMOTE, save=(0, 1), save_result=True)
+pow_op = defop("pow", _pow_fwd, _pow_bwd, promote=PROMOTE, save=(0, 1), save_result=True,
+               scalar_checked=True)
 pow_tensor_op = defop("pow_tensor", _pow_fwd, _pow_bwd, promote=PROMOTE, save=(0, 1),
                       save_result=True, node="PowBackward1")
 pow_scalar_base_op = defop("pow_scalar_base", _pow_fwd, _pow_bwd, promote=PROMOTE, save=(0, 1),

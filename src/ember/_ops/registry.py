@@ -42,12 +42,16 @@ class Op:
     """One registry entry.  See the module docstring for the contract."""
 
     __slots__ = ("name", "forward", "backward", "promote", "save", "save_result", "nout",
-                 "differentiable", "view", "node_cls", "doc", "opmath")
+                 "differentiable", "view", "node_cls", "doc", "opmath", "scalar_checked")
 
     def __init__(self, name, forward, backward=None, *, promote=SAME, save=(),
                  save_result=False, nout=1, differentiable=True, view=False, node=None,
-                 opmath=False):
+                 opmath=False, scalar_checked=False):
         self.name = name
+        # torch converts some ops' Python scalars (pow's exponent, clamp's bounds) to a
+        # float16/bfloat16 tensor's dtype with an overflow check, where add or mul let a
+        # too-large scalar give inf; scalar_checked=True marks the former.
+        self.scalar_checked = scalar_checked
         # With a bfloat16 tensor and a Python scalar, torch computes some ops (mul, div) in
         # float32 with the scalar unrounded, and others (add, sub) with the scalar rounded
         # to bfloat16 first; opmath=True marks the former.
@@ -289,6 +293,8 @@ class _HalfWithScalars(Exception):
         self.npd = npd
 
     def forward_for(self, op):
+        if op.scalar_checked:
+            self._check_range()
         if not op.opmath:
             return op.forward
         f32 = np.float32
@@ -301,6 +307,15 @@ class _HalfWithScalars(Exception):
             out = op.forward(*wide, **params)
             return out.astype(npd) if out.dtype == f32 else out
         return forward
+
+
+    def _check_range(self):
+        import ml_dtypes
+        big = float(ml_dtypes.finfo(self.npd).max)
+        for x in self.inputs:
+            if type(x) in (int, float) and abs(x) > big and abs(x) != float("inf"):
+                name = "c10::Half" if self.npd == _F16 else "c10::BFloat16"
+                raise RuntimeError(f"value cannot be converted to type {name} without overflow")
 
 
 def check_same_device(inputs):
