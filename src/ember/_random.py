@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _dtype as D
 from ._device import as_device, to_device_array
-from ._creation import _leaf, _size, requires_grad_leaf
+from ._creation import _leaf, _size
 from ._tensor import Tensor, _make
 
 _DEFAULT_SEED = 67280421310721  # torch's default seed, so an unseeded run is deterministic too

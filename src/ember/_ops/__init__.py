@@ -9,8 +9,6 @@ from .._tensor import Tensor
 from . import (binary, contraction, conversion, indexing, join, layout, linalg, linalg_torch,
                pointwise, reduction, scan, scatter, shape, sorting, unary)
 from . import conv, fill, loss_ops, nn_ops, rnn_ops, special
-from .inplace import apply_inplace
-from .registry import REGISTRY, apply
 
 FAMILIES = (pointwise, unary, binary, reduction, scan, sorting, shape, join, layout, indexing,
             scatter, linalg, linalg_torch, contraction, conversion, fill, special)

@@ -9,7 +9,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from .inplace import apply_inplace
-from .pointwise import _conj, _out, div, in_float32, mul, pow, real_only, sigmoid, where
+from .pointwise import _conj, _out, pow, real_only, sigmoid, where
 from .registry import PROMOTE, PROMOTE_FLOAT, apply, defop
 from .unary import _not_implemented, isnan
 

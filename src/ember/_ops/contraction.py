@@ -74,7 +74,7 @@ def _parse(equation, operands):
         lhs, out = eq, None
     subs = lhs.split(",")
     if len(subs) != len(operands):
-        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation"
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation"
                            if len(operands) > len(subs) else
                            "einsum(): fewer operands were provided than specified in the equation")
     used = set(c for c in eq if c.isalpha())

@@ -27,7 +27,6 @@ to_dtype_op = defop("to_copy", _to_dtype_fwd, _to_dtype_bwd, node="ToCopyBackwar
 
 
 def _to_device_bwd(ctx, g):
-    from .._device import device_of
     return to_device(g, ctx.src_device)
 
 

@@ -10,7 +10,7 @@ import collections
 import numpy as np
 
 from .._device import array_module
-from .._tensor import Tensor, _make
+from .._tensor import _make
 from .registry import apply, defop
 
 
@@ -418,7 +418,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         A = A.to(dtype)
     _check_float(A, "linalg.matrix_norm")
     if A.ndim < 2:
-        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 "
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
                            "dimensions.")
     d0, d1 = (d % A.ndim for d in dim)
     if ord == "fro":

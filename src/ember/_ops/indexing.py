@@ -54,7 +54,7 @@ def _index_put_fwd(a, v, index, accumulate):
             out[index] = v
     except IndexError as e:
         raise _index_error(e) from None
-    except ValueError as e:
+    except ValueError:
         raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be "
                            f"broadcast to indexing result of shape "
                            f"{list(a[index].shape)}") from None
@@ -144,7 +144,6 @@ def advanced_getitem(input, index):
 
 def setitem(self, index, value):
     """``self[index] = value``: an in-place index_put (gradients reach self and value)."""
-    from .. import _dtype as D
     if not isinstance(index, tuple):
         index = (index,)
     if any(_is_advanced(i) for i in index):

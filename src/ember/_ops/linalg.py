@@ -174,9 +174,9 @@ def matmul(input, other, *, out=None):
 def mm(input, mat2, *, out=None):
     _need_tensors("mm", input, mat2)
     if input.ndim != 2:
-        raise RuntimeError(f"self must be a matrix")
+        raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:
-        raise RuntimeError(f"mat2 must be a matrix")
+        raise RuntimeError("mat2 must be a matrix")
     return apply(mm_op, (input, mat2))
 
 
@@ -326,7 +326,7 @@ def trace(input):
 
 def cross(input, other, dim=None, *, out=None):
     if input.ndim != other.ndim:
-        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions.")
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     if dim is None:
         import warnings
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\n"

@@ -309,9 +309,11 @@ def _norm_bwd(ctx, g):
     shape = ctx._input_meta[0][0]
     r = _unreduce(ctx.result, shape, dims, keepdim)
     g = _unreduce(g, shape, dims, keepdim)
-    from .pointwise import where, sign
+    from .pointwise import where
     if x.is_complex():
         from .unary import sgn as sign  # z / |z|: the gradient of |z| in torch's convention
+    else:
+        from .pointwise import sign
     if p == 0:
         return g * 0 * x
     if p == 1:

@@ -7,7 +7,6 @@ where torch raises.
 """
 import numpy as np
 
-from .. import _dtype as D
 from .._device import array_module
 from .._tensor import Tensor, _make, _wrap_dim
 from .inplace import apply_inplace

@@ -142,7 +142,6 @@ gammaincc = _binary_fn(gammaincc_op, "gammaincc", tensors_only=True)
 
 def xlog1py(input, other, *, out=None):
     """input * log1p(other), defined as 0 where input == 0 (as torch)."""
-    from .. import _dtype as D
     from .._tensor import Tensor
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError("xlog1py() expects at least one tensor argument")
