@@ -66,11 +66,17 @@ del _ops
 # Subpackages load on first use (PEP 562), so `import ember` stays quick; `ember.nn`,
 # `ember.optim`, ... then behave as torch's eagerly imported ones do.
 _SUBMODULES = ("nn", "optim", "utils", "func", "linalg", "special", "testing",
-               "serialization")
+               "serialization", "cuda", "backends", "distributions")
 _LAZY = {"save": "serialization", "load": "serialization",
          "inference_mode": "autograd", "is_inference_mode_enabled": "autograd",
          "is_anomaly_enabled": "autograd.anomaly_mode",
-         "is_anomaly_check_nan_enabled": "autograd.anomaly_mode"}
+         "is_anomaly_check_nan_enabled": "autograd.anomaly_mode",
+         **{_n: "_runtime" for _n in (
+             "set_num_threads", "get_num_threads", "set_num_interop_threads",
+             "get_num_interop_threads", "use_deterministic_algorithms",
+             "are_deterministic_algorithms_enabled",
+             "is_deterministic_algorithms_warn_only_enabled", "set_float32_matmul_precision",
+             "get_float32_matmul_precision", "compile")}}
 
 
 def __getattr__(name):

@@ -1,0 +1,5 @@
+"""ember.backends.openmp: Ember's own code starts no OpenMP threads."""
+
+
+def is_available():
+    return False

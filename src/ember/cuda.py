@@ -1,0 +1,255 @@
+"""ember.cuda: device queries, seeding and memory statistics for CUDA devices (via CuPy).
+
+Without CuPy or a GPU every function behaves as in torch's CPU-only build: queries that
+need a device raise ``AssertionError: Torch not compiled with CUDA enabled``, while the
+calls scripts make unconditionally (seeding, ``empty_cache``, memory counters) do nothing
+or return 0.
+"""
+from . import _device
+from . import _random
+from ._device import cuda_device_count, cuda_is_available
+
+_NOT_COMPILED = "Torch not compiled with CUDA enabled"
+_initialized = False
+# CuPy's pool keeps no high-water mark, so Ember keeps one: see _track_peak.
+_peak = {"allocated": 0, "reserved": 0}
+
+
+def is_available():
+    return cuda_is_available()
+
+
+def device_count():
+    return cuda_device_count()
+
+
+def is_initialized():
+    return _initialized
+
+
+def _cupy():
+    """CuPy with at least one visible device, else torch's CPU-build / no-GPU errors."""
+    try:
+        cp = _device._load_cupy()
+    except RuntimeError:
+        raise AssertionError(_NOT_COMPILED) from None
+    if cuda_device_count() == 0:
+        raise RuntimeError("No CUDA GPUs are available")
+    return cp
+
+
+def init():
+    global _initialized
+    cp = _cupy()
+    if not _initialized:
+        _initialized = True
+        _track_peak(cp)
+    return None
+
+
+def _index(dev, optional=False):
+    """A CUDA device index from an int, 'cuda:i' string or ember.device (-1/None: none)."""
+    if isinstance(dev, str):
+        dev = _device.device(dev)
+    if isinstance(dev, _device.device):
+        if dev.type != "cuda":
+            raise ValueError(f"Expected a cuda device, but got: {dev}")
+        if dev.index is None:
+            if not optional:
+                raise ValueError(f"Expected a torch.device with a specified index or an "
+                                 f"integer, but got:{dev}")
+            return current_device() if cuda_is_available() else None
+        return dev.index
+    if dev is None:
+        if not optional:
+            raise ValueError("Expected a torch.device with a specified index or an integer, "
+                             "but got:None")
+        return current_device()
+    return int(dev)
+
+
+def current_device():
+    init()
+    return _device._load_cupy().cuda.runtime.getDevice()
+
+
+def set_device(device):
+    idx = _index(device)
+    if idx < 0:  # torch: a negative index means "leave the current device alone"
+        return
+    init()
+    _device._load_cupy().cuda.runtime.setDevice(idx)
+
+
+class device:
+    """Context manager that makes ``device`` the current CUDA device inside the block."""
+
+    def __init__(self, device):
+        self.idx = _index(device, optional=True) if device is not None else None
+        self.prev_idx = -1
+
+    def __enter__(self):
+        # no index (None, or a bare 'cuda' with no GPU) or a negative one: nothing to switch;
+        # torch fails comparing None with 0 here, Ember treats it as the no-op -1 is
+        if self.idx is None or self.idx < 0:
+            self.idx = -1
+            return
+        if not cuda_is_available():
+            raise RuntimeError("PyTorch was compiled without CUDA support")
+        self.prev_idx = current_device()
+        if self.prev_idx != self.idx:
+            set_device(self.idx)
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        if self.idx != -1 and self.prev_idx != self.idx:
+            set_device(self.prev_idx)
+        return False
+
+
+def _props(dev):
+    cp = _cupy()
+    init()
+    idx = current_device() if dev is None else _index(dev, optional=True)
+    if not 0 <= idx < cuda_device_count():
+        raise AssertionError("Invalid device id")
+    return cp.cuda.runtime.getDeviceProperties(idx)
+
+
+class _CudaDeviceProperties:
+    """What torch.cuda.get_device_properties reports, read from cudaGetDeviceProperties."""
+
+    def __init__(self, p):
+        name = p["name"]
+        self.name = name.decode() if isinstance(name, bytes) else name
+        self.major, self.minor = p["major"], p["minor"]
+        self.total_memory = p["totalGlobalMem"]
+        self.multi_processor_count = p["multiProcessorCount"]
+        self.is_integrated = p["integrated"]
+        self.is_multi_gpu_board = p["isMultiGpuBoard"]
+
+    def __repr__(self):
+        return (f"_CudaDeviceProperties(name='{self.name}', major={self.major}, "
+                f"minor={self.minor}, total_memory={self.total_memory // (1024 * 1024)}MB, "
+                f"multi_processor_count={self.multi_processor_count})")
+
+
+def get_device_properties(device=None):
+    return _CudaDeviceProperties(_props(device))
+
+
+def get_device_name(device=None):
+    return get_device_properties(device).name
+
+
+def get_device_capability(device=None):
+    p = get_device_properties(device)
+    return (p.major, p.minor)
+
+
+def synchronize(device=None):
+    cp = _cupy()
+    init()
+    idx = current_device() if device is None else _index(device, optional=True)
+    with cp.cuda.Device(idx):
+        cp.cuda.runtime.deviceSynchronize()
+
+
+# ---- seeding ------------------------------------------------------------------------------
+# Ember draws random numbers on the host and copies them to the device, so CUDA tensors are
+# drawn from ember.default_generator: seeding "the CUDA generator" seeds that one.  Without
+# a device torch queues these calls until CUDA starts, which never happens: they do nothing.
+def manual_seed(seed):
+    seed = int(seed)
+    if cuda_is_available():
+        _random.default_generator.manual_seed(seed)
+
+
+def manual_seed_all(seed):
+    manual_seed(seed)
+
+
+def seed():
+    if cuda_is_available():
+        _random.default_generator.seed()
+
+
+def seed_all():
+    seed()
+
+
+def initial_seed():
+    init()
+    return _random.default_generator.initial_seed()
+
+
+def get_rng_state(device="cuda"):
+    init()
+    return _random.default_generator.get_state()
+
+
+def set_rng_state(new_state, device="cuda"):
+    init()
+    _random.default_generator.set_state(new_state)
+
+
+# ---- memory -------------------------------------------------------------------------------
+def _pool():
+    if not cuda_is_available():
+        return None
+    return _device._load_cupy().get_default_memory_pool()
+
+
+def _track_peak(cp):
+    """Route CuPy's allocations through the pool with a high-water mark taken after each one
+    (a peak can only follow an allocation, so this records the true maximum from here on)."""
+    pool = cp.get_default_memory_pool()
+
+    def malloc(size):
+        ptr = pool.malloc(size)
+        _peak["allocated"] = max(_peak["allocated"], pool.used_bytes())
+        _peak["reserved"] = max(_peak["reserved"], pool.total_bytes())
+        return ptr
+
+    cp.cuda.set_allocator(malloc)
+
+
+def empty_cache():
+    pool = _pool()
+    if pool is not None:
+        pool.free_all_blocks()
+
+
+def memory_allocated(device=None):
+    pool = _pool()
+    return 0 if pool is None else pool.used_bytes()
+
+
+def memory_reserved(device=None):
+    pool = _pool()
+    return 0 if pool is None else pool.total_bytes()
+
+
+def max_memory_allocated(device=None):
+    if _pool() is None:
+        return 0
+    init()
+    return max(_peak["allocated"], memory_allocated())
+
+
+def max_memory_reserved(device=None):
+    if _pool() is None:
+        return 0
+    init()
+    return max(_peak["reserved"], memory_reserved())
+
+
+def reset_peak_memory_stats(device=None):
+    init()
+    _peak["allocated"] = memory_allocated()
+    _peak["reserved"] = memory_reserved()
+
+
+def is_bf16_supported(including_emulation=True):
+    if not cuda_is_available():
+        return False
+    return get_device_capability()[0] >= 8 or including_emulation
