@@ -1,0 +1,12 @@
+"""ember.distributions: torch.distributions' core families, built from Ember ops so that
+log_prob, entropy, kl_divergence and rsample are differentiable in their parameters."""
+from . import constraints
+from .continuous import Exponential, Laplace, Normal, Uniform
+from .discrete import Bernoulli, Categorical, OneHotCategorical
+from .distribution import Distribution
+from .kl import kl_divergence, register_kl
+from .multivariate_normal import Independent, MultivariateNormal
+
+__all__ = ["Bernoulli", "Categorical", "Distribution", "Exponential", "Independent",
+           "Laplace", "MultivariateNormal", "Normal", "OneHotCategorical", "Uniform",
+           "constraints", "kl_divergence", "register_kl"]
