@@ -4,9 +4,11 @@ from . import constraints
 from .continuous import Exponential, Laplace, Normal, Uniform
 from .discrete import Bernoulli, Categorical, OneHotCategorical
 from .distribution import Distribution
+from .gamma import Beta, Dirichlet, Gamma
 from .kl import kl_divergence, register_kl
 from .multivariate_normal import Independent, MultivariateNormal
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "Exponential", "Independent",
+__all__ = ["Bernoulli", "Beta", "Categorical", "Dirichlet", "Distribution", "Exponential", "Gamma",
+           "Independent",
            "Laplace", "MultivariateNormal", "Normal", "OneHotCategorical", "Uniform",
            "constraints", "kl_divergence", "register_kl"]

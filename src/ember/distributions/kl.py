@@ -1,9 +1,10 @@
 """kl_divergence(p, q) with a registry keyed by the pair of distribution types; the most
 specific registered pair (by method resolution order) is used."""
 import ember
-from .continuous import Normal
+from .continuous import Exponential, Normal, Uniform
 from .discrete import Bernoulli, Categorical, OneHotCategorical
 from .distribution import _sum_rightmost
+from .gamma import Beta, Dirichlet, Gamma
 from .multivariate_normal import Independent, MultivariateNormal, _batch_mahalanobis
 from ember.nn import functional as F
 
@@ -91,3 +92,42 @@ def _kl_independent_independent(p, q):
         raise NotImplementedError
     result = kl_divergence(p.base_dist, q.base_dist)
     return _sum_rightmost(result, p.reinterpreted_batch_ndims)
+
+
+@register_kl(Exponential, Exponential)
+def _kl_exponential_exponential(p, q):
+    rate_ratio = q.rate / p.rate
+    return rate_ratio - 1 - rate_ratio.log()
+
+
+@register_kl(Uniform, Uniform)
+def _kl_uniform_uniform(p, q):
+    result = ((q.high - q.low) / (p.high - p.low)).log()
+    # p puts mass outside q's support
+    outside = (q.low > p.low) | (q.high < p.high)
+    return ember.where(outside, ember.full_like(result, float("inf")), result)
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p, q):
+    t1 = q.concentration * (p.rate / q.rate).log()
+    t2 = ember.lgamma(q.concentration) - ember.lgamma(p.concentration)
+    t3 = (p.concentration - q.concentration) * ember.digamma(p.concentration)
+    t4 = (q.rate - p.rate) * (p.concentration / p.rate)
+    return t1 + t2 + t3 + t4
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p, q):
+    sum_p = p.concentration.sum(-1)
+    sum_q = q.concentration.sum(-1)
+    t1 = ember.lgamma(sum_p) - ember.lgamma(sum_q)
+    t2 = (ember.lgamma(p.concentration) - ember.lgamma(q.concentration)).sum(-1)
+    t3 = p.concentration - q.concentration
+    t4 = ember.digamma(p.concentration) - ember.digamma(sum_p).unsqueeze(-1)
+    return t1 - t2 + (t3 * t4).sum(-1)
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p, q):
+    return _kl_dirichlet_dirichlet(p._dirichlet, q._dirichlet)
