@@ -253,3 +253,58 @@ def _error(fn, m):
 ], ids=lambda f: "")
 def test_validation_errors_match_torch(fn):
     assert _error(fn, ember) == _error(fn, torch)
+
+
+COUNTS = rng.integers(0, 6, size=(3, 4)).astype(np.float64)
+TOTAL = COUNTS + rng.integers(0, 5, size=(3, 4))
+
+COUNT_CASES = {
+    "poisson": (lambda m, p, lg, n: m.Poisson(p * 4), COUNTS),
+    "binomial_probs": (lambda m, p, lg, n: m.Binomial(n, probs=p), COUNTS),
+    "binomial_logits": (lambda m, p, lg, n: m.Binomial(n, logits=lg), COUNTS),
+    "binomial_scalar_n": (lambda m, p, lg, n: m.Binomial(7, probs=p), COUNTS),
+}
+
+
+@pytest.mark.parametrize("name", COUNT_CASES)
+def test_count_distributions(name):
+    make, v = COUNT_CASES[name]
+    pe, pt = pair(U)
+    le, lt = pair(np.log(A) * 2)
+    ne, nt = pair(TOTAL, grad=False)
+    de, dt = make(ED, pe, le, ne), make(TD, pt, lt, nt)
+    assert tuple(de.batch_shape) == tuple(dt.batch_shape)
+    param_e, param_t = ([le], [lt]) if "logits" in name else ([pe], [pt])
+    ve, vt = pair(v, grad=False)
+    for fe, ft in [(de.log_prob(ve), dt.log_prob(vt)), (de.mean, dt.mean),
+                   (de.variance, dt.variance)]:
+        close(fe, ft)
+        grads(fe.sum(), ft.sum(), param_e, param_t)
+    close(de.mode, dt.mode)
+    for shape in [(), (5,), (2, 3)]:
+        se, st = de.sample(shape), dt.sample(shape)
+        assert tuple(se.shape) == tuple(st.shape) and se.dtype == ember.float64
+        assert not se.requires_grad
+        assert bool(de.support.check(se).all())
+
+
+@pytest.mark.parametrize("name", COUNT_CASES)
+def test_count_sampling_statistics(name):
+    ember.manual_seed(0)
+    make, _ = COUNT_CASES[name]
+    de = make(ED, ember.tensor(U), ember.tensor(np.log(A) * 2), ember.tensor(TOTAL))
+    s = de.sample((20000,)).numpy()
+    np.testing.assert_allclose(s.mean(0), de.mean.numpy(), rtol=0.05, atol=0.03)
+    np.testing.assert_allclose(s.var(0), de.variance.numpy(), rtol=0.1, atol=0.03)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m: m.distributions.Poisson(-1.),
+    lambda m: m.distributions.Poisson(m.tensor([1.])).log_prob(m.tensor([0.5])),
+    lambda m: m.distributions.Binomial(3, probs=m.tensor(1.5)),
+    lambda m: m.distributions.Binomial(m.tensor(2.5), probs=m.tensor(0.5)),
+    lambda m: m.distributions.Binomial(3),
+    lambda m: m.distributions.Binomial(3, probs=m.tensor(0.5)).log_prob(m.tensor(4.)),
+], ids=lambda f: "")
+def test_count_validation_errors_match_torch(fn):
+    assert _error(fn, ember) == _error(fn, torch)
