@@ -66,8 +66,9 @@ del _ops
 # Subpackages load on first use (PEP 562), so `import ember` stays quick; `ember.nn`,
 # `ember.optim`, ... then behave as torch's eagerly imported ones do.
 _SUBMODULES = ("nn", "optim", "utils", "func", "linalg", "special", "testing",
-               "serialization", "cuda", "backends", "distributions")
+               "serialization", "cuda", "backends", "distributions", "amp", "cpu")
 _LAZY = {"save": "serialization", "load": "serialization",
+         "autocast": "amp", "is_autocast_enabled": "amp", "get_autocast_dtype": "amp",
          "inference_mode": "autograd", "is_inference_mode_enabled": "autograd",
          "is_anomaly_enabled": "autograd.anomaly_mode",
          "is_anomaly_check_nan_enabled": "autograd.anomaly_mode",

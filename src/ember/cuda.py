@@ -8,6 +8,7 @@ or return 0.
 from . import _device
 from . import _random
 from ._device import cuda_device_count, cuda_is_available
+from . import cuda_amp as amp  # torch.cuda.amp (deprecated aliases of ember.amp)
 
 _NOT_COMPILED = "Torch not compiled with CUDA enabled"
 _initialized = False

@@ -14,6 +14,7 @@ back to an input's shape, and casting it back to the input's dtype, happens in
 one place: ``OpNode.apply``.
 """
 import re
+import threading
 
 import numpy as np
 
@@ -30,6 +31,15 @@ _inference_used = grad_mode._inference_used
 _NP2D = D.NP_TO_DTYPE
 _generic = np.generic
 _F16 = np.dtype(np.float16)
+
+
+class _AutocastHook(threading.local):
+    # ember.amp sets ``cast`` on this thread while an autocast region is active; apply
+    # pays one attribute read for it otherwise.
+    cast = None
+
+
+_autocast = _AutocastHook()
 
 # dtype rules -----------------------------------------------------------------------
 SAME = None          # forward sees the arrays as they are (shape ops, neg, abs, ...)
@@ -352,6 +362,8 @@ def broadcast_error(inputs):
 
 def apply(op, inputs, params=_EMPTY):
     """Run ``op`` on ``inputs`` (tensors and Python scalars) and record the graph."""
+    if _autocast.cast is not None:
+        inputs = _autocast.cast(op, inputs)
     rule = op.promote
     forward = op.forward
     if rule is None:
