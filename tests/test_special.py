@@ -26,3 +26,15 @@ def test_multigammaln_p_error_and_out_of_domain_values_as_torch():
     t = torch.special.multigammaln(torch.tensor([0.5, 0.7]), 3)
     e = ember.special.multigammaln(ember.tensor([0.5, 0.7]), 3)
     assert e.tolist() == pytest.approx(t.tolist(), nan_ok=True, rel=1e-5)
+
+
+def test_igamma_has_no_derivative_in_a_as_torch():
+    msgs = []
+    for lib in (torch, ember):
+        a = lib.tensor([1.5, 2.0], dtype=lib.float64, requires_grad=True)
+        x = lib.tensor([0.7, 3.0], dtype=lib.float64, requires_grad=True)
+        with pytest.raises(NotImplementedError) as e:
+            lib.special.gammainc(a, x).sum().backward()
+        msgs.append(str(e.value))
+        assert type(lib.special.gammaincc(a.detach(), x).grad_fn).__name__ == "IgammacBackward0"
+    assert msgs[0] == msgs[1]

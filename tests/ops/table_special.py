@@ -30,6 +30,12 @@ def tensor_pair(rng):
     return pair(rng, scalar=False)
 
 
+def shape_and_x(rng):
+    """Integer shapes (which need no gradient) with float x: the gradient torch defines."""
+    return [Sample((arr(rng, (3, 4), "int64", 1, 5), positive(rng, (3, 4), low=0.3, high=4.0))),
+            Sample((arr(rng, (2, 1), "int64", 1, 4), positive(rng, (3,), low=0.3, high=4.0)))]
+
+
 def special(name):
     return getattr(ember.special, name), getattr(torch.special, name)
 
@@ -49,8 +55,8 @@ ENTRIES = [
     OpInfo("bessel_j0", *special("bessel_j0"), unary(-5, 5), grad=False),
     OpInfo("bessel_j1", *special("bessel_j1"), unary(-5, 5), grad=False),
     OpInfo("zeta", *special("zeta"), pair, grad=False),
-    OpInfo("gammainc", *special("gammainc"), tensor_pair, grad=False),
-    OpInfo("gammaincc", *special("gammaincc"), tensor_pair, grad=False),
+    OpInfo("gammainc", *special("gammainc"), lambda rng: tensor_pair(rng) + shape_and_x(rng)),
+    OpInfo("gammaincc", *special("gammaincc"), lambda rng: tensor_pair(rng) + shape_and_x(rng)),
     OpInfo("xlog1py", *special("xlog1py"),
            lambda rng: [Sample((arr(rng, (3, 4)), positive(rng, (3, 4)))),
                         Sample((arr(rng, (4,)), 1.5))], covers=("mul", "log1p", "where")),

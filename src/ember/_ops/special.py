@@ -101,13 +101,30 @@ log_ndtr_op = defop("log_ndtr", _keep(lambda s, a: s.log_ndtr(a)),
                     lambda ctx, g: g * (_x(ctx) * _x(ctx) * -0.5 - ctx.result).exp()
                     / _SQRT_2PI, promote=FLOAT, save=(0,), save_result=True)
 
+def _igamma_bwd(sign, name):
+    """d/dx of the regularized incomplete gamma: the Gamma(a) density at x (torch defines no
+    derivative with respect to a)."""
+    def bwd(ctx, g):
+        a, x = ctx.saved
+        if ctx.needs_input_grad[0]:
+            raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
+        density = ((a - 1) * x.log() - x - a.lgamma()).exp()
+        return None, g * density * sign
+    return bwd
+
+
+gammainc_op = defop("gammainc", _keep(lambda s, a, x: s.gammainc(a, x)), _igamma_bwd(1, "igamma"),
+                    promote=PROMOTE_FLOAT, save=(0, 1), node="IgammaBackward0")
+gammaincc_op = defop("gammaincc", _keep(lambda s, a, x: s.gammaincc(a, x)),
+                     _igamma_bwd(-1, "igammac"), promote=PROMOTE_FLOAT, save=(0, 1),
+                     node="IgammacBackward0")
+
+
 # torch defines no derivatives for these
 zeta_op = defop("zeta", _keep(lambda s, x, q: s.zeta(x, q)), promote=PROMOTE_FLOAT)
 bessel_j0_op = defop("bessel_j0", _keep(lambda s, a: s.j0(a)), promote=FLOAT)
 bessel_j1_op = defop("bessel_j1", _keep(lambda s, a: s.j1(a)), promote=FLOAT)
-gammainc_op = defop("gammainc", _keep(lambda s, a, x: s.gammainc(a, x)), promote=PROMOTE_FLOAT)
-gammaincc_op = defop("gammaincc", _keep(lambda s, a, x: s.gammaincc(a, x)),
-                     promote=PROMOTE_FLOAT)
+
 
 
 def _binary_fn(op, name, tensors_only=False):
