@@ -294,3 +294,43 @@ def test_disabled_scaler_passes_through():
     s.update()
     assert p.tolist() == [-1.0, -1.0]
     assert s.get_scale() == 1.0 and s.state_dict() == {} and not s.is_enabled()
+
+
+COMPOSITES = [
+    ("linear+bias", lambda m, F, x, w, b, y: F.linear(x, w, b)),
+    ("linear chain", lambda m, F, x, w, b, y: F.linear(F.linear(x, w, b).relu(), w.t()[:3])),
+    ("addmm", lambda m, F, x, w, b, y: m.addmm(b, x, w.t())),
+    ("baddbmm", lambda m, F, x, w, b, y: m.baddbmm(b.expand(2, 2, 4), x.expand(2, 2, 3),
+                                                    w.t().expand(2, 3, 4))),
+    ("mse_loss", lambda m, F, x, w, b, y: F.mse_loss(F.linear(x, w, b), y)),
+    ("l1_loss", lambda m, F, x, w, b, y: F.l1_loss(F.linear(x, w, b), y)),
+    ("smooth_l1_loss", lambda m, F, x, w, b, y: F.smooth_l1_loss(F.linear(x, w, b), y)),
+    ("huber_loss", lambda m, F, x, w, b, y: F.huber_loss(F.linear(x, w, b), y)),
+    ("kl_div", lambda m, F, x, w, b, y: F.kl_div(F.linear(x, w, b).log_softmax(1),
+                                                y.softmax(1), reduction="batchmean")),
+    ("cross_entropy", lambda m, F, x, w, b, y: F.cross_entropy(F.linear(x, w, b),
+                                                              m.tensor([0, 3]))),
+]
+
+
+@pytest.mark.parametrize("name,fn", COMPOSITES, ids=[n for n, _ in COMPOSITES])
+def test_composite_ops_autocast_like_torch(name, fn):
+    """Functions torch autocasts as one op (linear with bias, addmm, the losses) give
+    torch's dtypes, values close at bfloat16 precision, and float32 parameter grads."""
+    rng = np.random.default_rng(0)
+    data = [rng.standard_normal(s).astype(np.float32) for s in [(2, 3), (4, 3), (4,), (2, 4)]]
+    results = {}
+    for lib in (torch, ember):
+        F = lib.nn.functional
+        x, w, b, y = (lib.tensor(a) for a in data)
+        w.requires_grad_(True)
+        b.requires_grad_(True)
+        with lib.autocast("cpu"):
+            out = fn(lib, F, x, w, b, y)
+        out.float().sum().backward()
+        results[lib] = (str(out.dtype), out.detach().float().numpy(), str(w.grad.dtype),
+                        w.grad.numpy(), str(b.grad.dtype))
+    t, e = results[torch], results[ember]
+    assert e[0] == t[0] and e[2] == t[2] == "torch.float32" and e[4] == t[4]
+    np.testing.assert_allclose(e[1], t[1], rtol=3e-2, atol=3e-2)
+    np.testing.assert_allclose(e[3], t[3], rtol=5e-2, atol=5e-2)

@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from .registry import PROMOTE, apply, defop
+from .registry import AUTOCAST_LOWER, PROMOTE, _autocast, apply, autocast_entry, defop
 
 
 def _cpp_name(d):
@@ -154,7 +154,7 @@ def matmul(input, other, *, out=None):
     if da == 0 or db == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {da}D "
                            f"and {db}D")
-    if input.dtype is not other.dtype:
+    if input.dtype is not other.dtype and _autocast.cast is None:  # autocast casts both
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{_cpp_name(input.dtype)} != {_cpp_name(other.dtype)}")
     if da == 1 and db == 1:
@@ -269,6 +269,7 @@ def tensordot(a, b, dims=2, out=None):
     return mm(am, bm).reshape(shape)
 
 
+@autocast_entry(AUTOCAST_LOWER)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     prod = mm(mat1, mat2)
     return _scaled_sum(input, prod, beta, alpha)
@@ -282,10 +283,12 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
 
 
+@autocast_entry(AUTOCAST_LOWER)
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
 
 
+@autocast_entry(AUTOCAST_LOWER)
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
 

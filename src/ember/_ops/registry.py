@@ -14,6 +14,7 @@ back to an input's shape, and casting it back to the input's dtype, happens in
 one place: ``OpNode.apply``.
 """
 import re
+import functools
 import threading
 
 import numpy as np
@@ -40,6 +41,34 @@ class _AutocastHook(threading.local):
 
 
 _autocast = _AutocastHook()
+
+
+class _AutocastKind:
+    """Stands for a composite function on one of torch's autocast lists (see amp)."""
+
+    def __init__(self, name):
+        self.name = name
+
+
+AUTOCAST_LOWER = _AutocastKind("autocast_lower")
+AUTOCAST_FP32 = _AutocastKind("autocast_fp32")
+
+
+def autocast_entry(kind):
+    """Decorate a composite function that torch autocasts as one op (linear, addmm,
+    mse_loss, ...): inside an autocast region its tensor arguments are cast on entry, so
+    the ops it is made of all see the autocast dtype.  Outside, it costs one read."""
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            cast = _autocast.cast
+            if cast is not None:
+                args = tuple(cast(kind, args))
+                if kwargs:
+                    kwargs = dict(zip(kwargs, cast(kind, tuple(kwargs.values()))))
+            return fn(*args, **kwargs)
+        return wrapper
+    return decorate
 
 # dtype rules -----------------------------------------------------------------------
 SAME = None          # forward sees the arrays as they are (shape ops, neg, abs, ...)

@@ -17,12 +17,12 @@ from .._ops import registry as _registry
 # torch's CPU "lower precision" list, by Ember registry op name.
 _LOWER = frozenset({
     "mm", "matmul", "matmul_folded", "matmul_mat_batched", "matmul_vec_mat", "einsum",
-    "convolution", "convolution_transpose"})
+    "convolution", "convolution_transpose", "autocast_lower"})
 # torch's CPU "fp32" list, by Ember registry op name.
 _FP32 = frozenset({
     "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "ctc_loss",
     "prod", "view_as_complex", "linalg_cholesky", "linalg_inv", "linalg_solve",
-    "linalg_qr", "linalg_svd", "linalg_eigh", "linalg_det", "linalg_slogdet"})
+    "linalg_qr", "linalg_svd", "linalg_eigh", "linalg_det", "linalg_slogdet", "autocast_fp32"})
 
 _DEFAULT_DTYPE = {"cpu": D.bfloat16, "cuda": D.float16}
 _KNOWN_DEVICES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip",

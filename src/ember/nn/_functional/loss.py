@@ -6,6 +6,7 @@ from ... import _ops as ops
 from ..._ops import loss_ops, nn_ops
 from ..._device import array_module
 from ..._ops.pointwise import exp, log, relu, where
+from ..._ops.registry import AUTOCAST_FP32, autocast_entry
 from ..._dtype import int64
 from ..._tensor import Tensor, _make
 
@@ -59,6 +60,7 @@ def _warn_size(input, target):
                       stacklevel=3)
 
 
+@autocast_entry(AUTOCAST_FP32)
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _resolve(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -70,6 +72,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _reduce(loss, reduction)
 
 
+@autocast_entry(AUTOCAST_FP32)
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     reduction = _resolve(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -80,6 +83,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _reduce(loss, reduction)
 
 
+@autocast_entry(AUTOCAST_FP32)
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     reduction = _resolve(size_average, reduce, reduction)
     _check_reduction(reduction)
@@ -93,6 +97,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(loss, reduction)
 
 
+@autocast_entry(AUTOCAST_FP32)
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _check_reduction(reduction)
     _warn_size(input, target)
@@ -221,6 +226,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _reduce(loss, reduction)
 
 
+@autocast_entry(AUTOCAST_FP32)
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce)
@@ -240,12 +246,14 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
+@autocast_entry(AUTOCAST_FP32)
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _resolve(size_average, reduce, reduction)
     _check_reduction(reduction)
     return _reduce(nn_ops.softplus(-target * input), reduction)
 
 
+@autocast_entry(AUTOCAST_FP32)
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
                         reduction="mean"):
     reduction = _resolve(size_average, reduce, reduction)
@@ -253,6 +261,7 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
     return _reduce(relu(-target * (input1 - input2) + margin), reduction)
 
 
+@autocast_entry(AUTOCAST_FP32)
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
                          reduction="mean"):
     reduction = _resolve(size_average, reduce, reduction)
@@ -262,6 +271,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _reduce(pos + neg, reduction)
 
 
+@autocast_entry(AUTOCAST_FP32)
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
                      reduce=None, reduction="mean"):
     import math
@@ -310,6 +320,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return ops.norm(x1 - x2 + eps, p, -1, keepdim=keepdim)
 
 
+@autocast_entry(AUTOCAST_FP32)
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
                           reduction="mean"):
     reduction = _resolve(size_average, reduce, reduction)
@@ -319,6 +330,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     return _reduce(loss, reduction)
 
 
+@autocast_entry(AUTOCAST_FP32)
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False,
                         size_average=None, reduce=None, reduction="mean"):
     reduction = _resolve(size_average, reduce, reduction)
@@ -342,6 +354,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss, reduction)
 
 
+@autocast_entry(AUTOCAST_FP32)
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
                       reduce=None, reduction="mean"):
     from ..._creation import arange
@@ -404,6 +417,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     return loss.squeeze(0) if unbatched else loss
 
 
+@autocast_entry(AUTOCAST_FP32)
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Hinge loss between each labelled class and each other class; labels end at -1."""
     from ..._ops.scan import cummin

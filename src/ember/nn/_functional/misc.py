@@ -4,10 +4,12 @@ import numpy as np
 from ..._device import array_module
 from ..._ops import nn_ops
 from ..._ops.pointwise import where
+from ..._ops.registry import AUTOCAST_LOWER, autocast_entry
 from ..._tensor import _make
 from ...autograd import grad_mode
 
 
+@autocast_entry(AUTOCAST_LOWER)
 def linear(input, weight, bias=None):
     if input.shape[-1] != weight.shape[-1]:
         rows = int(np.prod(input.shape[:-1])) if input.dim() > 1 else 1
