@@ -13,7 +13,9 @@ def _noise(fn, shape, like):
     return fn(shape, dtype=like.dtype, device=like.device)
 
 
-class Normal(Distribution):
+class _LocScale(Distribution):
+    """A real-valued location-scale family: parameters, shapes, mean and mode."""
+
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
@@ -33,6 +35,8 @@ class Normal(Distribution):
     def mode(self):
         return self.loc
 
+
+class Normal(_LocScale):
     @property
     def stddev(self):
         return self.scale
@@ -186,26 +190,7 @@ class Exponential(Distribution):
         return 1.0 - ember.log(self.rate)
 
 
-class Laplace(Distribution):
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.size(), validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        return self._expand_params(batch_shape, ("loc", "scale"))
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
-
+class Laplace(_LocScale):
     @property
     def variance(self):
         return 2 * self.scale.pow(2)
