@@ -1,5 +1,6 @@
 """ember.nn: modules, parameters, functional, init, utils (torch.nn's API)."""
 from .parameter import Buffer, Parameter
+from .parameter import UninitializedBuffer, UninitializedParameter
 from .modules import *  # noqa: F401,F403
 from .modules import Module
 from . import functional, init, utils  # noqa: F401

@@ -54,5 +54,109 @@ class Buffer(Tensor):
         pass
 
 
+_UNINIT_USE_MSG = (
+    "Attempted to use an uninitialized parameter in {}. This error happens when you are using "
+    "a `LazyModule` or explicitly manipulating `torch.nn.parameter.UninitializedParameter` "
+    "objects. When using LazyModules Call `forward` with a dummy batch to initialize the "
+    "parameters before calling torch functions")
+
+_UNINIT_SHAPE_MSG = (
+    "Can't access the shape of an uninitialized parameter or buffer. This error usually happens "
+    "in `load_state_dict` when trying to load an uninitialized parameter into an initialized "
+    "one. Call `forward` to initialize the parameters before accessing their attributes.")
+
+
+class UninitializedTensorMixin:
+    """A placeholder whose shape is not known yet: it has no array until ``materialize``,
+    which turns the object itself into ``cls_to_become`` (so modules keep the same object)."""
+
+    cls_to_become = None
+
+    @property
+    def _data(self):
+        # Every op reads ``_data``; reaching here means the placeholder was used as a tensor.
+        import sys
+        caller = sys._getframe(1).f_code.co_name
+        raise ValueError(_UNINIT_USE_MSG.format(caller))
+
+    @property
+    def shape(self):
+        raise RuntimeError(_UNINIT_SHAPE_MSG)
+
+    def size(self, dim=None):
+        raise RuntimeError(_UNINIT_SHAPE_MSG)
+
+    @property
+    def dtype(self):
+        return self.__dict__["_uninit_dtype"]
+
+    @property
+    def device(self):
+        return self.__dict__["_uninit_device"]
+
+    @property
+    def is_leaf(self):
+        return True
+
+    def _init_placeholder(self, requires_grad, device, dtype):
+        from .. import _dtype as D
+        from .._device import as_device as make_device
+        self.__dict__["_uninit_dtype"] = dtype if dtype is not None else D.get_default_dtype()
+        self.__dict__["_uninit_device"] = make_device(device if device is not None else "cpu")
+        self._vc = [0]
+        self._requires_grad = requires_grad
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Give the placeholder an (uninitialized) array of ``shape`` and make it a plain
+        Parameter/Tensor in place."""
+        d = self.__dict__
+        t = _creation.empty(shape, device=device if device is not None else d["_uninit_device"],
+                            dtype=dtype if dtype is not None else d["_uninit_dtype"])
+        del d["_uninit_dtype"], d["_uninit_device"]
+        self.__class__ = self.cls_to_become
+        self._data = t._data
+        self._vc = [0]
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+    def __deepcopy__(self, memo):
+        d = self.__dict__
+        return type(self)(self._requires_grad, d["_uninit_device"], d["_uninit_dtype"])
+
+    def __reduce_ex__(self, proto):
+        d = self.__dict__
+        return (type(self), (self._requires_grad, d["_uninit_device"], d["_uninit_dtype"]))
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A Parameter whose shape a lazy module infers on its first forward."""
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        p = _new(cls)
+        p._init_placeholder(requires_grad, device, dtype)
+        return p
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer whose shape a lazy module infers on its first forward."""
+
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
+        b = _new(cls)
+        b._init_placeholder(requires_grad, device, dtype)
+        b.persistent = persistent
+        return b
+
+    def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
+        pass
+
+
 def is_lazy(param):
-    return False
+    return isinstance(param, UninitializedTensorMixin)
