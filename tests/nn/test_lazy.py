@@ -149,3 +149,17 @@ def test_lazy_in_sequential():
                                                  "Linear"]
     assert tuple(model[4].weight.shape) == (5, 64)
     assert sum(p.numel() for p in model.parameters()) == 4 * 27 + 4 + 8 + 5 * 64 + 5
+
+
+def test_dtype_conversion_before_first_forward_matches_torch():
+    import torch as _torch
+    import ember as _ember
+    seen = {}
+    for lib in (_torch, _ember):
+        m = lib.nn.LazyLinear(3).double()
+        y = m(lib.ones(2, 4, dtype=lib.float64))
+        b = lib.nn.LazyBatchNorm2d().to(lib.float64)
+        z = b(lib.ones(2, 3, 2, 2, dtype=lib.float64))
+        seen[lib] = (str(y.dtype), str(m.weight.dtype), type(m).__name__, str(z.dtype),
+                     str(b.running_mean.dtype), tuple(m.weight.shape))
+    assert seen[_ember] == seen[_torch]

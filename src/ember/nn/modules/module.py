@@ -376,6 +376,9 @@ class Module:
             for key, p in self._parameters.items():
                 if p is None:
                     continue
+                if _is_placeholder(p):
+                    _retarget_placeholder(p, fn)
+                    continue
                 new = fn(p)
                 if new is not p:
                     # Parameters stay the same objects, so optimizers built before
@@ -385,7 +388,9 @@ class Module:
                     if p._grad is not None:
                         p._grad = fn(p._grad)
             for key, b in self._buffers.items():
-                if b is not None:
+                if b is not None and _is_placeholder(b):
+                    _retarget_placeholder(b, fn)
+                elif b is not None:
                     self._buffers[key] = fn(b)
         return self
 
@@ -690,3 +695,17 @@ def _copy_into(param, value):
     param._data[...] = value.to(param.dtype)._data if value.dtype is not param.dtype \
         else value._data
     param._vc[0] += 1
+
+
+def _is_placeholder(t):
+    from ..parameter import UninitializedTensorMixin
+    return isinstance(t, UninitializedTensorMixin)
+
+
+def _retarget_placeholder(t, fn):
+    """A lazy module's placeholder has no data yet: ``to``/``float``/... change the dtype and
+    device it will be materialised with (torch allows this before the first forward)."""
+    from ..._creation import empty
+    probe = fn(empty(0, dtype=t.dtype, device=t.device))
+    t.__dict__["_uninit_dtype"] = probe.dtype
+    t.__dict__["_uninit_device"] = probe.device
