@@ -65,7 +65,7 @@ del _ops
 
 # Subpackages load on first use (PEP 562), so `import ember` stays quick; `ember.nn`,
 # `ember.optim`, ... then behave as torch's eagerly imported ones do.
-_SUBMODULES = ("nn", "optim", "utils", "func", "linalg", "special", "testing",
+_SUBMODULES = ("nn", "optim", "utils", "func", "linalg", "special", "testing", "fft",
                "serialization", "cuda", "backends", "distributions", "amp", "cpu")
 _LAZY = {"save": "serialization", "load": "serialization",
          "autocast": "amp", "is_autocast_enabled": "amp", "get_autocast_dtype": "amp",

@@ -17,3 +17,4 @@ from .table_rnn import ENTRIES as _rnn
 
 OP_TABLE = _pointwise + _unary + _binary + _reduction + _scan + _sorting + _shape + _linalg + _join + _indexing
 OP_TABLE += _nn + _fill + _loss + _special + _rnn
+from .table_fft import ENTRIES as _fft; OP_TABLE += _fft

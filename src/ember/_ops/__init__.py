@@ -8,11 +8,11 @@ gathers them, so adding an op never touches it unless a new family module is add
 from .._tensor import Tensor
 from . import (binary, contraction, conversion, indexing, join, layout, linalg, linalg_torch,
                pointwise, reduction, scan, scatter, shape, sorting, unary)
-from . import conv, fill, loss_ops, nn_ops, rnn_ops, special
+from . import conv, fft_ops, fill, loss_ops, nn_ops, rnn_ops, special
 
 FAMILIES = (pointwise, unary, binary, reduction, scan, sorting, shape, join, layout, indexing,
             scatter, linalg, linalg_torch, contraction, conversion, fill, special)
-FAMILIES += (nn_ops, conv, loss_ops, rnn_ops)
+FAMILIES += (nn_ops, conv, loss_ops, rnn_ops, fft_ops)
 
 __all__ = []
 for _family in FAMILIES:
