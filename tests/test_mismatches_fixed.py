@@ -220,3 +220,13 @@ def test_half_scalar_overflow_raises_as_torch(call, dtype, big):
 ])
 def test_half_scalar_overflow_gives_inf_where_torch_does(call, dtype, big):
     same(lambda L: call(L, L.tensor([1.0, -2.0, 0.5], dtype=getattr(L, dtype)), big))
+
+
+@pytest.mark.parametrize("args", [((), ()), ([], [])])
+def test_roll_without_shifts_raises_like_torch(args):
+    msgs = []
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError) as e:
+            lib.roll(lib.ones(3), *args)
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1]
