@@ -1,6 +1,5 @@
 """Backward engine and the autograd-facing Tensor API, checked against torch."""
 import gc
-import time
 import weakref
 
 import numpy as np
@@ -336,16 +335,18 @@ def test_inplace_on_non_leaf_backprops_like_torch():
 
 
 # ---- scale ------------------------------------------------------------------------------
-def test_long_chain_backward_is_iterative_and_fast():
+def test_long_chain_backward_is_iterative():
+    # 100,000 nodes deep: a recursive walk would overflow Python's stack long before this.
+    # (Its speed is measured in benchmarks/, never asserted here.)
     x = ember.ones(1, requires_grad=True)
     y = x
-    t0 = time.perf_counter()
-    for _ in range(100_000):
-        y = y * 1.0
+    for i in range(100_000):
+        y = y * (1.0 if i % 2 else 1.0001)
     y.sum().backward()
-    elapsed = time.perf_counter() - t0
-    assert x.grad.item() == 1.0
-    assert elapsed < 30  # generous: a recursion-free walk takes a few seconds at most
+    expected = np.float32(1.0)
+    for _ in range(50_000):  # the same float32 products, in the backward's order
+        expected *= np.float32(1.0001)
+    np.testing.assert_allclose(x.grad.item(), expected, rtol=1e-5)
 
 
 def test_deep_graph_is_freed_without_recursion_error():
