@@ -4,13 +4,6 @@
 """
 __version__ = "0.1.0"
 
-import warnings as _warnings
-
-# NumPy warns on overflow/division by zero/invalid values; torch computes inf/nan
-# silently.  Only warnings raised from Ember's own modules are silenced.
-_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)",
-                         message=r".*(overflow|divide by zero|invalid value|underflow) encountered")
-
 from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype,
                      float, float16, float32, float64, half, int, int8, int16, int32, int64,
                      long, short, uint8, can_cast, get_default_dtype, promote_types,

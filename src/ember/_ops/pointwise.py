@@ -15,11 +15,11 @@ from .registry import FLOAT, PROMOTE, PROMOTE_FLOAT, SAME, apply, defop
 
 def ignore_fp_warnings():
     """NumPy warns when a result is inf or nan (log(0), 0/0, overflow); torch returns them
-    silently.  Ignore exactly those warnings, only when raised from Ember's op code (a
+    silently.  Ignore exactly those warnings, only when raised from Ember's own modules (a
     per-call np.errstate would cost microseconds on every op).  Called once at import;
     tools that reset the warning filters (pytest does, per test) can call it again."""
     warnings.filterwarnings("ignore", message=r"(divide by zero|invalid value|overflow|underflow) "
-                            "encountered", category=RuntimeWarning, module=r"ember\._ops")
+                            "encountered", category=RuntimeWarning, module=r"ember(\.|$)")
 
 
 ignore_fp_warnings()
