@@ -14,7 +14,8 @@ from .. import _dtype as D
 from .._device import array_module
 from .._tensor import Tensor
 from .inplace import apply_inplace, apply_view
-from .pointwise import _conj, _out, _sign_fwd, abs, exp, in_float32, real_only, sqrt, where
+from .pointwise import (_conj, _out, _sign_fwd, _unary_fn, abs, exp, in_float32, real_only,
+                        sqrt, where)
 from .registry import FLOAT, apply, defop
 from .special import _sp
 
@@ -394,12 +395,7 @@ def _set_part(part):
 
 
 # ---- public functions -----------------------------------------------------------------------
-def _fn(op, name):
-    def f(input, *, out=None):
-        return _out(apply(op, (input,)), out)
-    f.__name__ = f.__qualname__ = name
-    f.__doc__ = f"{name}(input, *, out=None) -> Tensor  (elementwise, as torch.{name})"
-    return f
+_fn = _unary_fn
 
 
 exp2 = _fn(exp2_op, "exp2")
