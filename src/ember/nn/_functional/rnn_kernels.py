@@ -23,6 +23,17 @@ def _sigmoid_(a, xp):
     xp.reciprocal(a, out=a)
 
 
+def _emit(xp, out, t, mask, h_new, h):
+    """Store step t's output; past a sequence's end (packed input) the state is kept and the
+    output is zero.  Returns the state to carry on with."""
+    if mask is None:
+        out[t] = h_new
+        return h_new
+    h_new = xp.where(mask[t], h_new, h)
+    out[t] = xp.where(mask[t], h_new, 0)
+    return h_new
+
+
 def _steps(length, reverse):
     return range(length - 1, -1, -1) if reverse else range(length)
 
@@ -71,13 +82,8 @@ def forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
             else:
                 h_new = a[:, three:] * tc
             if mask is not None:
-                m = mask[t]
-                h_new = xp.where(m, h_new, h)
-                c_new = xp.where(m, c_new, c)
-                out[t] = xp.where(m, h_new, 0)
-            else:
-                out[t] = h_new
-            h, c = h_new, c_new
+                c_new = xp.where(mask[t], c_new, c)
+            h, c = _emit(xp, out, t, mask, h_new, h), c_new
         return out, h, c, ws
     if gru:
         ws["hh"] = hh_all = xp.empty_like(xg)
@@ -100,13 +106,7 @@ def forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
             h_new = h - new
             h_new *= rz[:, hidden:]
             h_new += new
-            if mask is not None:
-                m = mask[t]
-                h_new = xp.where(m, h_new, h)
-                out[t] = xp.where(m, h_new, 0)
-            else:
-                out[t] = h_new
-            h = h_new
+            h = _emit(xp, out, t, mask, h_new, h)
         return out, h, None, ws
     relu = mode == "RNN_RELU"
     for t in _steps(length, reverse):
@@ -117,13 +117,7 @@ def forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
             xp.maximum(h_new, 0, out=h_new)
         else:
             xp.tanh(h_new, out=h_new)
-        if mask is not None:
-            m = mask[t]
-            h_new = xp.where(m, h_new, h)
-            out[t] = xp.where(m, h_new, 0)
-        else:
-            out[t] = h_new
-        h = h_new
+        h = _emit(xp, out, t, mask, h_new, h)
     return out, h, None, ws
 
 
