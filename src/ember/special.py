@@ -1,7 +1,7 @@
 """``ember.special``: torch.special's functions (torch's names; the ops live in ``_ops``)."""
 from ._ops.binary import xlogy
 from ._ops.nn_ops import log_softmax, softmax
-from ._ops.pointwise import sigmoid as expit
+from ._ops.unary import sigmoid as expit
 from ._ops.reduction import logsumexp
 from ._ops.special import (bessel_j0, bessel_j1, entr, erfcx, gammainc, gammaincc, i0, i0e, i1,
                            i1e, log_ndtr, multigammaln, ndtr, ndtri, sinc, xlog1py, zeta)

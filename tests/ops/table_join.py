@@ -40,7 +40,7 @@ ENTRIES = [
     OpInfo("split", _first(ember.split), _first(torch.split), lambda rng: [
         S(arr(rng, (5, 2)), 2), S(arr(rng, (3, 4)), 3, dim=1)]),
     OpInfo("split_with_sizes", _first(ember.split), _first(torch.split), lambda rng: [
-        S(arr(rng, (5, 2)), [1, 4]), S(arr(rng, (3, 4)), [2, 0, 2], -1)]),
+        S(arr(rng, (5, 2)), [1, 4]), S(arr(rng, (3, 4)), [2, 0, 2], -1)], covers=("split",)),
     OpInfo("chunk", _first(ember.chunk), _first(torch.chunk), lambda rng: [
         S(arr(rng, (5, 2)), 3), S(arr(rng, (2, 6)), 4, 1)], covers=("split",)),
     OpInfo("unbind", _first(ember.unbind), _first(torch.unbind), lambda rng: [

@@ -24,7 +24,7 @@ ENTRIES = [
                         Sample((arr(rng, (2, 3, 4)), arr(rng, (4,)))),
                         Sample((arr(rng, (4,)), arr(rng, (4, 3)))),
                         Sample((arr(rng, (3, 4)), arr(rng, (2, 4, 5))))],
-           covers=("matmul_folded", "matmul_vec_mat", "matmul_mat_batched")),
+           covers=("matmul",)),
     OpInfo("bmm", ember.bmm, torch.bmm,
            lambda rng: [Sample((arr(rng, (2, 3, 4)), arr(rng, (2, 4, 5))))], covers=("matmul",)),
 ]

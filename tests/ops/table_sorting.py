@@ -128,9 +128,10 @@ ENTRIES = [
     OpInfo("median_dim", tuple_of(ember.median), tuple_of(torch.median), median_dim_samples,
            output_index=0),
     OpInfo("nanmedian", ember.nanmedian, torch.nanmedian,
-           lambda rng: [s for s in nanmedian_samples(rng) if len(s.args) == 1]),
+           lambda rng: [s for s in nanmedian_samples(rng) if len(s.args) == 1], covers=("median",)),
     OpInfo("nanmedian_dim", tuple_of(ember.nanmedian), tuple_of(torch.nanmedian),
-           lambda rng: [s for s in nanmedian_samples(rng) if len(s.args) > 1], output_index=0),
+           lambda rng: [s for s in nanmedian_samples(rng) if len(s.args) > 1], output_index=0,
+           covers=("median_dim",)),
     # Ties are what mode is about, and a perturbation changes the winner: no finite differences.
     OpInfo("mode", tuple_of(ember.mode), tuple_of(torch.mode), mode_samples, output_index=0,
            fd=False),

@@ -8,10 +8,12 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
+from ._common import _conj, _out, real_only
+from ._declare import declare, declare_op, inplace_method
 from .inplace import apply_inplace
-from .pointwise import _conj, _out, pow, real_only, sigmoid, where
+from .pointwise import pow, where
 from .registry import PROMOTE, PROMOTE_FLOAT, apply, defop
-from .unary import _not_implemented, isnan
+from .unary import _not_implemented, isnan, sigmoid
 
 _LN2 = math.log(2.0)
 
@@ -60,6 +62,9 @@ hypot_op = defop("hypot", real_only(_float_only("hypot")(np.hypot), "hypot"), _h
                  promote=PROMOTE, save=(0, 1), save_result=True)
 copysign_op = defop("copysign", real_only(np.copysign, "copysign"), _copysign_bwd,
                     promote=PROMOTE_FLOAT, save=(0, 1), save_result=True)
+atan2 = arctan2 = declare_op(atan2_op, "atan2", "arctan2", nargs=2)
+hypot = declare_op(hypot_op, "hypot", nargs=2)
+copysign = declare_op(copysign_op, "copysign", nargs=2)
 
 
 # ---- fmax / fmin: NaN loses ------------------------------------------------------------
@@ -80,6 +85,8 @@ fmax_op = defop("fmax", real_only(np.fmax, message="fmax not implemented for com
 fmin_op = defop("fmin", real_only(np.fmin, message="fmin not implemented for complex tensors.",
                                   error=RuntimeError),
                 _fextreme_bwd(False), promote=PROMOTE, save=(0, 1))
+fmax = declare_op(fmax_op, "fmax", nargs=2, inplace=False)
+fmin = declare_op(fmin_op, "fmin", nargs=2, inplace=False)
 
 
 # ---- logaddexp, xlogy, float_power ---------------------------------------------------------
@@ -110,6 +117,8 @@ logaddexp_op = defop("logaddexp", _float_only("logaddexp")(_logaddexp_fwd),
 logaddexp2_op = defop("logaddexp2", real_only(_float_only("logaddexp2")(np.logaddexp2),
                                               "logaddexp2"),
                       _logaddexp_bwd(True), promote=PROMOTE, save=(0, 1))
+logaddexp = declare_op(logaddexp_op, "logaddexp", nargs=2, inplace=False)
+logaddexp2 = declare_op(logaddexp2_op, "logaddexp2", nargs=2, inplace=False)
 
 
 def _xlogy_fwd(x, y):
@@ -138,12 +147,22 @@ def _xlogy_bwd(ctx, g):
 xlogy_op = defop("xlogy", real_only(_xlogy_fwd, "xlogy"), _xlogy_bwd, promote=PROMOTE_FLOAT, save=(0, 1))
 
 
+@declare(inplace=inplace_method(xlogy_op, 2))
 def xlogy(input, other, *, out=None):
     if isinstance(input, Tensor) and input.dtype is D.bool:
         input = input.to(D.get_default_dtype())
     return _out(apply(xlogy_op, (input, other)), out)
 
 
+def _float_power_(self, exponent):
+    dt = D.complex128 if self.is_complex() else D.float64
+    if self.dtype is not dt:
+        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype.name.capitalize()} "
+                           f"but the operation's result requires dtype {dt.name.capitalize()}")
+    return self.pow_(exponent)
+
+
+@declare(inplace=_float_power_)
 def float_power(input, exponent, *, out=None):
     """float_power: pow computed in double precision (complex128 for complex operands)."""
     complex_ = any(isinstance(x, Tensor) and x.is_complex() or isinstance(x, complex)
@@ -185,9 +204,19 @@ def _lerp_bwd(ctx, g):
 
 
 lerp_op = defop("lerp", _lerp_fwd, _lerp_bwd, save=(0, 1, 2))
-lerp_tensor_op = defop("lerp_tensor", _lerp_fwd, _lerp_bwd, save=(0, 1, 2), node="LerpBackward1")
 
 
+def _lerp_(self, end, weight):
+    if isinstance(weight, Tensor):
+        weight = weight.to(self.dtype)
+    return apply_inplace(_lerp_op_for(weight), self, (end, weight))
+
+
+def _lerp_op_for(weight):
+    return lerp_op.variant("LerpBackward1") if isinstance(weight, Tensor) else lerp_op
+
+
+@declare(inplace=_lerp_)
 def lerp(input, end, weight, *, out=None):
     """lerp(input, end, weight): input + weight * (end - input); dtypes must agree."""
     for name, x in (("end", end), ("weight", weight)):
@@ -197,8 +226,7 @@ def lerp(input, end, weight, *, out=None):
                                f"got dtype {_CPP_NAMES[x.dtype.name]}")
     if isinstance(weight, Tensor) and weight.dtype is not input.dtype:
         weight = weight.to(input.dtype)  # a 0-dim weight of another float dtype is allowed
-    op = lerp_tensor_op if isinstance(weight, Tensor) else lerp_op
-    return _out(apply(op, (input, end, weight)), out)
+    return _out(apply(_lerp_op_for(weight), (input, end, weight)), out)
 
 
 def _addc_fwd(combine):
@@ -240,10 +268,16 @@ addcdiv_op = defop("addcdiv", _addc_fwd(np.true_divide), _addcdiv_bwd, promote=P
                    save=(1, 2))
 
 
+def _value(value=1):
+    return {"value": value}
+
+
+@declare(inplace=inplace_method(addcmul_op, 3, _value))
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     return _out(apply(addcmul_op, (input, tensor1, tensor2), {"value": value}), out)
 
 
+@declare(inplace=inplace_method(addcdiv_op, 3, _value))
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     if not tensor1.is_floating_point() and not tensor1.is_complex() and \
             not tensor2.is_floating_point() and not tensor2.is_complex():
@@ -287,17 +321,21 @@ def _clamp_bwd(ctx, g):
 _clamp_real = real_only(_clamp_fwd, message="clamp is not supported for complex types")
 clamp_op = defop("clamp", _clamp_real, _clamp_bwd, promote=PROMOTE, save=(0, 1, 2),
                  node="ClampBackward1", scalar_checked=True)
-clamp_tensor_op = defop("clamp_tensor", _clamp_real, _clamp_bwd, promote=PROMOTE,
-                        save=(0, 1, 2), node="ClampBackward0")
 
 
 def _clamp_args(min, max):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     tensor = isinstance(min, Tensor) or isinstance(max, Tensor)
-    return clamp_tensor_op if tensor else clamp_op
+    # clamp.Tensor: torch converts a Python bound beside a tensor one unchecked.
+    return clamp_op.variant("ClampBackward0", scalar_checked=False) if tensor else clamp_op
 
 
+def _clamp_(self, min=None, max=None):
+    return apply_inplace(_clamp_args(min, max), self, (min, max))
+
+
+@declare(aliases=("clip",), inplace=_clamp_)
 def clamp(input, min=None, max=None, *, out=None):
     """clamp(input, min=None, max=None): bounds may be numbers or tensors (broadcast)."""
     return _out(apply(_clamp_args(min, max), (input, min, max)), out)
@@ -306,10 +344,12 @@ def clamp(input, min=None, max=None, *, out=None):
 clip = clamp
 
 
+@declare(inplace=lambda self, min: _clamp_(self, min=min))
 def clamp_min(input, min):
     return clamp(input, min=min)
 
 
+@declare(inplace=lambda self, max: _clamp_(self, max=max))
 def clamp_max(input, max):
     return clamp(input, max=max)
 
@@ -337,29 +377,12 @@ def _shift(kernel, ufunc):
 lshift_op = defop("bitwise_left_shift", _shift("lshift", np.left_shift), promote=PROMOTE)
 rshift_op = defop("bitwise_right_shift", _shift("rshift", np.right_shift), promote=PROMOTE)
 
-
-def logical_and(input, other, *, out=None):
-    return _out(apply(logical_and_op, (input, other)), out)
-
-
-def logical_or(input, other, *, out=None):
-    return _out(apply(logical_or_op, (input, other)), out)
-
-
-def logical_xor(input, other, *, out=None):
-    return _out(apply(logical_xor_op, (input, other)), out)
-
-
-def logical_not(input, *, out=None):
-    return _out(apply(logical_not_op, (input,)), out)
-
-
-def bitwise_left_shift(input, other, *, out=None):
-    return _out(apply(lshift_op, (input, other)), out)
-
-
-def bitwise_right_shift(input, other, *, out=None):
-    return _out(apply(rshift_op, (input, other)), out)
+logical_and = declare_op(logical_and_op, "logical_and", nargs=2)
+logical_or = declare_op(logical_or_op, "logical_or", nargs=2)
+logical_xor = declare_op(logical_xor_op, "logical_xor", nargs=2)
+logical_not = declare_op(logical_not_op, "logical_not")
+bitwise_left_shift = declare_op(lshift_op, "bitwise_left_shift", nargs=2, operator="lshift")
+bitwise_right_shift = declare_op(rshift_op, "bitwise_right_shift", nargs=2, operator="rshift")
 
 
 # ---- closeness -------------------------------------------------------------------------------
@@ -374,6 +397,7 @@ def _isclose_fwd(a, b, rtol, atol, equal_nan):
 isclose_op = defop("isclose", _isclose_fwd)
 
 
+@declare
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if input.dtype is not other.dtype:
         raise RuntimeError(f"{input.dtype._legacy} did not match {other.dtype._legacy}")
@@ -385,92 +409,14 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
                  {"rtol": rtol, "atol": atol, "equal_nan": equal_nan})
 
 
+@declare
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
 
 
+@declare
 def equal(input, other):
     """True when both have the same shape and elements (dtypes may differ)."""
     if tuple(input.shape) != tuple(other.shape):
         return False
     return bool((input._data == other._data).all())
-
-
-# ---- Tensor methods -----------------------------------------------------------------------
-def _binary_inplace(op):
-    def method(self, other):
-        return apply_inplace(op, self, (other,))
-    return method
-
-
-def _clamp_(self, min=None, max=None):
-    return apply_inplace(_clamp_args(min, max), self, (min, max))
-
-
-def _lerp_(self, end, weight):
-    if isinstance(weight, Tensor):
-        weight = weight.to(self.dtype)
-    return apply_inplace(lerp_tensor_op if isinstance(weight, Tensor) else lerp_op, self,
-                         (end, weight))
-
-
-def _reflected(fn):
-    def r(self, other):
-        return fn(other, self)
-    return r
-
-
-__all__ = ["atan2", "arctan2", "hypot", "copysign", "fmax", "fmin", "logaddexp", "logaddexp2",
-           "xlogy", "float_power", "lerp", "addcmul", "addcdiv", "clamp", "clip", "clamp_min",
-           "clamp_max", "logical_and", "logical_or", "logical_xor", "logical_not",
-           "bitwise_left_shift", "bitwise_right_shift", "isclose", "allclose", "equal"]
-
-
-def _public(op):
-    def f(input, other, *, out=None):
-        return _out(apply(op, (input, other)), out)
-    return f
-
-
-atan2 = _public(atan2_op)
-arctan2 = atan2
-hypot = _public(hypot_op)
-copysign = _public(copysign_op)
-fmax = _public(fmax_op)
-fmin = _public(fmin_op)
-logaddexp = _public(logaddexp_op)
-logaddexp2 = _public(logaddexp2_op)
-for _n in ("atan2", "hypot", "copysign", "fmax", "fmin", "logaddexp", "logaddexp2"):
-    globals()[_n].__name__ = globals()[_n].__qualname__ = _n
-
-METHODS = {name: globals()[name] for name in __all__}
-METHODS.update({
-    "atan2_": _binary_inplace(atan2_op), "arctan2_": _binary_inplace(atan2_op),
-    "hypot_": _binary_inplace(hypot_op), "copysign_": _binary_inplace(copysign_op),
-    "xlogy_": _binary_inplace(xlogy_op), "lerp_": _lerp_,
-    "clamp_": _clamp_, "clip_": _clamp_,
-    "clamp_min_": lambda self, min: _clamp_(self, min=min),
-    "clamp_max_": lambda self, max: _clamp_(self, max=max),
-    "logical_and_": _binary_inplace(logical_and_op), "logical_or_": _binary_inplace(logical_or_op),
-    "logical_xor_": _binary_inplace(logical_xor_op),
-    "logical_not_": lambda self: apply_inplace(logical_not_op, self, ()),
-    "bitwise_left_shift_": _binary_inplace(lshift_op),
-    "bitwise_right_shift_": _binary_inplace(rshift_op),
-    "float_power_": lambda self, exponent: _float_power_(self, exponent),
-    "addcmul_": lambda self, t1, t2, *, value=1: apply_inplace(addcmul_op, self, (t1, t2),
-                                                               {"value": value}),
-    "addcdiv_": lambda self, t1, t2, *, value=1: apply_inplace(addcdiv_op, self, (t1, t2),
-                                                               {"value": value}),
-    "__lshift__": bitwise_left_shift, "__rshift__": bitwise_right_shift,
-    "__rlshift__": _reflected(bitwise_left_shift), "__rrshift__": _reflected(bitwise_right_shift),
-    "__ilshift__": _binary_inplace(lshift_op), "__irshift__": _binary_inplace(rshift_op),
-})
-
-
-def _float_power_(self, exponent):
-    dt = D.complex128 if self.is_complex() else D.float64
-    if self.dtype is not dt:
-        raise RuntimeError(f"the base given to float_power_ has dtype {self.dtype.name.capitalize()} "
-                           f"but the operation's result requires dtype {dt.name.capitalize()}")
-    return self.pow_(exponent)
-

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
+from ._declare import declare
 from .registry import _raise_modified, apply, defop
 
 _FREE = string.ascii_letters
@@ -56,7 +57,7 @@ def _einsum_bwd(ctx, g):
     return tuple(grads)
 
 
-einsum_op = defop("einsum", _einsum_fwd, _einsum_bwd)
+einsum_op = defop("einsum", _einsum_fwd, _einsum_bwd, autocast="lower")
 
 
 def _einsum(inputs, output, operands):
@@ -122,6 +123,7 @@ def _unique_letters(sub, t):
             return sub, t
 
 
+@declare(method=False)
 def einsum(equation, *operands):
     """einsum(equation, *operands): torch's subscripts (letters, '...', optional '->')."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -142,7 +144,3 @@ def einsum(equation, *operands):
                 raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which "
                                    f"does not broadcast with previously seen size {sizes[c]}")
     return _einsum(subs, out, operands)
-
-
-__all__ = ["einsum"]
-METHODS = {}

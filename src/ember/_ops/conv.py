@@ -174,9 +174,10 @@ def _conv_weight_bwd(ctx, h):
     return gx, gg
 
 
-conv_op = defop("convolution", _conv_fwd, _conv_bwd, promote=PROMOTE, save=(0, 1))
+conv_op = defop("convolution", _conv_fwd, _conv_bwd, promote=PROMOTE, save=(0, 1), autocast="lower")
 conv_transpose_op = defop("convolution_transpose", _conv_transpose_fwd, _conv_transpose_bwd,
-                          promote=PROMOTE, save=(0, 1), node="ConvolutionBackward0")
+                          promote=PROMOTE, save=(0, 1), node="ConvolutionBackward0",
+                          autocast="lower")
 conv_weight_op = defop("convolution_weight", _conv_weight_fwd, _conv_weight_bwd,
                        promote=PROMOTE, save=(0, 1), node="ConvolutionBackwardBackward0")
 
@@ -268,7 +269,3 @@ def conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
                 {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups,
                  "spatial": spatial})
     return out.squeeze(0) if unbatched else out
-
-
-__all__ = []
-METHODS = {}

@@ -60,7 +60,3 @@ view_dtype_op = defop("view_dtype", _view_dtype_fwd, view=True)
 
 def view_dtype(input, dtype):
     return apply_view(view_dtype_op, (input,), {"dtype": dtype})
-
-
-__all__ = []
-METHODS = {}

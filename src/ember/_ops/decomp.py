@@ -83,7 +83,8 @@ def _inv_bwd(ctx, g):
     return -(r @ g @ r)
 
 
-inv_op = defop("linalg_inv", _inv_fwd, _inv_bwd, save_result=True, node="LinalgInvExBackward0")
+inv_op = defop("linalg_inv", _inv_fwd, _inv_bwd, save_result=True, node="LinalgInvExBackward0",
+               autocast="fp32")
 
 
 def inv(A, *, out=None):
@@ -97,7 +98,7 @@ def _det_bwd(ctx, g):
 
 
 det_op = defop("linalg_det", lambda a: np.asarray(_la(a).det(a)), _det_bwd, save=(0,),
-               save_result=True, node="LinalgDetBackward0")
+               save_result=True, node="LinalgDetBackward0", autocast="fp32")
 
 
 def det(A, *, out=None):
@@ -116,7 +117,7 @@ def _slogdet_bwd(ctx, g_sign, g_logabs):
 
 
 slogdet_op = defop("linalg_slogdet", _slogdet_fwd, _slogdet_bwd, nout=2, save=(0,),
-                   node="LinalgSlogdetBackward0")
+                   node="LinalgSlogdetBackward0", autocast="fp32")
 SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
 
 
@@ -142,7 +143,7 @@ def _solve_bwd(ctx, g):
 
 
 solve_op = defop("linalg_solve", _solve_fwd, _solve_bwd, save=(0,), save_result=True,
-                 node="LinalgSolveExBackward0")
+                 node="LinalgSolveExBackward0", autocast="fp32")
 
 
 def _solve_mat(A, B):
@@ -197,7 +198,7 @@ def _cholesky_bwd(ctx, g):
 
 
 cholesky_op = defop("linalg_cholesky", _cholesky_fwd, _cholesky_bwd, save_result=True,
-                    node="LinalgCholeskyExBackward0")
+                    node="LinalgCholeskyExBackward0", autocast="fp32")
 
 
 def cholesky(A, *, upper=False, out=None):
@@ -226,7 +227,8 @@ def _eigh_bwd(ctx, gL, gV):
     return V @ inner @ Vh
 
 
-eigh_op = defop("linalg_eigh", _eigh_fwd, _eigh_bwd, nout=2, node="LinalgEighBackward0")
+eigh_op = defop("linalg_eigh", _eigh_fwd, _eigh_bwd, nout=2, node="LinalgEighBackward0",
+                autocast="fp32")
 EighResult = collections.namedtuple("eigh", ["eigenvalues", "eigenvectors"])
 
 
@@ -288,7 +290,7 @@ def _svd_bwd(ctx, gU, gS, gVh):
     return gA
 
 
-svd_op = defop("linalg_svd", _svd_fwd, _svd_bwd, nout=3, node="LinalgSvdBackward0")
+svd_op = defop("linalg_svd", _svd_fwd, _svd_bwd, nout=3, node="LinalgSvdBackward0", autocast="fp32")
 SvdResult = collections.namedtuple("svd", ["U", "S", "Vh"])
 
 
@@ -367,7 +369,7 @@ def _qr_bwd(ctx, gQ, gR):
     return _solve_mat(R, b.mH).mH   # b @ R^{-H}
 
 
-qr_op = defop("linalg_qr", _qr_fwd, _qr_bwd, nout=2, node="LinalgQrBackward0")
+qr_op = defop("linalg_qr", _qr_fwd, _qr_bwd, nout=2, node="LinalgQrBackward0", autocast="fp32")
 QRResult = collections.namedtuple("qr", ["Q", "R"])
 
 
@@ -486,8 +488,6 @@ def multi_dot(tensors, *, out=None):
     return result
 
 
-__all__ = []
-METHODS = {}
 LINALG = ["LinAlgError", "multi_dot", "inv", "det", "slogdet", "solve", "cholesky", "eigh", "eigvalsh", "svd", "svdvals",
           "pinv", "matrix_rank", "lstsq", "qr", "matrix_power", "vector_norm", "matrix_norm",
           "norm", "cross", "vecdot"]

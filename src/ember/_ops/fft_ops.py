@@ -21,9 +21,6 @@ from .._device import array_module
 from .join import cat
 from .registry import apply, defop
 
-__all__ = []
-METHODS = {}
-
 # The normalisation that makes a transform the adjoint of the opposite one.
 _SWAP = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 _COMPLEX_OF = {np.dtype(np.float32): np.dtype(np.complex64),

@@ -8,6 +8,7 @@ import numpy as np
 
 from .._device import device_of, to_device_array
 from .._tensor import Tensor
+from ._declare import declare
 from .inplace import apply_inplace
 from .registry import apply, defop
 
@@ -58,6 +59,7 @@ fill_diagonal_op = defop("fill_diagonal", _fill_diagonal_fwd, _fill_diagonal_bwd
                          node="FillDiagonalBackward0")
 
 
+@declare(function=False)
 def fill_(self, value):
     """Write ``value`` (a number or a 0-dim tensor) into every element."""
     if isinstance(value, Tensor):
@@ -70,10 +72,12 @@ def fill_(self, value):
     return apply_inplace(fill_op, self, (), {"value": value})
 
 
+@declare(function=False)
 def zero_(self):
     return apply_inplace(zero_op, self, ())
 
 
+@declare(function=False)
 def copy_(self, src, non_blocking=False):
     """Copy ``src`` (broadcast to self's shape, cast to self's dtype and device) into self."""
     if not isinstance(src, Tensor):
@@ -82,6 +86,7 @@ def copy_(self, src, non_blocking=False):
     return apply_inplace(copy_op, self, (src,))
 
 
+@declare(function=False)
 def fill_diagonal_(self, fill_value, wrap=False):
     if self.ndim < 2:
         raise RuntimeError("dimensions must larger than 1")
@@ -90,10 +95,12 @@ def fill_diagonal_(self, fill_value, wrap=False):
     return apply_inplace(fill_diagonal_op, self, (), {"value": fill_value, "wrap": wrap})
 
 
+@declare(method=False)
 def detach(input):
     return input.detach()
 
 
+@declare(method=False)
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """Pairwise p-norm distances between the rows of ``x1`` and ``x2`` (batched)."""
     if x1.ndim < 2 or x2.ndim < 2:
@@ -105,7 +112,3 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError("cdist only supports non-negative p values")
     # The norm op's backward is zero at zero distance, as torch's cdist gradient is.
     return (x1.unsqueeze(-2) - x2.unsqueeze(-3)).norm(p, dim=-1)
-
-
-__all__ = ["detach", "cdist"]
-METHODS = {"fill_": fill_, "zero_": zero_, "copy_": copy_, "fill_diagonal_": fill_diagonal_}

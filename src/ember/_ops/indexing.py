@@ -3,6 +3,7 @@ import numpy as np
 
 from .._device import array_module
 from .._tensor import Tensor, _make
+from ._declare import declare
 from .inplace import apply_inplace
 from .registry import apply, defop, zeros_from_meta
 from .shape import _is_advanced
@@ -162,6 +163,7 @@ def setitem(self, index, value):
     apply_inplace(index_put_op, self, (value,), {"index": idx, "accumulate": False})
 
 
+@declare
 def nonzero(input, *, as_tuple=False):
     nz = np.nonzero(input._data) if isinstance(input._data, np.ndarray) else input._data.nonzero()
     if as_tuple:
@@ -174,6 +176,7 @@ def nonzero(input, *, as_tuple=False):
     return _make(xp.stack(nz, axis=1).astype(np.int64) if nz else xp.zeros((0, 0), np.int64))
 
 
+@declare
 def argwhere(input):
     return nonzero(input)
 
@@ -189,11 +192,13 @@ def _index_put_args(self, indices, values):
     return idx
 
 
+@declare
 def index_put(input, indices, values, accumulate=False):
     idx = _index_put_args(input, indices, values)
     return apply(index_put_op, (input, values), {"index": idx, "accumulate": bool(accumulate)})
 
 
+@declare(function=False)
 def index_put_(self, indices, values, accumulate=False):
     idx = _index_put_args(self, indices, values)
     return apply_inplace(index_put_op, self, (values,),
@@ -218,6 +223,7 @@ def _search(seq, values, right, sorter, out_int32):
     return out
 
 
+@declare(method=False)
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
                  sorter=None, out=None):
     if side is not None:
@@ -241,6 +247,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     return _make(_search(seq, values, right, srt, out_int32))
 
 
+@declare(method=False)
 def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim("
@@ -249,10 +256,6 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     return _make(_search(boundaries._data, values, right, None, out_int32))
 
 
+@declare(function=False, name="__setitem__")
 def _setitem(self, index, value):
     setitem(self, index, value)
-
-
-__all__ = ["nonzero", "argwhere", "index_put", "searchsorted", "bucketize"]
-METHODS = {"nonzero": nonzero, "argwhere": argwhere, "index_put": index_put,
-           "index_put_": index_put_, "__setitem__": _setitem}

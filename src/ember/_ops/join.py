@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, _wrap_dim
+from ._declare import declare
 from . import shape as S
 from .inplace import apply_view
 from .registry import apply, defop, zeros_from_meta
@@ -60,6 +61,7 @@ cat_op = defop("cat", _cat_fwd, _cat_bwd)
 stack_op = defop("stack", _stack_fwd, _stack_bwd)
 
 
+@declare(method=False, aliases=("concat", "concatenate"))
 def cat(tensors, dim=0, *, out=None):
     tensors = _tensor_list(tensors, "torch.cat")
     for i, t in enumerate(tensors):
@@ -90,6 +92,7 @@ def cat(tensors, dim=0, *, out=None):
 concat = concatenate = cat
 
 
+@declare(method=False)
 def stack(tensors, dim=0, *, out=None):
     tensors = _tensor_list(tensors, "stack")
     shape = tensors[0]._data.shape
@@ -101,12 +104,14 @@ def stack(tensors, dim=0, *, out=None):
     return apply(stack_op, tuple(_promote_all(tensors)), {"dim": dim})
 
 
+@declare(method=False)
 def hstack(tensors, *, out=None):
     tensors = atleast_1d(*_tensor_list(tensors, "hstack"))
     tensors = tensors if isinstance(tensors, tuple) else (tensors,)
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
+@declare(method=False, aliases=("row_stack",))
 def vstack(tensors, *, out=None):
     tensors = atleast_2d(*_tensor_list(tensors, "vstack"))
     return cat(tensors if isinstance(tensors, tuple) else (tensors,), 0)
@@ -115,11 +120,13 @@ def vstack(tensors, *, out=None):
 row_stack = vstack
 
 
+@declare(method=False)
 def dstack(tensors, *, out=None):
     tensors = atleast_3d(*_tensor_list(tensors, "dstack"))
     return cat(tensors if isinstance(tensors, tuple) else (tensors,), 2)
 
 
+@declare(method=False)
 def column_stack(tensors, *, out=None):
     tensors = [t.reshape(-1, 1) if t.ndim <= 1 else t
                for t in _tensor_list(tensors, "column_stack")]
@@ -156,7 +163,6 @@ def _unbind_bwd(ctx, *grads):
 
 
 split_op = defop("split", _split_fwd, _split_bwd, nout=MANY, view=True)
-split_with_sizes_op = defop("split_with_sizes", _split_fwd, _split_bwd, nout=MANY, view=True)
 unbind_op = defop("unbind", _unbind_fwd, _unbind_bwd, nout=MANY, view=True)
 
 
@@ -168,6 +174,7 @@ def _multi(op, input, params):
     return outs
 
 
+@declare
 def split(tensor, split_size_or_sections, dim=0):
     dim = _wrap_dim(dim, tensor.ndim)
     n = tensor._data.shape[dim]
@@ -177,7 +184,8 @@ def split(tensor, split_size_or_sections, dim=0):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input "
                                f"tensor's size at dimension {dim}), but got split_sizes="
                                f"{list(sizes)}")
-        return _multi(split_with_sizes_op, tensor, {"dim": dim, "sizes": sizes})
+        return _multi(split_op.variant("SplitWithSizesBackward0"), tensor,
+                      {"dim": dim, "sizes": sizes})
     size = int(split_size_or_sections)
     if size < 0 or (size == 0 and n != 0):
         raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension "
@@ -188,10 +196,12 @@ def split(tensor, split_size_or_sections, dim=0):
     return _multi(split_op, tensor, {"dim": dim, "sizes": sizes})
 
 
+@declare
 def split_with_sizes(input, split_sizes, dim=0):
     return split(input, list(split_sizes), dim)
 
 
+@declare
 def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
@@ -200,12 +210,14 @@ def chunk(input, chunks, dim=0):
     return split(input, builtins.max(1, -(-n // chunks)), dim)
 
 
+@declare
 def unbind(input, dim=0):
     if input.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     return _multi(unbind_op, input, {"dim": _wrap_dim(dim, input.ndim)})
 
 
+@declare
 def tensor_split(input, indices_or_sections, dim=0):
     dim = _wrap_dim(dim, input.ndim)
     n = input._data.shape[dim]
@@ -229,14 +241,17 @@ def tensor_split(input, indices_or_sections, dim=0):
     return tuple(out)
 
 
+@declare
 def hsplit(input, sections):
     return tensor_split(input, sections, 0 if input.ndim == 1 else 1)
 
 
+@declare
 def vsplit(input, sections):
     return tensor_split(input, sections, 0)
 
 
+@declare
 def dsplit(input, sections):
     return tensor_split(input, sections, 2)
 
@@ -250,16 +265,19 @@ def _atleast(args, fn):
     return tuple(fn(t) for t in args)
 
 
+@declare(method=False)
 def atleast_1d(*tensors):
     return _atleast(tensors, lambda t: t.reshape(1) if t.ndim == 0 else t)
 
 
+@declare(method=False)
 def atleast_2d(*tensors):
     def fn(t):
         return t.reshape(1, 1) if t.ndim == 0 else S.unsqueeze(t, 0) if t.ndim == 1 else t
     return _atleast(tensors, fn)
 
 
+@declare(method=False)
 def atleast_3d(*tensors):
     def fn(t):
         if t.ndim == 0:
@@ -272,6 +290,7 @@ def atleast_3d(*tensors):
     return _atleast(tensors, fn)
 
 
+@declare(method=False)
 def broadcast_shapes(*shapes):
     out = []
     for k, shape in enumerate(shapes):
@@ -291,10 +310,12 @@ def broadcast_shapes(*shapes):
     return Size(out)
 
 
+@declare
 def broadcast_to(input, size):
     return S.expand(input, tuple(size))
 
 
+@declare(method=False)
 def broadcast_tensors(*tensors):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
@@ -315,6 +336,7 @@ def broadcast_tensors(*tensors):
     return tuple(S.expand(t, shape) for t in tensors)
 
 
+@declare(method=False)
 def meshgrid(*tensors, indexing=None):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
@@ -340,12 +362,3 @@ def meshgrid(*tensors, indexing=None):
         view_shape[order.index(i)] = -1
         out.append(S.expand(S.view(t, view_shape), shape))
     return tuple(out)
-
-
-__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack", "dstack",
-           "column_stack", "split", "split_with_sizes", "chunk", "unbind", "tensor_split",
-           "hsplit", "vsplit", "dsplit", "atleast_1d", "atleast_2d", "atleast_3d",
-           "broadcast_shapes", "broadcast_to", "broadcast_tensors", "meshgrid"]
-METHODS = {name: globals()[name] for name in
-           ("split", "split_with_sizes", "chunk", "unbind", "tensor_split", "hsplit", "vsplit",
-            "dsplit", "broadcast_to")}

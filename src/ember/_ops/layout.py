@@ -6,6 +6,7 @@ import numpy as np
 
 from .._device import array_module
 from .._tensor import Tensor, _wrap_dim
+from ._declare import declare
 from . import shape as S
 from .inplace import apply_view
 from .registry import apply, defop, zeros_from_meta
@@ -22,6 +23,7 @@ flip_op = defop("flip", lambda a, dims: np.flip(a, dims).copy(),
                 lambda ctx, g: apply(flip_op, (g,), {"dims": ctx.dims}))
 
 
+@declare
 def flip(input, *dims):
     if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
         dims = dims[0]
@@ -31,12 +33,14 @@ def flip(input, *dims):
     return apply(flip_op, (input,), {"dims": dims})
 
 
+@declare
 def fliplr(input):
     if input.ndim < 2:
         raise RuntimeError("Input must be >= 2-d.")
     return flip(input, (1,))
 
 
+@declare
 def flipud(input):
     if input.ndim < 1:
         raise RuntimeError("Input must be >= 1-d.")
@@ -53,6 +57,7 @@ roll_op = defop("roll", _roll_fwd, lambda ctx, g: apply(
     roll_op, (g,), {"shifts": tuple(-s for s in ctx.shifts), "dims": ctx.dims}))
 
 
+@declare
 def roll(input, shifts, dims=None):
     shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
     if not shifts:
@@ -72,6 +77,7 @@ rot90_op = defop("rot90", lambda a, k, dims: np.rot90(a, k, dims).copy(),
                  lambda ctx, g: apply(rot90_op, (g,), {"k": -ctx.k, "dims": ctx.dims}))
 
 
+@declare
 def rot90(input, k=1, dims=(0, 1)):
     if len(dims) != 2:
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
@@ -99,6 +105,7 @@ def _repeat_bwd(ctx, g):
 repeat_op = defop("repeat", lambda a, repeats: np.tile(a, repeats), _repeat_bwd)
 
 
+@declare(function=False)
 def repeat(input, *sizes):
     sizes = S._shape_arg(sizes)
     if len(sizes) < input.ndim:
@@ -107,11 +114,13 @@ def repeat(input, *sizes):
     return apply(repeat_op, (input,), {"repeats": sizes})
 
 
+@declare
 def tile(input, dims):
     dims = tuple(int(d) for d in dims)
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
+@declare
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if repeats is None:
         # repeat_interleave(repeats): index i repeated repeats[i] times.
@@ -144,6 +153,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
 
 # ---- movedim / unflatten -----------------------------------------------------------------
+@declare(aliases=("moveaxis",))
 def movedim(input, source, destination):
     if isinstance(source, (int, np.integer)) != isinstance(destination, (int, np.integer)):
         kinds = ", ".join(type(x).__name__ for x in (source, destination))
@@ -165,6 +175,7 @@ def movedim(input, source, destination):
 moveaxis = movedim
 
 
+@declare
 def unflatten(input, dim, sizes):
     dim = _wrap_dim(dim, input.ndim)
     shape = input._data.shape
@@ -208,6 +219,7 @@ diagonal_op = defop("diagonal", diagonal_view, _diagonal_bwd, view=True)
 diagonal_scatter_op = defop("diagonal_scatter", _diagonal_scatter_fwd, _diagonal_scatter_bwd)
 
 
+@declare
 def diagonal(input, offset=0, dim1=0, dim2=1):
     nd = input.ndim
     d1, d2 = _wrap_dim(dim1, nd), _wrap_dim(dim2, nd)
@@ -216,6 +228,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     return apply_view(diagonal_op, (input,), {"offset": int(offset), "dim1": d1, "dim2": d2})
 
 
+@declare
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     nd = input.ndim
     return apply(diagonal_scatter_op, (input, src),
@@ -236,6 +249,7 @@ diag_embed_op = defop("diag_embed", _diag_embed_fwd,
                       lambda ctx, g: apply(diagonal_op, (g,), ctx._params))
 
 
+@declare
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     nd = input.ndim + 1
     d1, d2 = _wrap_dim(dim1, nd), _wrap_dim(dim2, nd)
@@ -244,6 +258,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     return apply(diag_embed_op, (input,), {"offset": int(offset), "dim1": d1, "dim2": d2})
 
 
+@declare
 def diag(input, diagonal=0):
     if input.ndim == 1:
         return diag_embed(input, diagonal, 0, 1)
@@ -252,6 +267,7 @@ def diag(input, diagonal=0):
     raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " f"{input.ndim}D")
 
 
+@declare
 def diagflat(input, offset=0):
     return diag_embed(S.flatten(input), offset, 0, 1)
 
@@ -261,12 +277,14 @@ tril_op = defop("tril", lambda a, k: np.tril(a, k), lambda ctx, g: apply(tril_op
 triu_op = defop("triu", lambda a, k: np.triu(a, k), lambda ctx, g: apply(triu_op, (g,), ctx._params))
 
 
+@declare
 def tril(input, diagonal=0, *, out=None):
     if input.ndim < 2:
         raise RuntimeError("tril: input tensor must have at least 2 dimensions")
     return apply(tril_op, (input,), {"k": int(diagonal)})
 
 
+@declare
 def triu(input, diagonal=0, *, out=None):
     if input.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
@@ -302,6 +320,7 @@ unfold_backward_op = defop("unfold_backward", _unfold_backward_fwd, lambda ctx, 
     unfold_op, (g,), {"dim": ctx.dim, "size": ctx.size, "step": ctx.step}))
 
 
+@declare(function=False)
 def unfold(input, dimension, size, step):
     nd = input.ndim
     dim = _wrap_dim(dimension, nd)
@@ -312,10 +331,3 @@ def unfold(input, dimension, size, step):
     if step <= 0:
         raise RuntimeError(f"step is {step} but must be > 0")
     return apply_view(unfold_op, (input,), {"dim": dim, "size": int(size), "step": int(step)})
-
-
-__all__ = ["flip", "fliplr", "flipud", "roll", "rot90", "tile", "repeat_interleave", "movedim",
-           "moveaxis", "unflatten", "diagonal", "diagonal_scatter", "diag_embed", "diag",
-           "diagflat", "tril", "triu"]
-METHODS = {name: globals()[name] for name in __all__}
-METHODS.update({"repeat": repeat, "unfold": unfold})

@@ -3,6 +3,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
+from ._declare import declare
 from .registry import AUTOCAST_LOWER, PROMOTE, _autocast, apply, autocast_entry, defop
 
 
@@ -124,19 +125,13 @@ def _matmul_bwd(ctx, g):
     return ga, gb
 
 
-mm_op = defop("mm", _mm_fwd, _mm_bwd, save=(0, 1))
+mm_op = defop("mm", _mm_fwd, _mm_bwd, save=(0, 1), autocast="lower")
 dot_op = defop("dot", _dot_fwd, _dot_bwd, save=(0, 1))
 mv_op = defop("mv", _mv_fwd, _mv_bwd, save=(0, 1))
 bmm_op = defop("matmul", _bmm_like_fwd, _matmul_bwd, promote=PROMOTE, save=(0, 1),
-               node="BmmBackward0")
+               node="BmmBackward0", autocast="lower")
 # torch.matmul reaches its batched cases through views and copies, so its grad_fn is the last
-# of those: one op per case, sharing the forward and backward, carries torch's node name.
-matmul_folded_op = defop("matmul_folded", _bmm_like_fwd, _matmul_bwd, promote=PROMOTE,
-                         save=(0, 1), node="UnsafeViewBackward0")
-matmul_vec_mat_op = defop("matmul_vec_mat", _bmm_like_fwd, _matmul_bwd, promote=PROMOTE,
-                          save=(0, 1), node="SqueezeBackward4")
-matmul_mat_batched_op = defop("matmul_mat_batched", _bmm_like_fwd, _matmul_bwd,
-                              promote=PROMOTE, save=(0, 1), node="CloneBackward0")
+# of those: each case applies bmm_op recording torch's node name for it.
 
 
 def _need_tensors(name, a, b):
@@ -147,6 +142,7 @@ def _need_tensors(name, a, b):
                         f"{type(bad).__name__}")
 
 
+@declare(operator="matmul")
 def matmul(input, other, *, out=None):
     """matmul(input, other): dot / mv / mm / batched, by the operands' ranks (as torch)."""
     _need_tensors("matmul", input, other)
@@ -164,13 +160,14 @@ def matmul(input, other, *, out=None):
     if da == 2 and db == 2:
         return apply(mm_op, (input, other))
     if da == 1 and db == 2:
-        return apply(matmul_vec_mat_op, (input, other))
+        return apply(bmm_op.variant("SqueezeBackward4"), (input, other))
     if da == 2 and input.requires_grad:
         # torch computes matrix @ batch as the transposed product made contiguous (a clone).
-        return apply(matmul_mat_batched_op, (input, other))
-    return apply(matmul_folded_op, (input, other))
+        return apply(bmm_op.variant("CloneBackward0"), (input, other))
+    return apply(bmm_op.variant("UnsafeViewBackward0"), (input, other))
 
 
+@declare
 def mm(input, mat2, *, out=None):
     _need_tensors("mm", input, mat2)
     if input.ndim != 2:
@@ -180,6 +177,7 @@ def mm(input, mat2, *, out=None):
     return apply(mm_op, (input, mat2))
 
 
+@declare
 def dot(input, other, *, out=None):
     _need_tensors("dot", input, other)
     if input.ndim != 1 or other.ndim != 1:
@@ -187,6 +185,7 @@ def dot(input, other, *, out=None):
     return apply(dot_op, (input, other))
 
 
+@declare
 def mv(input, vec, *, out=None):
     _need_tensors("mv", input, vec)
     if input.ndim != 2 or vec.ndim != 1:
@@ -195,6 +194,7 @@ def mv(input, vec, *, out=None):
     return apply(mv_op, (input, vec))
 
 
+@declare
 def bmm(input, mat2, *, out=None):
     _need_tensors("bmm", input, mat2)
     if input.ndim != 3:
@@ -209,6 +209,7 @@ def bmm(input, mat2, *, out=None):
 
 
 # ---- composites of the primitives above (their graphs are the primitives') ---------------
+@declare
 def vdot(input, other, *, out=None):
     _need_tensors("vdot", input, other)
     if input.ndim != 1 or other.ndim != 1:
@@ -216,6 +217,7 @@ def vdot(input, other, *, out=None):
     return dot(input.conj(), other)
 
 
+@declare(aliases=("ger",))
 def outer(input, vec2, *, out=None):
     _need_tensors("outer", input, vec2)
     if input.ndim != 1 or vec2.ndim != 1:
@@ -228,6 +230,7 @@ def outer(input, vec2, *, out=None):
 ger = outer
 
 
+@declare
 def inner(input, other, *, out=None):
     if not isinstance(input, Tensor) or not isinstance(other, Tensor) or \
             input.ndim == 0 or other.ndim == 0:
@@ -238,6 +241,7 @@ def inner(input, other, *, out=None):
     return tensordot(input, other, ([-1], [-1]))
 
 
+@declare
 def tensordot(a, b, dims=2, out=None):
     """Contract ``dims`` of a with dims of b: a permute/reshape into one mm."""
     if isinstance(dims, Tensor):
@@ -269,25 +273,30 @@ def tensordot(a, b, dims=2, out=None):
     return mm(am, bm).reshape(shape)
 
 
+@declare
 @autocast_entry(AUTOCAST_LOWER)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     prod = mm(mat1, mat2)
     return _scaled_sum(input, prod, beta, alpha)
 
 
+@declare
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, mv(mat, vec), beta, alpha)
 
 
+@declare
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
 
 
+@declare
 @autocast_entry(AUTOCAST_LOWER)
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
 
 
+@declare
 @autocast_entry(AUTOCAST_LOWER)
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
@@ -308,6 +317,7 @@ def _scaled_sum(input, prod, beta, alpha):
     return out
 
 
+@declare
 def kron(input, other, *, out=None):
     _need_tensors("kron", input, other)
     nd = max(input.ndim, other.ndim)
@@ -321,12 +331,14 @@ def kron(input, other, *, out=None):
     return prod.reshape([a.shape[d] * b.shape[d] for d in range(nd)])
 
 
+@declare
 def trace(input):
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     return input.diagonal().sum()
 
 
+@declare
 def cross(input, other, dim=None, *, out=None):
     if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
@@ -354,10 +366,3 @@ def linalg_cross(input, other, *, dim=-1, out=None):
     a0, a1, a2 = (a.select(d, i) for i in range(3))
     b0, b1, b2 = (b.select(d, i) for i in range(3))
     return stack((a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0), d)
-
-
-__all__ = ["matmul", "mm", "dot", "mv", "bmm", "vdot", "outer", "ger", "inner", "tensordot",
-           "addmm", "addmv", "addr", "baddbmm", "addbmm", "kron", "trace", "cross"]
-METHODS = {name: globals()[name] for name in __all__}
-METHODS["__matmul__"] = matmul
-METHODS["__rmatmul__"] = lambda self, other: matmul(other, self)

@@ -5,30 +5,37 @@ A few differ from their linalg counterparts: torch.svd returns V (not Vh) and ta
 """
 import collections
 
+from ._declare import declare
 from . import decomp as L
 
 
+@declare
 def det(input):
     return L.det(input)
 
 
+@declare
 def inverse(input, *, out=None):
     return L.inv(input)
 
 
+@declare
 def logdet(input):
     sign, logabs = L.slogdet(input)
     return logabs + sign.log()
 
 
+@declare
 def slogdet(input, *, out=None):
     return L.slogdet(input)
 
 
+@declare
 def matrix_power(input, n):
     return L.matrix_power(input, n)
 
 
+@declare
 def pinverse(input, rcond=1e-15):
     return L.pinv(input, rtol=rcond)
 
@@ -36,6 +43,7 @@ def pinverse(input, rcond=1e-15):
 SvdResult = collections.namedtuple("svd", ["U", "S", "V"])
 
 
+@declare
 def svd(input, some=True, compute_uv=True, *, out=None):
     U, S, Vh = L.svd(input, full_matrices=not some)
     if not compute_uv:
@@ -44,18 +52,16 @@ def svd(input, some=True, compute_uv=True, *, out=None):
     return SvdResult(U, S, Vh.mH)
 
 
+@declare
 def qr(input, some=True, *, out=None):
     return L.qr(input, "reduced" if some else "complete")
 
 
+@declare
 def cholesky(input, upper=False, *, out=None):
     return L.cholesky(input, upper=upper)
 
 
+@declare(method=False)
 def chain_matmul(*matrices, out=None):
     return L.multi_dot(matrices)
-
-
-__all__ = ["det", "inverse", "logdet", "slogdet", "matrix_power", "pinverse", "svd", "qr",
-           "cholesky", "chain_matmul"]
-METHODS = {name: globals()[name] for name in __all__ if name != "chain_matmul"}

@@ -24,7 +24,7 @@ def _bce_fwd(x, t):
 
 
 def _bce_bwd(ctx, g):
-    from .pointwise import log
+    from .unary import log
     x, t = ctx.saved
     gx = apply(bce_backward_op, (g, x, t)) if ctx.needs_input_grad[0] else None
     gt = g * (log(1 - x) - log(x)) if ctx.needs_input_grad[1] else None
@@ -47,7 +47,8 @@ def _bce_grad_bwd(ctx, gg):
     return ggrad, gx, gt
 
 
-bce_op = defop("binary_cross_entropy", _bce_fwd, _bce_bwd, promote=PROMOTE, save=(0, 1))
+bce_op = defop("binary_cross_entropy", _bce_fwd, _bce_bwd, promote=PROMOTE, save=(0, 1),
+               autocast="fp32")
 bce_backward_op = defop("binary_cross_entropy_backward", _bce_grad_fwd, _bce_grad_bwd,
                         promote=PROMOTE, save=(0, 1, 2))
 
@@ -192,7 +193,8 @@ def _ctc_bwd(ctx, g):
     return grad, None, None, None
 
 
-ctc_op = defop("ctc_loss", _ctc_fwd, _ctc_bwd, save=(0, 1, 2, 3), node="CtcLossBackward0")
+ctc_op = defop("ctc_loss", _ctc_fwd, _ctc_bwd, save=(0, 1, 2, 3), node="CtcLossBackward0",
+               autocast="fp32")
 ctc_backward_op = defop("ctc_loss_backward", _ctc_grad_fwd)
 
 
@@ -201,7 +203,3 @@ def ctc_loss_per_sample(log_probs, targets, input_lengths, target_lengths, blank
     """The negative log-likelihood of each sample, (N,); log_probs is (T, N, C)."""
     return apply(ctc_op, (log_probs, targets, input_lengths, target_lengths),
                  {"blank": blank, "zero_infinity": zero_infinity})
-
-
-__all__ = []
-METHODS = {}

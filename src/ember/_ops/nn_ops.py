@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from .._device import array_module
+from ._declare import declare
 from .registry import PROMOTE, apply, defop
 
 
@@ -54,7 +55,7 @@ def _softmax_bwd(ctx, g):
 
 
 def _log_softmax_bwd(ctx, g):
-    from .pointwise import exp
+    from .unary import exp
     return g - exp(ctx.result) * _sum(g, ctx.dim)
 
 
@@ -75,10 +76,12 @@ def _softmax_common(op, name, input, dim, dtype):
     return apply(op, (input,), {"dim": _wrap_dim(dim, input._data.ndim)})
 
 
+@declare
 def softmax(input, dim=None, dtype=None):
     return _softmax_common(softmax_op, "softmax_lastdim_kernel_impl", input, dim, dtype)
 
 
+@declare
 def log_softmax(input, dim=None, dtype=None):
     return _softmax_common(log_softmax_op, "log_softmax_lastdim_kernel_impl", input, dim, dtype)
 
@@ -92,7 +95,8 @@ def _softplus_fwd(x, beta, threshold):
 
 
 def _softplus_bwd(ctx, g):
-    from .pointwise import sigmoid, where
+    from .pointwise import where
+    from .unary import sigmoid
     (x,) = ctx.saved
     bx = x * ctx.beta
     return g * where(bx > ctx.threshold, 1.0, sigmoid(bx))
@@ -114,7 +118,7 @@ def _bce_logits_fwd(x, y, pos_weight):
 
 
 def _bce_logits_bwd(ctx, g):
-    from .pointwise import sigmoid
+    from .unary import sigmoid
     x, y, pw = ctx.saved
     need = ctx.needs_input_grad
     lw = 1 if pw is None else (pw - 1) * y + 1
@@ -126,7 +130,7 @@ def _bce_logits_bwd(ctx, g):
 
 
 bce_logits_op = defop("binary_cross_entropy_with_logits", _bce_logits_fwd, _bce_logits_bwd,
-                      promote=PROMOTE, save=(0, 1, 2))
+                      promote=PROMOTE, save=(0, 1, 2), autocast="fp32")
 
 
 def binary_cross_entropy_with_logits(input, target, pos_weight=None):
@@ -159,7 +163,7 @@ def _nll_bwd(ctx, g):
     return where(_make(onehot), (g * neg_w).unsqueeze(ctx.cdim), 0.0), None
 
 
-nll_loss_op = defop("nll_loss", _nll_fwd, _nll_bwd, save=(1,))
+nll_loss_op = defop("nll_loss", _nll_fwd, _nll_bwd, save=(1,), autocast="fp32")
 
 
 def nll_loss_elementwise(input, target, cdim, weights):
@@ -177,7 +181,7 @@ def _ndtr_fwd(x):
 
 
 def _normal_pdf(x):
-    from .pointwise import exp
+    from .unary import exp
     return exp(x * x * -0.5) * _INV_SQRT_2PI
 
 
@@ -196,7 +200,7 @@ def _gelu_fwd(x, approximate):
 
 
 def _gelu_bwd(ctx, g):
-    from .pointwise import tanh
+    from .unary import tanh
     (x,) = ctx.saved
     if ctx.approximate == "tanh":
         t = tanh((x + x * x * x * _GELU_C) * _GELU_K)
@@ -467,11 +471,8 @@ def spatial_scatter(g, idx, spatial):
     return apply(spatial_scatter_op, (g, idx), {"spatial": tuple(spatial), "unique": False})
 
 
+@declare(method=False)
 def dropout(input, p, train):
     """torch.dropout(input, p, train): nn.functional.dropout under torch's top-level name."""
     from ..nn._functional.misc import dropout as _dropout
     return _dropout(input, p, train)
-
-
-__all__ = ["softmax", "log_softmax", "dropout"]
-METHODS = {"softmax": softmax, "log_softmax": log_softmax}

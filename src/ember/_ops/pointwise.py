@@ -1,16 +1,18 @@
-"""Pointwise ops: arithmetic, comparisons, and elementwise math.
+"""Pointwise ops: arithmetic, comparisons, where, bitwise, and the Python operators.
 
 Each ``defop`` is the op's single entry (forward on arrays, backward in Ember
-ops); the functions below it are the public ``ember.*`` signatures.
+ops); the functions below it are the public ``ember.*`` signatures, each declared
+(``declare``) with its methods, in-place form and Python operator.
 """
 import warnings
 
-import ml_dtypes
 import numpy as np
 
 from .._tensor import Tensor
+from ._common import _conj, _out, check_half_range, dtype_name, real_only
+from ._declare import declare, declare_op, inplace_method, tensor_method
 from .inplace import apply_inplace
-from .registry import FLOAT, PROMOTE, PROMOTE_FLOAT, SAME, apply, defop
+from .registry import PROMOTE, PROMOTE_FLOAT, apply, defop
 
 
 def ignore_fp_warnings():
@@ -36,41 +38,6 @@ def _check_int_div(a, b):
         raise RuntimeError("ZeroDivisionError")
 
 
-def _dtype_legacy(a):
-    from .._dtype import NP_TO_DTYPE
-    return NP_TO_DTYPE[a.dtype]._legacy
-
-
-def real_only(fwd, kernel=None, *, message=None, error=NotImplementedError, suffix="_cpu"):
-    """Wrap the forward of an op torch has no complex kernel for, to raise torch's error:
-    ``"<kernel>_cpu" not implemented for 'ComplexFloat'`` or the given ``message``."""
-    def f(*args, **kw):
-        for a in args:
-            d = getattr(a, "dtype", None)
-            if d is not None and d.kind == "c":
-                raise error(message if message is not None else
-                            f"\"{kernel}{suffix}\" not implemented for '{_dtype_legacy(a)}'")
-        return fwd(*args, **kw)
-    f.__name__ = getattr(fwd, "__name__", "forward")
-    return f
-
-
-def in_float32(fwd):
-    """For float16/bfloat16 arrays, run a multi-step forward in float32 and round the result
-    once, as torch's kernels do (step-by-step half arithmetic drifts; NumPy would also
-    widen bfloat16 meeting a Python float to float32)."""
-    def f(a, *args, **kw):
-        d = getattr(a, "dtype", None)
-        if d is None or d.itemsize != 2 or d.kind not in "fV":
-            return fwd(a, *args, **kw)
-        f32 = np.float32
-        args = [x.astype(f32) if getattr(x, "dtype", None) == d else x for x in args]
-        out = fwd(a.astype(f32), *args, **kw)
-        return out.astype(d) if out.dtype == f32 else out
-    f.__name__ = getattr(fwd, "__name__", "forward")
-    return f
-
-
 # ---- arithmetic -------------------------------------------------------------------
 def _add_fwd(a, b, alpha=1):
     return a + b if alpha == 1 else _scaled_add(a, b, alpha)
@@ -82,9 +49,7 @@ def _scaled_add(a, b, alpha):
         # torch rounds alpha to the half dtype (refusing one out of its range), then computes
         # in float32 and rounds once.
         f32 = np.float32
-        if np.isfinite(alpha) and np.abs(alpha) > float(ml_dtypes.finfo(d).max):
-            name = "c10::Half" if d == np.float16 else "c10::BFloat16"
-            raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+        check_half_range(alpha, d)
         wide_a = a.astype(f32) if getattr(a, "dtype", None) == d else a
         return (wide_a + f32(d.type(alpha)) * b.astype(f32)).astype(d)
     return a + alpha * b
@@ -135,12 +100,6 @@ def _mul_bwd(ctx, g):
     need = ctx.needs_input_grad
     return (g * _conj(b) if need[0] else None,
             g * _conj(a) if need[1] else None)
-
-
-def _conj(x):
-    if isinstance(x, Tensor):
-        return x.conj() if x._data.dtype.kind == "c" else x
-    return x.conjugate() if type(x) is complex else x
 
 
 def _div_fwd(a, b, rounding_mode=None):
@@ -200,6 +159,7 @@ def _pow_bwd(ctx, g):
         # d/db a**b = a**b * log(a); torch defines it as 0 where a == 0 and b >= 0.
         r = ctx.result
         if isinstance(a, Tensor):
+            from .unary import log
             la = log(a)
         elif isinstance(a, complex) or a <= 0:
             la = complex(np.log(complex(a))) if a != 0 else float("-inf")
@@ -214,10 +174,9 @@ def _pow_bwd(ctx, g):
 
 add_op = defop("add", _add_fwd, _add_bwd, promote=PROMOTE)
 sub_op = defop("sub", _sub_fwd, _sub_bwd, promote=PROMOTE)
-# rsub(input, other) = other - alpha * input; torch names its tensor and scalar forms apart.
+# rsub(input, other) = other - alpha * input; torch names its tensor and scalar forms apart
+# (RsubBackward0/RsubBackward1).
 rsub_op = defop("rsub", _rsub_fwd, _rsub_bwd, promote=PROMOTE)
-rsub_scalar_op = defop("rsub_scalar", _rsub_fwd, _rsub_bwd, promote=PROMOTE,
-                       node="RsubBackward1")
 mul_op = defop("mul", np.multiply, _mul_bwd, promote=PROMOTE, save=(0, 1), opmath=True)
 div_op = defop("div", _div_fwd, _div_bwd, promote=PROMOTE_FLOAT, save=(0, 1), opmath=True)
 
@@ -227,7 +186,7 @@ def _div_round_fwd(a, b, rounding_mode):
     if (d if d is not None else b.dtype).kind == "c" and rounding_mode in ("floor", "trunc"):
         kind = a if d is not None else b
         raise NotImplementedError(f"\"div_{rounding_mode}_cpu\" not implemented for "
-                                  f"'{_dtype_legacy(kind)}'")
+                                  f"'{dtype_name(kind)}'")
     return _div_fwd(a, b, rounding_mode)
 
 
@@ -249,51 +208,30 @@ remainder_op = defop("remainder", real_only(_int_mod(np.remainder), "remainder")
 fmod_op = defop("fmod", real_only(_int_mod(np.fmod), "fmod"),
                 lambda ctx, g: (g, -g * trunc_div(*ctx.saved) if ctx.needs_input_grad[1]
                                 else None), promote=PROMOTE, save=(0, 1))
-# torch has three entries: Tensor ** Scalar, Tensor ** Tensor, Scalar ** Tensor.
+# torch has three entries: Tensor ** Scalar, Tensor ** Tensor (PowBackward1), Scalar ** Tensor
+# (PowBackward2, its base converted unchecked).
 pow_op = defop("pow", _pow_fwd, _pow_bwd, promote=PROMOTE, save=(0, 1), save_result=True,
                scalar_checked=True)
-pow_tensor_op = defop("pow_tensor", _pow_fwd, _pow_bwd, promote=PROMOTE, save=(0, 1),
-                      save_result=True, node="PowBackward1")
-pow_scalar_base_op = defop("pow_scalar_base", _pow_fwd, _pow_bwd, promote=PROMOTE, save=(0, 1),
-                           save_result=True, node="PowBackward2")
 
 
 def trunc_div(a, b):
     return div(a, b, rounding_mode="trunc")
 
 
-# ---- unary ------------------------------------------------------------------------
-def _unary(name, fwd, bwd, promote=FLOAT, save=(0,), save_result=False, node=None):
-    return defop(name, fwd, bwd, promote=promote, save=save, save_result=save_result, node=node)
-
-
+# ---- negation and absolute value --------------------------------------------------
 neg_op = defop("neg", lambda a: _neg_fwd(a), lambda ctx, g: -g)
+
+
 def _abs_bwd(ctx, g):
     x, = ctx.saved
     if x._data.dtype.kind == "c":
         from .unary import sgn
         return g * sgn(x)
+    from .unary import sign
     return g * sign(x)
 
 
-abs_op = _unary("abs", lambda a: _abs_fwd(a), _abs_bwd, promote=SAME)
-sign_op = _unary("sign", real_only(
-    lambda a: _sign_fwd(a), message="Unlike NumPy, torch.sign is not intended to support complex "
-    "numbers. Please use torch.sgn instead."), lambda ctx, g: g * 0, promote=SAME, save=())
-exp_op = _unary("exp", np.exp, lambda ctx, g: g * _conj(ctx.result), save=(), save_result=True)
-log_op = _unary("log", np.log, lambda ctx, g: g / _conj(ctx.saved[0]))
-sqrt_op = _unary("sqrt", np.sqrt, lambda ctx, g: g / (2 * _conj(ctx.result)), save=(),
-                 save_result=True)
-sin_op = _unary("sin", np.sin, lambda ctx, g: g * _conj(cos(ctx.saved[0])))
-cos_op = _unary("cos", np.cos, lambda ctx, g: -g * _conj(sin(ctx.saved[0])))
-tanh_op = _unary("tanh", np.tanh, lambda ctx, g: g * _conj(1 - ctx.result * ctx.result),
-                 save=(), save_result=True)
-sigmoid_op = _unary("sigmoid", lambda a: _sigmoid_fwd(a),
-                    lambda ctx, g: g * _conj(ctx.result * (1 - ctx.result)), save=(),
-                    save_result=True)
-relu_op = _unary("relu", real_only(lambda a: _relu_fwd(a),
-                                  message="clamp is not supported for complex types"), lambda ctx, g: g * (ctx.result > 0),
-                 promote=SAME, save=(), save_result=True)
+abs_op = defop("abs", lambda a: _abs_fwd(a), _abs_bwd, save=(0,))
 
 
 def _neg_fwd(a):
@@ -308,30 +246,6 @@ def _abs_fwd(a):
     if a.dtype == np.bool_:
         raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool'")
     return np.abs(a)
-
-
-def _sign_fwd(a):
-    if a.dtype == np.bool_:
-        return a.copy()
-    if a.dtype.kind in "fV":
-        # torch's sign is (0 < x) - (x < 0): NaN gives 0, not NaN.
-        return ((a > 0).astype(a.dtype) - (a < 0).astype(a.dtype))
-    return np.sign(a)
-
-
-@in_float32
-def _sigmoid_fwd(a):
-    if a.dtype.kind == "c":
-        return 1 / (1 + np.exp(-a))
-    # exp(-|a|) never overflows, so both branches stay finite for large |a|.
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
-
-
-def _relu_fwd(a):
-    if a.dtype == np.bool_:
-        raise RuntimeError('"clamp_min_cpu" not implemented for \'Bool\'')
-    return np.maximum(a, a.dtype.type(0))
 
 
 def _extreme_bwd(sign):
@@ -354,17 +268,13 @@ minimum_op = defop("minimum", real_only(
     _extreme_bwd(-1), promote=PROMOTE, save=(0, 1))
 
 
-def maximum(input, other, *, out=None):
-    return _out(apply(maximum_op, (input, other)), out)
-
-
-def minimum(input, other, *, out=None):
-    return _out(apply(minimum_op, (input, other)), out)
-
+maximum = declare_op(maximum_op, "maximum", nargs=2, inplace=False)
+minimum = declare_op(minimum_op, "minimum", nargs=2, inplace=False)
 
 conj_op = defop("conj", np.conjugate, lambda ctx, g: g.conj(), node="ConjBackward0")
 
 
+@declare
 def conj(input):
     """Complex conjugate; real tensors are returned as they are (as torch).
 
@@ -379,24 +289,35 @@ def conj(input):
 conj_physical_op = defop("conj_physical", np.conjugate, lambda ctx, g: g.conj())
 
 
+def _conj_physical_(self):
+    if self._data.dtype.kind != "c":
+        return self
+    return apply_inplace(conj_physical_op, self, ())
+
+
+@declare(inplace=_conj_physical_)
 def conj_physical(input, *, out=None):
     if input._data.dtype.kind != "c":
         return _out(input, out)
     return _out(apply(conj_physical_op, (input,)), out)
 
 
+@declare
 def resolve_conj(input):
     return input
 
 
+@declare
 def resolve_neg(input):
     return input
 
 
+@declare
 def is_conj(input):
     return False
 
 
+@declare
 def is_neg(input):
     return False
 
@@ -410,11 +331,19 @@ le_op = defop("le", real_only(np.less_equal, "le"), promote=PROMOTE)
 gt_op = defop("gt", real_only(np.greater, "gt"), promote=PROMOTE)
 ge_op = defop("ge", real_only(np.greater_equal, "ge"), promote=PROMOTE)
 
+eq = declare_op(eq_op, "eq", nargs=2, operator="eq")
+ne = declare_op(ne_op, "ne", "not_equal", nargs=2, operator="ne")
+lt = declare_op(lt_op, "lt", "less", nargs=2, operator="lt")
+le = declare_op(le_op, "le", "less_equal", nargs=2, operator="le")
+gt = declare_op(gt_op, "gt", "greater", nargs=2, operator="gt")
+ge = declare_op(ge_op, "ge", "greater_equal", nargs=2, operator="ge")
+not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
+
 
 def _where_fwd(cond, a, b):
     if cond.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
-                           f"with dtype {_dtype_name(cond)}")
+                           f"with dtype {dtype_name(cond)}")
     return np.where(cond, a, b)
 
 
@@ -426,119 +355,10 @@ def _where_bwd(ctx, g):
             where(cond, 0.0, g) if need[2] else None)
 
 
-def _dtype_name(a):
-    from .._dtype import NP_TO_DTYPE
-    return NP_TO_DTYPE[a.dtype]._legacy
-
-
 where_op = defop("where", _where_fwd, _where_bwd, save=(0,))
 
 
-# ---- public functions -------------------------------------------------------------
-def add(input, other, *, alpha=1, out=None):
-    return _out(apply(add_op, (input, other), {"alpha": alpha} if alpha != 1 else {}), out)
-
-
-def sub(input, other, *, alpha=1, out=None):
-    _check_sub(input, other)
-    return _out(apply(sub_op, (input, other), {"alpha": alpha} if alpha != 1 else {}), out)
-
-
-subtract = sub
-
-
-def rsub(input, other, *, alpha=1):
-    _check_sub(input, other)
-    op = rsub_op if isinstance(other, Tensor) else rsub_scalar_op
-    return apply(op, (input, other), {"alpha": alpha} if alpha != 1 else {})
-
-
-def mul(input, other, *, out=None):
-    return _out(apply(mul_op, (input, other)), out)
-
-
-multiply = mul
-
-
-def div(input, other, *, rounding_mode=None, out=None):
-    if rounding_mode is None:
-        return _out(apply(div_op, (input, other)), out)
-    return _out(apply(div_round_op, (input, other), {"rounding_mode": rounding_mode}), out)
-
-
-divide = div
-
-
-def true_divide(input, other, *, out=None):
-    return div(input, other, out=out)
-
-
-def floor_divide(input, other, *, out=None):
-    return _out(apply(floor_divide_op, (input, other)), out)
-
-
-def remainder(input, other, *, out=None):
-    return _out(apply(remainder_op, (input, other)), out)
-
-
-def fmod(input, other, *, out=None):
-    return _out(apply(fmod_op, (input, other)), out)
-
-
-def pow(input, exponent, *, out=None):
-    if not isinstance(input, Tensor):
-        op = pow_scalar_base_op
-    elif isinstance(exponent, Tensor):
-        op = pow_tensor_op
-    else:
-        op = pow_op
-    return _out(apply(op, (input, exponent)), out)
-
-
-def neg(input, *, out=None):
-    return _out(apply(neg_op, (input,)), out)
-
-
-negative = neg
-
-
-def _unary_fn(op, name):
-    def f(input, *, out=None):
-        return _out(apply(op, (input,)), out)
-    f.__name__ = f.__qualname__ = name
-    f.__doc__ = f"{name}(input, *, out=None) -> Tensor  (elementwise, as torch.{name})"
-    return f
-
-
-abs = _unary_fn(abs_op, "abs")
-absolute = abs
-sign = _unary_fn(sign_op, "sign")
-exp = _unary_fn(exp_op, "exp")
-log = _unary_fn(log_op, "log")
-sqrt = _unary_fn(sqrt_op, "sqrt")
-sin = _unary_fn(sin_op, "sin")
-cos = _unary_fn(cos_op, "cos")
-tanh = _unary_fn(tanh_op, "tanh")
-sigmoid = _unary_fn(sigmoid_op, "sigmoid")
-relu = _unary_fn(relu_op, "relu")
-
-
-def _cmp_fn(op, name):
-    def f(input, other, *, out=None):
-        return _out(apply(op, (input, other)), out)
-    f.__name__ = f.__qualname__ = name
-    return f
-
-
-eq = _cmp_fn(eq_op, "eq")
-ne = _cmp_fn(ne_op, "ne")
-lt = _cmp_fn(lt_op, "lt")
-le = _cmp_fn(le_op, "le")
-gt = _cmp_fn(gt_op, "gt")
-ge = _cmp_fn(ge_op, "ge")
-not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
-
-
+@declare(method=lambda self, condition, other: where(condition, self, other))
 def where(condition, input=None, other=None, *, out=None):
     if input is None and other is None:
         from .indexing import nonzero
@@ -566,97 +386,43 @@ def _full_like_scalar(value, dt, like):
     return _make(xp.asarray(value, dtype=dt.np))
 
 
-def _out(result, out, name=None):
-    """Honour ``out=``: write the result into ``out`` (resized as torch does)."""
-    if out is None:
-        return result
-    if not isinstance(out, Tensor):
-        raise TypeError(f"argument 'out' must be Tensor, not {type(out).__name__}")
-    if (out._requires_grad and out._grad_fn is None) or result._requires_grad:
-        from ..autograd import grad_mode
-        if grad_mode.is_grad_enabled():
-            if name is None:
-                node = result._grad_fn
-                name = node.op.name if node is not None and hasattr(node, "op") else "op"
-            raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
-                               "automatic differentiation, but one of the arguments requires grad.")
-    if out._data.shape != result._data.shape:
-        out._data = result._data.astype(out._data.dtype, copy=True)
-    else:
-        out._data[...] = result._data
-    out._vc[0] += 1
-    return out
-
-
-def with_out(fn):
-    """Give ``fn`` torch's ``out=`` keyword: one tensor, or a tuple for (values, indices)."""
-    name = fn.__name__
-
-    def f(*args, out=None, **kwargs):
-        result = fn(*args, **kwargs)
-        if out is None:
-            return result
-        if isinstance(result, tuple):
-            if not isinstance(out, (tuple, list)) or len(out) != len(result):
-                raise TypeError(f"{name}(): argument 'out' must be tuple of {len(result)} Tensors")
-            for r, o in zip(result, out):
-                _out(r, o, name)
-            return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
-        return _out(result, out, name)
-    f.__name__ = f.__qualname__ = name
-    f.__doc__ = fn.__doc__
-    f.__wrapped__ = fn
-    return f
-
-
-# ---- bitwise ------------------------------------------------------------------------
-def _bitwise_op(name, ufunc):
-    op = defop(name, ufunc, promote=PROMOTE)
-
-    def f(input, other, *, out=None):
-        for x in (input, other):
-            if isinstance(x, Tensor) and x._data.dtype.kind in "fc":
-                raise NotImplementedError(
-                    f'"{name}_cpu" not implemented for \'{_dtype_name(x._data)}\'')
-        return _out(apply(op, (input, other)), out)
-    f.__name__ = name
-    return op, f
-
-
-bitwise_and_op, bitwise_and = _bitwise_op("bitwise_and", np.bitwise_and)
-bitwise_or_op, bitwise_or = _bitwise_op("bitwise_or", np.bitwise_or)
-bitwise_xor_op, bitwise_xor = _bitwise_op("bitwise_xor", np.bitwise_xor)
-bitwise_not_op = defop("bitwise_not", np.invert)
-
-
-def bitwise_not(input, *, out=None):
-    if input._data.dtype.kind in "fc":
-        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
-                        "tensors")
-    return _out(apply(bitwise_not_op, (input,)), out)
-
-
-# ---- Tensor methods, in-place forms and Python operators -----------------------------
-def _reflected(fn):
-    def r(self, other):
-        return fn(other, self)
-    return r
-
-
-def _binary_inplace(op, params_of=None):
-    def method(self, other, **kwargs):
-        return apply_inplace(op, self, (other,), params_of(**kwargs) if params_of else {})
-    return method
-
-
-def _unary_inplace(op):
-    def method(self):
-        return apply_inplace(op, self, ())
-    return method
-
-
+# ---- arithmetic: public functions, methods, in-place forms and operators -------------
 def _alpha(alpha=1):
     return {"alpha": alpha} if alpha != 1 else {}
+
+
+@declare(inplace=inplace_method(add_op, 2, _alpha), operator="add")
+def add(input, other, *, alpha=1, out=None):
+    return _out(apply(add_op, (input, other), {"alpha": alpha} if alpha != 1 else {}), out)
+
+
+@declare(method=False)
+def rsub(input, other, *, alpha=1):
+    _check_sub(input, other)
+    op = rsub_op if isinstance(other, Tensor) else rsub_op.variant("RsubBackward1")
+    return apply(op, (input, other), {"alpha": alpha} if alpha != 1 else {})
+
+
+def _sub_(self, other, *, alpha=1):
+    _check_sub(self, other)
+    return apply_inplace(sub_op, self, (other,), _alpha(alpha))
+
+
+@declare(aliases=("subtract",), inplace=_sub_, operator="sub", reflected=rsub)
+def sub(input, other, *, alpha=1, out=None):
+    _check_sub(input, other)
+    return _out(apply(sub_op, (input, other), {"alpha": alpha} if alpha != 1 else {}), out)
+
+
+subtract = sub
+
+
+@declare(aliases=("multiply",), inplace=inplace_method(mul_op, 2), operator="mul")
+def mul(input, other, *, out=None):
+    return _out(apply(mul_op, (input, other)), out)
+
+
+multiply = mul
 
 
 def _div_(self, other, *, rounding_mode=None):
@@ -665,75 +431,78 @@ def _div_(self, other, *, rounding_mode=None):
     return apply_inplace(div_round_op, self, (other,), {"rounding_mode": rounding_mode})
 
 
-def _sub_(self, other, *, alpha=1):
-    _check_sub(self, other)
-    return apply_inplace(sub_op, self, (other,), _alpha(alpha))
-
-
 def _rtruediv(self, other):
     # torch computes `number / tensor` as reciprocal(tensor) * number (rounding included).
     from .unary import reciprocal
     return mul(reciprocal(self), other)
 
 
-def _conj_physical_(self):
-    if self._data.dtype.kind != "c":
-        return self
-    return apply_inplace(conj_physical_op, self, ())
+@declare(aliases=("divide",), inplace=_div_, operator="truediv", reflected=_rtruediv)
+def div(input, other, *, rounding_mode=None, out=None):
+    if rounding_mode is None:
+        return _out(apply(div_op, (input, other)), out)
+    return _out(apply(div_round_op, (input, other), {"rounding_mode": rounding_mode}), out)
+
+
+divide = div
+
+
+@declare(inplace=inplace_method(div_op, 2))
+def true_divide(input, other, *, out=None):
+    return div(input, other, out=out)
+
+
+floor_divide = declare_op(floor_divide_op, "floor_divide", nargs=2, operator="floordiv")
+remainder = declare_op(remainder_op, "remainder", nargs=2, operator="mod")
+fmod = declare_op(fmod_op, "fmod", nargs=2)
 
 
 def _pow_(self, exponent):
-    return apply_inplace(pow_tensor_op if isinstance(exponent, Tensor) else pow_op, self,
-                         (exponent,))
+    return apply_inplace(pow_op.variant("PowBackward1") if isinstance(exponent, Tensor)
+                         else pow_op, self, (exponent,))
 
 
-__all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
-           "floor_divide", "remainder", "fmod", "pow", "neg", "negative", "abs", "absolute",
-           "sign", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "maximum",
-           "minimum", "conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj", "is_neg",
-           "eq", "ne", "lt", "le", "gt", "ge", "not_equal", "less",
-           "less_equal", "greater", "greater_equal", "where", "bitwise_and", "bitwise_or",
-           "bitwise_xor", "bitwise_not"]
+@declare(inplace=_pow_, operator="pow")
+def pow(input, exponent, *, out=None):
+    if not isinstance(input, Tensor):
+        op = pow_op.variant("PowBackward2", scalar_checked=False)
+    elif isinstance(exponent, Tensor):
+        op = pow_op.variant("PowBackward1")
+    else:
+        op = pow_op
+    return _out(apply(op, (input, exponent)), out)
 
-METHODS = {name: globals()[name] for name in __all__ if name not in ("where", "rsub")}
-METHODS.update({
-    "where": lambda self, condition, other: where(condition, self, other),
-    "add_": _binary_inplace(add_op, _alpha), "sub_": _sub_,
-    "mul_": _binary_inplace(mul_op), "div_": _div_,
-    "floor_divide_": _binary_inplace(floor_divide_op),
-    "remainder_": _binary_inplace(remainder_op), "fmod_": _binary_inplace(fmod_op),
-    "pow_": _pow_, "neg_": _unary_inplace(neg_op), "abs_": _unary_inplace(abs_op),
-    "sign_": _unary_inplace(sign_op), "exp_": _unary_inplace(exp_op),
-    "log_": _unary_inplace(log_op), "sqrt_": _unary_inplace(sqrt_op),
-    "sin_": _unary_inplace(sin_op), "cos_": _unary_inplace(cos_op),
-    "tanh_": _unary_inplace(tanh_op), "sigmoid_": _unary_inplace(sigmoid_op),
-    "relu_": _unary_inplace(relu_op), "conj_physical_": _conj_physical_,
-    "absolute_": _unary_inplace(abs_op), "negative_": _unary_inplace(neg_op),
-    "subtract_": _sub_, "multiply_": _binary_inplace(mul_op),
-    "divide_": _div_, "true_divide_": _binary_inplace(div_op),
-    "eq_": _binary_inplace(eq_op), "ne_": _binary_inplace(ne_op),
-    "lt_": _binary_inplace(lt_op), "le_": _binary_inplace(le_op),
-    "gt_": _binary_inplace(gt_op), "ge_": _binary_inplace(ge_op),
-    "not_equal_": _binary_inplace(ne_op), "less_": _binary_inplace(lt_op),
-    "less_equal_": _binary_inplace(le_op), "greater_": _binary_inplace(gt_op),
-    "greater_equal_": _binary_inplace(ge_op),
-    "bitwise_and_": _binary_inplace(bitwise_and_op), "bitwise_or_": _binary_inplace(bitwise_or_op),
-    "bitwise_xor_": _binary_inplace(bitwise_xor_op),
-    "bitwise_not_": _unary_inplace(bitwise_not_op),
-    "__add__": add, "__radd__": _reflected(add), "__iadd__": _binary_inplace(add_op),
-    "__sub__": sub, "__rsub__": rsub, "__isub__": _sub_,
-    "__mul__": mul, "__rmul__": _reflected(mul), "__imul__": _binary_inplace(mul_op),
-    "__truediv__": div, "__rtruediv__": _rtruediv, "__itruediv__": _binary_inplace(div_op),
-    "__floordiv__": floor_divide, "__rfloordiv__": _reflected(floor_divide),
-    "__ifloordiv__": _binary_inplace(floor_divide_op),
-    "__mod__": remainder, "__rmod__": _reflected(remainder),
-    "__imod__": _binary_inplace(remainder_op),
-    "__pow__": pow, "__rpow__": _reflected(pow), "__ipow__": _pow_,
-    "__neg__": neg, "__pos__": lambda self: self, "__abs__": abs, "__invert__": bitwise_not,
-    "__and__": bitwise_and, "__or__": bitwise_or, "__xor__": bitwise_xor,
-    "__rand__": _reflected(bitwise_and), "__ror__": _reflected(bitwise_or),
-    "__rxor__": _reflected(bitwise_xor),
-    "__iand__": _binary_inplace(bitwise_and_op), "__ior__": _binary_inplace(bitwise_or_op),
-    "__ixor__": _binary_inplace(bitwise_xor_op),
-    "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
-})
+
+neg = declare_op(neg_op, "neg", "negative", operator="neg")
+negative = neg
+abs = declare_op(abs_op, "abs", "absolute", operator="abs")
+absolute = abs
+tensor_method("__pos__", lambda self: self)
+
+
+# ---- bitwise ------------------------------------------------------------------------
+def _bitwise_op(name, ufunc, operator):
+    op = defop(name, ufunc, promote=PROMOTE)
+
+    def f(input, other, *, out=None):
+        for x in (input, other):
+            if isinstance(x, Tensor) and x._data.dtype.kind in "fc":
+                raise NotImplementedError(
+                    f'"{name}_cpu" not implemented for \'{dtype_name(x._data)}\'')
+        return _out(apply(op, (input, other)), out)
+    f.__name__ = name
+    return op, declare(f, inplace=inplace_method(op, 2), operator=operator)
+
+
+bitwise_and_op, bitwise_and = _bitwise_op("bitwise_and", np.bitwise_and, "and")
+bitwise_or_op, bitwise_or = _bitwise_op("bitwise_or", np.bitwise_or, "or")
+bitwise_xor_op, bitwise_xor = _bitwise_op("bitwise_xor", np.bitwise_xor, "xor")
+bitwise_not_op = defop("bitwise_not", np.invert)
+
+
+@declare(inplace=inplace_method(bitwise_not_op), operator="invert")
+def bitwise_not(input, *, out=None):
+    if input._data.dtype.kind in "fc":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return _out(apply(bitwise_not_op, (input,)), out)

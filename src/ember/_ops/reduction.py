@@ -9,9 +9,9 @@ from collections import namedtuple
 
 import numpy as np
 
-from .. import _dtype as D
 from .._tensor import Tensor, _make, _wrap_dim
-from .pointwise import _conj, with_out
+from ._common import _conj, dtype_name, with_out
+from ._declare import declare
 from .registry import FLOAT, apply, defop
 
 _max = builtins.max
@@ -77,7 +77,7 @@ def _sum_bwd(ctx, g):
 
 def _mean_fwd(a, dim=None, keepdim=False, dtype=None):
     if dtype is None and a.dtype.kind in "biu":
-        name = D.NP_TO_DTYPE[a.dtype]._legacy
+        name = dtype_name(a)
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {name}")
     return a.mean(axis=_axis(dim, a.ndim), keepdims=keepdim, dtype=dtype)
@@ -95,8 +95,6 @@ def _mean_bwd(ctx, g):
 sum_op = defop("sum", _sum_fwd, _sum_bwd)
 mean_op = defop("mean", _in_float32(_mean_fwd), _mean_bwd)
 # torch's overloads with a dim (or keepdim) record SumBackward1/MeanBackward1.
-sum_dim_op = defop("sum_dim", _sum_fwd, _sum_bwd, node="SumBackward1")
-mean_dim_op = defop("mean_dim", _in_float32(_mean_fwd), _mean_bwd, node="MeanBackward1")
 
 
 def _reduce_args(input, dim, keepdim, dtype):
@@ -105,6 +103,7 @@ def _reduce_args(input, dim, keepdim, dtype):
             "keepdim": keepdim, "dtype": dtype.np if dtype is not None else None}
 
 
+@declare
 @with_out
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor"""
@@ -112,12 +111,13 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
         if dtype is None:
             return apply(sum_op, (input,), _FULL)
         return apply(sum_op, (input,), _reduce_args(input, dim, keepdim, dtype))
-    return apply(sum_dim_op, (input,), _reduce_args(input, dim, keepdim, dtype))
+    return apply(sum_op.variant("SumBackward1"), (input,), _reduce_args(input, dim, keepdim, dtype))
 
 
 _FULL = {"dim": None, "keepdim": False, "dtype": None}
 
 
+@declare
 @with_out
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor"""
@@ -125,7 +125,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
         if dtype is None:
             return apply(mean_op, (input,), _FULL)
         return apply(mean_op, (input,), _reduce_args(input, dim, keepdim, dtype))
-    return apply(mean_dim_op, (input,), _reduce_args(input, dim, keepdim, dtype))
+    return apply(mean_op.variant("MeanBackward1"), (input,),
+                 _reduce_args(input, dim, keepdim, dtype))
 
 
 # ---- max / min --------------------------------------------------------------------
@@ -152,14 +153,10 @@ def _check_nonempty(a, name, dim=None):
             raise IndexError(f"{name}(): Expected reduction dim {dim} to have non-zero size.")
 
 
-def _complex_legacy(a):
-    return D.NP_TO_DTYPE[a.dtype]._legacy
-
-
 def _full_extreme_fwd(a, largest):
     if a.dtype.kind == "c":
         raise NotImplementedError(f"\"{'max' if largest else 'min'}_all\" not implemented for "
-                                  f"'{_complex_legacy(a)}'")
+                                  f"'{dtype_name(a)}'")
     _check_nonempty(a, "max" if largest else "min")
     return a.max() if largest else a.min()
 
@@ -239,6 +236,7 @@ def _extreme(op_full, op_dim, binary, name, input, dim, keepdim):
     return _named(name)(values, indices)
 
 
+@declare
 @with_out
 def max(input, dim=None, keepdim=False):
     """max(input) -> Tensor; max(input, dim, keepdim=False) -> (values, indices); max(a, b)."""
@@ -246,6 +244,7 @@ def max(input, dim=None, keepdim=False):
     return _extreme(max_full_op, max_dim_op, maximum, "max", input, dim, keepdim)
 
 
+@declare
 @with_out
 def min(input, dim=None, keepdim=False):
     from .pointwise import minimum
@@ -270,11 +269,13 @@ argmax_op = defop("argmax", lambda a, dim, keepdim: _arg_fwd(a, dim, keepdim, Tr
 argmin_op = defop("argmin", lambda a, dim, keepdim: _arg_fwd(a, dim, keepdim, False))
 
 
+@declare
 def argmax(input, dim=None, keepdim=False):
     d = None if dim is None else _wrap_dim(dim, input.ndim)
     return apply(argmax_op, (input,), {"dim": d, "keepdim": keepdim})
 
 
+@declare
 def argmin(input, dim=None, keepdim=False):
     d = None if dim is None else _wrap_dim(dim, input.ndim)
     return apply(argmin_op, (input,), {"dim": d, "keepdim": keepdim})
@@ -284,7 +285,7 @@ def argmin(input, dim=None, keepdim=False):
 def _norm_fwd(a, p, dim, keepdim):
     if a.dtype.kind not in "fcV":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {D.NP_TO_DTYPE[a.dtype]._legacy}")
+                           f"input. Got {dtype_name(a)}")
     ax = _axis(dim, a.ndim)
     x = np.abs(a)
     real = x.dtype
@@ -313,7 +314,7 @@ def _norm_bwd(ctx, g):
     if x.is_complex():
         from .unary import sgn as sign  # z / |z|: the gradient of |z| in torch's convention
     else:
-        from .pointwise import sign
+        from .unary import sign
     if p == 0:
         return g * 0 * x
     if p == 1:
@@ -333,6 +334,7 @@ norm_op = defop("norm", _in_float32(_norm_fwd), _norm_bwd, save=(0,), save_resul
                 node="LinalgVectorNormBackward0")
 
 
+@declare
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None, out=None):
     """norm(input, p='fro', dim=None, keepdim=False): vector norms ('fro' is the 2-norm)."""
     if p == "fro" or p is None:
@@ -382,9 +384,10 @@ def _prod_bwd(ctx, g):
 
 
 # Not widened: torch's half-precision prod rounds every partial product to the dtype.
-prod_op = defop("prod", _prod_fwd, _prod_bwd, save=(0,), save_result=True)
+prod_op = defop("prod", _prod_fwd, _prod_bwd, save=(0,), save_result=True, autocast="fp32")
 
 
+@declare
 @with_out
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """prod(input, *, dtype=None) or prod(input, dim, keepdim=False, *, dtype=None)."""
@@ -417,11 +420,13 @@ def _nansum_bwd(ctx, g):
 nansum_op = defop("nansum", _in_float32(_nansum_fwd), _nansum_bwd, save=(0,))
 
 
+@declare
 @with_out
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return apply(nansum_op, (input,), _reduce_args(input, dim, keepdim, dtype))
 
 
+@declare
 @with_out
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """The mean of the non-NaN elements: nansum / their count."""
@@ -437,7 +442,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 def _amax_fwd(a, dim, keepdim, largest):
     if a.dtype.kind == "c":
         raise NotImplementedError(f"\"{'max' if largest else 'min'}_values_cpu\" not implemented "
-                                  f"for '{_complex_legacy(a)}'")
+                                  f"for '{dtype_name(a)}'")
     name = "amax" if largest else "amin"
     if a.size == 0 and (dim is None or builtins.any(a.shape[d] == 0 for d in dim)):
         raise (RuntimeError if dim is None else IndexError)(
@@ -470,16 +475,19 @@ def _dims_or_all(input, dim):
     return normalize_dims(dim, input.ndim)
 
 
+@declare
 @with_out
 def amax(input, dim=(), keepdim=False):
     return apply(amax_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
 
 
+@declare
 @with_out
 def amin(input, dim=(), keepdim=False):
     return apply(amin_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
 
 
+@declare
 def aminmax(input, *, dim=None, keepdim=False):
     if input.is_complex():
         raise NotImplementedError(f"\"aminmax_cpu\" not implemented for '{input.dtype._legacy}'")
@@ -501,7 +509,7 @@ def _logsumexp_fwd(a, dim, keepdim):
 
 
 def _logsumexp_bwd(ctx, g):
-    from .pointwise import exp
+    from .unary import exp
     x, = ctx.saved
     shape = ctx._input_meta[0][0]
     r = _unreduce(ctx.result, shape, ctx.dim, ctx.keepdim)
@@ -513,6 +521,7 @@ logsumexp_op = defop("logsumexp", _logsumexp_fwd, _logsumexp_bwd, promote=FLOAT,
                      save_result=True)
 
 
+@declare
 @with_out
 def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(input), dim)), computed without overflow."""
@@ -532,16 +541,19 @@ count_nonzero_op = defop("count_nonzero", lambda a, dim: np.asarray(
     np.count_nonzero(a, axis=_axis(dim, a.ndim)), dtype=np.int64))
 
 
+@declare
 @with_out
 def all(input, dim=None, keepdim=False):
     return apply(all_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
 
 
+@declare
 @with_out
 def any(input, dim=None, keepdim=False):
     return apply(any_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
 
 
+@declare
 def count_nonzero(input, dim=None):
     return apply(count_nonzero_op, (input,), {"dim": _dims_or_all(input, dim)})
 
@@ -606,28 +618,26 @@ def _var_params(input, dim, unbiased, keepdim, correction):
     return {"dim": _dims_or_all(input, dim), "correction": correction, "keepdim": keepdim}
 
 
+@declare
 @with_out
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """var(input, dim=None, *, correction=1, keepdim=False); also the unbiased= forms."""
     return apply(var_op, (input,), _var_params(input, dim, unbiased, keepdim, correction))
 
 
+@declare
 @with_out
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return apply(std_op, (input,), _var_params(input, dim, unbiased, keepdim, correction))
 
 
+@declare
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     p = _var_params(input, dim, unbiased, keepdim, correction)
     return apply(var_op, (input,), p), mean(input, p["dim"], keepdim)
 
 
+@declare
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     p = _var_params(input, dim, unbiased, keepdim, correction)
     return apply(std_op, (input,), p), mean(input, p["dim"], keepdim)
-
-
-__all__ = ["sum", "mean", "max", "min", "argmax", "argmin", "norm", "prod", "nansum", "nanmean",
-           "amax", "amin", "aminmax", "logsumexp", "all", "any", "count_nonzero", "var", "std",
-           "var_mean", "std_mean"]
-METHODS = {name: globals()[name] for name in __all__}

@@ -43,21 +43,21 @@ class _AutocastHook(threading.local):
 _autocast = _AutocastHook()
 
 
-class _AutocastKind:
-    """Stands for a composite function on one of torch's autocast lists (see amp)."""
-
-    def __init__(self, name):
-        self.name = name
-
-
-AUTOCAST_LOWER = _AutocastKind("autocast_lower")
-AUTOCAST_FP32 = _AutocastKind("autocast_fp32")
+# The autocast categories, torch's CPU lists: an op declares its own (``defop(...,
+# autocast="lower")``); ``autocast_entry`` takes the same names.
+AUTOCAST_LOWER = "lower"
+AUTOCAST_FP32 = "fp32"
+_AUTOCAST_KINDS = (None, AUTOCAST_LOWER, AUTOCAST_FP32)
 
 
 def autocast_entry(kind):
     """Decorate a composite function that torch autocasts as one op (linear, addmm,
     mse_loss, ...): inside an autocast region its tensor arguments are cast on entry, so
-    the ops it is made of all see the autocast dtype.  Outside, it costs one read."""
+    the ops it is made of all see the autocast dtype.  Outside, it costs one read.
+    ``kind`` is an autocast category, ``"lower"`` or ``"fp32"``."""
+    if kind not in _AUTOCAST_KINDS[1:]:
+        raise ValueError(f"autocast_entry takes 'lower' or 'fp32', not {kind!r}")
+
     def decorate(fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -81,12 +81,19 @@ class Op:
     """One registry entry.  See the module docstring for the contract."""
 
     __slots__ = ("name", "forward", "backward", "promote", "save", "save_result", "nout",
-                 "differentiable", "view", "node_cls", "doc", "opmath", "scalar_checked")
+                 "differentiable", "view", "node_cls", "doc", "opmath", "scalar_checked",
+                 "autocast", "_variants")
 
     def __init__(self, name, forward, backward=None, *, promote=SAME, save=(),
                  save_result=False, nout=1, differentiable=True, view=False, node=None,
-                 opmath=False, scalar_checked=False):
+                 opmath=False, scalar_checked=False, autocast=None):
         self.name = name
+        # torch's autocast list the op is on: "lower" (cast float32 inputs down to the
+        # region's dtype), "fp32" (cast float16/bfloat16 inputs up) or None.
+        if autocast not in _AUTOCAST_KINDS:
+            raise ValueError(f"autocast must be one of {_AUTOCAST_KINDS}, not {autocast!r}")
+        self.autocast = autocast
+        self._variants = None
         # torch converts some ops' Python scalars (pow's exponent, clamp's bounds) to a
         # float16/bfloat16 tensor's dtype with an overflow check, where add or mul let a
         # too-large scalar give inf; scalar_checked=True marks the former.
@@ -104,11 +111,36 @@ class Op:
         self.differentiable = differentiable and backward is not None
         self.view = view
         node_name = node or "".join(p.capitalize() for p in name.split("_")) + "Backward0"
-        self.node_cls = type(node_name, (OpNode,), {"op": self, "_num_outputs": nout,
-                                                     "__slots__": ()})
+        self.node_cls = _node_class(node_name, self)
+
+    def variant(self, node, **changes):
+        """This op recording the graph node ``node`` (torch names an op's overloads apart:
+        ``SumBackward0``/``SumBackward1``, ``TBackward0`` for ``t``/``TBackward1`` for
+        ``t_``), optionally with other flags (``scalar_checked=False``).  Created on first
+        use and cached here; not a registry entry of its own."""
+        key = (node, tuple(sorted(changes.items()))) if changes else node
+        variants = self._variants
+        if variants is None:
+            variants = self._variants = {}
+        v = variants.get(key)
+        if v is None:
+            v = Op.__new__(Op)
+            for slot in Op.__slots__:
+                if hasattr(self, slot):
+                    setattr(v, slot, getattr(self, slot))
+            for k, value in changes.items():
+                setattr(v, k, value)
+            v._variants = None
+            v.node_cls = _node_class(node, v)
+            variants[key] = v
+        return v
 
     def __repr__(self):
         return f"<ember op {self.name}>"
+
+
+def _node_class(name, op):
+    return type(name, (OpNode,), {"op": op, "_num_outputs": op.nout, "__slots__": ()})
 
 
 def defop(name, forward, backward=None, **kw):
@@ -347,14 +379,11 @@ class _HalfWithScalars(Exception):
             return out.astype(npd) if out.dtype == f32 else out
         return forward
 
-
     def _check_range(self):
-        import ml_dtypes
-        big = float(ml_dtypes.finfo(self.npd).max)
+        from ._common import check_half_range
         for x in self.inputs:
-            if type(x) in (int, float) and abs(x) > big and abs(x) != float("inf"):
-                name = "c10::Half" if self.npd == _F16 else "c10::BFloat16"
-                raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+            if type(x) in (int, float):
+                check_half_range(x, self.npd)
 
 
 def check_same_device(inputs):
@@ -392,7 +421,7 @@ def broadcast_error(inputs):
 def apply(op, inputs, params=_EMPTY):
     """Run ``op`` on ``inputs`` (tensors and Python scalars) and record the graph."""
     if _autocast.cast is not None:
-        inputs = _autocast.cast(op, inputs)
+        inputs = _autocast.cast(op.autocast, inputs)
     rule = op.promote
     forward = op.forward
     if rule is None:

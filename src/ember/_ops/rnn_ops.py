@@ -24,7 +24,8 @@ import numpy as np
 
 from .._tensor import _make
 from ..autograd import grad_mode
-from . import join, linalg, pointwise
+from ._declare import declare
+from . import join, linalg, unary
 from .registry import apply, defop
 
 _state = grad_mode._state
@@ -81,8 +82,8 @@ class _ArrayMath:
 
 
 class _TensorMath:
-    sigmoid = staticmethod(pointwise.sigmoid)
-    tanh = staticmethod(pointwise.tanh)
+    sigmoid = staticmethod(unary.sigmoid)
+    tanh = staticmethod(unary.tanh)
 
     @staticmethod
     def cat(parts):
@@ -194,22 +195,22 @@ def _linear(x, w, b):
     return out + b if b is not None else out
 
 
+@declare(method=False)
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     h, c = hx
     return fused_lstm_cell(_linear(input, w_ih, b_ih), _linear(h, w_hh, b_hh), c)
 
 
+@declare(method=False)
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     return fused_gru_cell(_linear(input, w_ih, b_ih), linalg.matmul(hx, w_hh.t()), hx, b_hh)
 
 
+@declare(method=False)
 def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
-    return pointwise.tanh(_linear(input, w_ih, b_ih) + _linear(hx, w_hh, b_hh))
+    return unary.tanh(_linear(input, w_ih, b_ih) + _linear(hx, w_hh, b_hh))
 
 
+@declare(method=False)
 def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
-    return pointwise.relu(_linear(input, w_ih, b_ih) + _linear(hx, w_hh, b_hh))
-
-
-__all__ = ["lstm_cell", "gru_cell", "rnn_tanh_cell", "rnn_relu_cell"]
-METHODS = {}
+    return unary.relu(_linear(input, w_ih, b_ih) + _linear(hx, w_hh, b_hh))

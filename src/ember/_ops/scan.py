@@ -7,11 +7,13 @@ import numpy as np
 
 from .._device import array_module
 from .._tensor import _make, _wrap_dim
+from ._common import with_out
+from ._declare import declare
 from .inplace import apply_inplace
-from .pointwise import exp, where, with_out
+from .pointwise import where
 from .registry import apply, defop
 from .sorting import _no_complex, _returns, scatter_add_along_dim
-from .unary import _not_implemented
+from .unary import _not_implemented, exp
 
 
 def _scan_dtype(a, dtype):
@@ -36,6 +38,11 @@ cumsum_op = defop("cumsum", _cumsum_fwd,
                   lambda ctx, g: _reverse_cumsum(g, ctx.dim) if g.ndim else g)
 
 
+def _cumsum_(self, dim, *, dtype=None):
+    return apply_inplace(cumsum_op, self, (), {"dim": _wrap_dim(dim, self.ndim)})
+
+
+@declare(inplace=_cumsum_)
 @with_out
 def cumsum(input, dim, *, dtype=None):
     """Running sums along dim (integers accumulate in int64)."""
@@ -77,6 +84,11 @@ def _cumprod_bwd(ctx, g):
 cumprod_op = defop("cumprod", _cumprod_fwd, _cumprod_bwd, save=(0,), save_result=True)
 
 
+def _cumprod_(self, dim, *, dtype=None):
+    return apply_inplace(cumprod_op, self, (), {"dim": _wrap_dim(dim, self.ndim)})
+
+
+@declare(inplace=_cumprod_)
 @with_out
 def cumprod(input, dim, *, dtype=None):
     """Running products along dim (integers accumulate in int64)."""
@@ -126,11 +138,13 @@ def _cumextreme(op, input, dim, name):
     return _returns(name)(values, indices)
 
 
+@declare
 @with_out
 def cummax(input, dim):
     return _cumextreme(cummax_op, input, dim, "cummax")
 
 
+@declare
 @with_out
 def cummin(input, dim):
     return _cumextreme(cummin_op, input, dim, "cummin")
@@ -196,20 +210,9 @@ logcumsumexp_op = defop("logcumsumexp", _logcumsumexp_fwd, _logcumsumexp_bwd, sa
                         save_result=True)
 
 
+@declare
 @with_out
 def logcumsumexp(input, dim):
     """log(cumsum(exp(input))) along dim, without overflow."""
     return apply(logcumsumexp_op, (input,), {"dim": _wrap_dim(dim, input.ndim)})
 
-
-def _cumsum_(self, dim, *, dtype=None):
-    return apply_inplace(cumsum_op, self, (), {"dim": _wrap_dim(dim, self.ndim)})
-
-
-def _cumprod_(self, dim, *, dtype=None):
-    return apply_inplace(cumprod_op, self, (), {"dim": _wrap_dim(dim, self.ndim)})
-
-
-__all__ = ["cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"]
-METHODS = {name: globals()[name] for name in __all__}
-METHODS.update({"cumsum_": _cumsum_, "cumprod_": _cumprod_})

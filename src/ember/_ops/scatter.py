@@ -9,6 +9,7 @@ import numpy as np
 
 from .._device import array_module
 from .._tensor import Tensor, _make, _wrap_dim
+from ._declare import declare
 from .inplace import apply_inplace
 from .registry import PROMOTE, apply, defop, zeros_from_meta
 
@@ -113,6 +114,7 @@ def _dim_index(input, dim, index, name):
     return dim, idx, size
 
 
+@declare
 def index_select(input, dim, index, *, out=None):
     dim, idx, size = _dim_index(input, dim, index, "index_select")
     if idx.size and (idx.min() < 0 or idx.max() >= size):
@@ -131,6 +133,7 @@ def _check_source(input, dim, idx, source, name):
                          f"source.size(dim) ({n})")
 
 
+@declare
 def index_add(input, dim, index, source, *, alpha=1, out=None):
     dim, idx, size = _dim_index(input, dim, index, "index_add")
     _check_source(input, dim, idx, source, "index_add_")
@@ -139,6 +142,7 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
                  {"dim": dim, "index": idx.reshape(-1), "alpha": alpha})
 
 
+@declare
 def index_copy(input, dim, index, source):
     dim, idx, size = _dim_index(input, dim, index, "index_copy")
     _check_source(input, dim, idx, source, "index_copy_")
@@ -146,6 +150,7 @@ def index_copy(input, dim, index, source):
     return apply(index_copy_op, (input, source), {"dim": dim, "index": idx.reshape(-1)})
 
 
+@declare
 def index_fill(input, dim, index, value):
     dim, idx, size = _dim_index(input, dim, index, "index_fill")
     _check_bounds(idx, size, dim, IndexError)
@@ -258,6 +263,7 @@ def _check_src_dtype(input, src):
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
 
 
+@declare
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     dim, idx = _gather_args(input, dim, index, None, "gather")
     if input.ndim == 0:
@@ -266,6 +272,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     return apply(gather_op, (input,), {"dim": dim, "index": idx})
 
 
+@declare
 def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
     if src is None and value is None:
         raise TypeError("scatter() missing 1 required positional argument: 'src' or 'value'")
@@ -283,6 +290,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
     return apply(scatter_value_op, (input,), {"dim": dim, "index": idx, "value": src})
 
 
+@declare
 def scatter_add(input, dim, index, src):
     dim, idx = _gather_args(input, dim, index, src, "scatter_add")
     _check_src_dtype(input, src)
@@ -393,6 +401,7 @@ def _check_reduce(reduce):
                            f"{reduce}")
 
 
+@declare
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     _check_reduce(reduce)
     dim, idx = _gather_args(input, dim, index, src, "scatter_reduce")
@@ -430,6 +439,7 @@ def _masked_fill_bwd(ctx, g):
 masked_fill_op = defop("masked_fill", _masked_fill_fwd, _masked_fill_bwd)
 
 
+@declare
 def masked_fill(input, mask, value):
     m = _bool_mask(mask, "masked_fill_")
     if isinstance(value, Tensor):
@@ -487,6 +497,7 @@ masked_select_op = defop("masked_select", _masked_select_fwd, _masked_select_bwd
 masked_scatter_op = defop("masked_scatter", _masked_scatter_fwd, _masked_scatter_bwd)
 
 
+@declare
 def masked_select(input, mask, *, out=None):
     m = _bool_mask(mask, "masked_select")
     try:
@@ -497,6 +508,7 @@ def masked_select(input, mask, *, out=None):
     return apply(masked_select_op, (input,), {"mask": m})
 
 
+@declare
 def masked_scatter(input, mask, source):
     m = _bool_mask(mask, "masked_scatter_")
     if source.dtype is not input.dtype:
@@ -522,6 +534,7 @@ def _take_bwd(ctx, g):
 take_op = defop("take", lambda a, index: a.reshape(-1)[index], _take_bwd)
 
 
+@declare
 def take(input, index):
     idx = _index_array(index, "take")
     n = input._data.size
@@ -532,6 +545,7 @@ def take(input, index):
     return apply(take_op, (input,), {"index": np.where(idx < 0, idx + n, idx)})
 
 
+@declare
 def take_along_dim(input, indices, dim=None, *, out=None):
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
@@ -553,6 +567,7 @@ def take_along_dim(input, indices, dim=None, *, out=None):
 
 
 # ---- in-place forms ------------------------------------------------------------------------------
+@declare(function=False)
 def index_fill_(self, dim, index, value):
     dim, idx, size = _dim_index(self, dim, index, "index_fill")
     _check_bounds(idx, size, dim, IndexError)
@@ -560,6 +575,7 @@ def index_fill_(self, dim, index, value):
                                                    "value": _scalar_value(value, self)})
 
 
+@declare(function=False)
 def index_add_(self, dim, index, source, *, alpha=1):
     dim, idx, size = _dim_index(self, dim, index, "index_add")
     _check_source(self, dim, idx, source, "index_add_")
@@ -568,6 +584,7 @@ def index_add_(self, dim, index, source, *, alpha=1):
                          {"dim": dim, "index": idx.reshape(-1), "alpha": alpha})
 
 
+@declare(function=False)
 def index_copy_(self, dim, index, source):
     dim, idx, size = _dim_index(self, dim, index, "index_copy")
     _check_source(self, dim, idx, source, "index_copy_")
@@ -575,6 +592,7 @@ def index_copy_(self, dim, index, source):
     return apply_inplace(index_copy_op, self, (source,), {"dim": dim, "index": idx.reshape(-1)})
 
 
+@declare(function=False)
 def masked_fill_(self, mask, value):
     m = _bool_mask(mask, "masked_fill_")
     if isinstance(value, Tensor) and not value._requires_grad:
@@ -582,11 +600,13 @@ def masked_fill_(self, mask, value):
     return apply_inplace(masked_fill_op, self, (value,), {"mask": m})
 
 
+@declare(function=False)
 def masked_scatter_(self, mask, source):
     m = _bool_mask(mask, "masked_scatter_")
     return apply_inplace(masked_scatter_op, self, (source,), {"mask": m})
 
 
+@declare(function=False)
 def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
     src = value if src is None else src
     dim, idx = _gather_args(self, dim, index, src if isinstance(src, Tensor) else None, "scatter")
@@ -601,22 +621,15 @@ def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
     return apply_inplace(scatter_value_op, self, (), {"dim": dim, "index": idx, "value": src})
 
 
+@declare(function=False)
 def scatter_add_(self, dim, index, src):
     dim, idx = _gather_args(self, dim, index, src, "scatter_add")
     return apply_inplace(scatter_add_op, self, (src,), {"dim": dim, "index": idx})
 
 
+@declare(function=False)
 def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
     _check_reduce(reduce)
     dim, idx = _gather_args(self, dim, index, src, "scatter_reduce")
     return apply_inplace(scatter_reduce_op, self, (src,), {
         "dim": dim, "index": idx, "reduce": reduce, "include_self": bool(include_self)})
-
-
-__all__ = ["index_select", "index_add", "index_copy", "index_fill", "gather", "scatter",
-           "scatter_add", "scatter_reduce", "masked_fill", "masked_select", "masked_scatter",
-           "take", "take_along_dim"]
-METHODS = {name: globals()[name] for name in __all__}
-METHODS.update({name: globals()[name] for name in (
-    "index_fill_", "index_add_", "index_copy_", "masked_fill_", "masked_scatter_", "scatter_",
-    "scatter_add_", "scatter_reduce_")})

@@ -4,6 +4,7 @@ import builtins
 import numpy as np
 
 from .._tensor import Tensor, _wrap_dim
+from ._declare import declare
 from .inplace import apply_view
 from .registry import apply, defop, zeros_from_meta
 
@@ -63,6 +64,7 @@ unsafe_view_op = defop("reshape_copy", lambda a, shape: a.reshape(shape), _resha
                        node="UnsafeViewBackward0")
 
 
+@declare
 def view(input, *shape):
     if len(shape) == 1 and hasattr(shape[0], "np") and hasattr(shape[0], "category"):
         from .conversion import view_dtype
@@ -71,6 +73,7 @@ def view(input, *shape):
     return apply_view(view_op, (input,), {"shape": shape})
 
 
+@declare
 def reshape(input, *shape):
     shape = infer_size(_shape_arg(shape), input._data.size)
     a = input._data
@@ -87,14 +90,17 @@ def _viewable(a, shape):
         return False
 
 
+@declare
 def view_as(input, other):
     return view(input, other._data.shape)
 
 
+@declare
 def reshape_as(input, other):
     return reshape(input, other._data.shape)
 
 
+@declare
 def flatten(input, start_dim=0, end_dim=-1):
     nd = input.ndim
     if nd == 0:
@@ -122,6 +128,7 @@ transpose_op = defop("transpose", lambda a, d0, d1: np.swapaxes(a, d0, d1),
                      lambda ctx, g: g.transpose(ctx.d0, ctx.d1), view=True)
 
 
+@declare
 def permute(input, *dims):
     dims = _shape_arg(dims)
     nd = input.ndim
@@ -135,6 +142,7 @@ def permute(input, *dims):
     return apply_view(permute_op, (input,), {"dims": dims})
 
 
+@declare(aliases=("swapaxes", "swapdims"))
 def transpose(input, dim0, dim1):
     nd = input.ndim
     d0, d1 = _wrap_dim(dim0, nd), _wrap_dim(dim1, nd)
@@ -144,6 +152,7 @@ def transpose(input, dim0, dim1):
 swapaxes = swapdims = transpose
 
 
+@declare
 def t(input):
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
@@ -162,27 +171,26 @@ unsqueeze_op = defop("unsqueeze", lambda a, dim: np.expand_dims(a, dim),
 squeeze_op = defop("squeeze", lambda a, dims: a.squeeze(axis=dims) if dims else a.view(),
                    lambda ctx, g: g.reshape(ctx._input_meta[0][0]), view=True,
                    node="SqueezeBackward1")
-# torch's three overloads: squeeze() (SqueezeBackward0), squeeze(int), squeeze(tuple of ints).
-squeeze_all_op = defop("squeeze_all", squeeze_op.forward, squeeze_op.backward, view=True,
-                       node="SqueezeBackward0")
-squeeze_dims_op = defop("squeeze_dims", squeeze_op.forward, squeeze_op.backward, view=True,
-                        node="SqueezeBackward2")
+# torch's three overloads: squeeze() (SqueezeBackward0), squeeze(int), squeeze(tuple of ints)
+# (SqueezeBackward2).
 
 
+@declare
 def unsqueeze(input, dim):
     return apply_view(unsqueeze_op, (input,), {"dim": _wrap_dim(dim, input.ndim + 1)})
 
 
+@declare
 def squeeze(input, dim=None):
     shape = input._data.shape
     if dim is None:
         dims = tuple(i for i, s in enumerate(shape) if s == 1)
-        op = squeeze_all_op
+        op = squeeze_op.variant("SqueezeBackward0")
     else:
         many = isinstance(dim, (tuple, list))
         ds = [_wrap_dim(d, input.ndim) for d in (dim if many else (dim,))]
         dims = tuple(d for d in ds if shape and shape[d] == 1)
-        op = squeeze_dims_op if many else squeeze_op
+        op = squeeze_op.variant("SqueezeBackward2") if many else squeeze_op
     return apply_view(op, (input,), {"dims": dims})
 
 
@@ -198,6 +206,7 @@ def _expand_bwd(ctx, g):
 expand_op = defop("expand", _expand_fwd, _expand_bwd, view=True)
 
 
+@declare
 def expand(input, *sizes):
     sizes = _shape_arg(sizes)
     shape = input._data.shape
@@ -226,6 +235,7 @@ def expand(input, *sizes):
     return apply_view(expand_op, (input,), {"shape": out})
 
 
+@declare
 def expand_as(input, other):
     return expand(input, other._data.shape)
 
@@ -234,10 +244,12 @@ def expand_as(input, other):
 clone_op = defop("clone", lambda a: a.copy(), lambda ctx, g: g)
 
 
+@declare
 def clone(input, *, memory_format=None):
     return apply(clone_op, (input,))
 
 
+@declare
 def contiguous(input, memory_format=None):
     if input._data.flags.c_contiguous:
         return input
@@ -301,6 +313,7 @@ def _check_scatter_src(src, part):
                            f"{list(src._data.shape)}, slice size = {list(part.shape)}")
 
 
+@declare
 def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     """A copy of input with input[..., start:end:step, ...] (along dim) replaced by src."""
     dim = _wrap_dim(dim, input.ndim)
@@ -311,6 +324,7 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     return _slice_scatter(input, src.to(input.dtype), dim, start, stop, step, squeezed=False)
 
 
+@declare
 def select_scatter(input, src, dim, index):
     """A copy of input with input.select(dim, index) replaced by src."""
     dim = _wrap_dim(dim, input.ndim)
@@ -323,6 +337,7 @@ def select_scatter(input, src, dim, index):
     return _slice_scatter(input, src.to(input.dtype), dim, index, index + 1, 1, squeezed=True)
 
 
+@declare
 def select(input, dim, index):
     nd = input.ndim
     if nd == 0:
@@ -347,6 +362,7 @@ def _slice(input, dim, start, stop, step):
     return apply_view(slice_op, (input,), {"dim": dim, "start": start, "stop": stop, "step": step})
 
 
+@declare
 def narrow(input, dim, start, length):
     dim = _wrap_dim(dim, input.ndim)
     size = input._data.shape[dim]
@@ -408,19 +424,13 @@ def _is_advanced(i):
         (isinstance(i, tuple))
 
 
+@declare(function=False, name="__getitem__")
 def _getitem(self, index):
     return getitem(self, index)
 
 
 # ---- in-place metadata ops (x.t_(), x.unsqueeze_(0), ...) --------------------------------
-# Same forwards and backwards as the view ops; torch names their nodes ...Backward1.
-t_inplace_op = defop("t_inplace", t_op.forward, t_op.backward, node="TBackward1")
-transpose_inplace_op = defop("transpose_inplace", transpose_op.forward, transpose_op.backward,
-                             node="TransposeBackward1")
-squeeze_inplace_op = defop("squeeze_inplace", squeeze_op.forward, squeeze_op.backward,
-                           node="SqueezeBackward3")
-unsqueeze_inplace_op = defop("unsqueeze_inplace", unsqueeze_op.forward, unsqueeze_op.backward,
-                             node="UnsqueezeBackward1")
+# The view ops' own entries; torch names the in-place forms' nodes ...Backward1.
 
 
 def _restride_(self, op, params):
@@ -438,6 +448,7 @@ def _restride_(self, op, params):
     return self
 
 
+@declare(function=False)
 def t_(self):
     if self.ndim > 2:
         raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is "
@@ -445,15 +456,17 @@ def t_(self):
     if self.ndim < 2:
         self._vc[0] += 1
         return self
-    return _restride_(self, t_inplace_op, _EMPTY_PARAMS)
+    return _restride_(self, t_op.variant("TBackward1"), _EMPTY_PARAMS)
 
 
+@declare(function=False, aliases=("swapaxes_", "swapdims_"))
 def transpose_(self, dim0, dim1):
     nd = self.ndim
-    return _restride_(self, transpose_inplace_op,
+    return _restride_(self, transpose_op.variant("TransposeBackward1"),
                       {"d0": _wrap_dim(dim0, nd), "d1": _wrap_dim(dim1, nd)})
 
 
+@declare(function=False)
 def squeeze_(self, dim=None):
     shape = self._data.shape
     if dim is None:
@@ -461,21 +474,13 @@ def squeeze_(self, dim=None):
     else:
         ds = dim if isinstance(dim, (tuple, list)) else (dim,)
         dims = tuple(d for d in (_wrap_dim(d, self.ndim) for d in ds) if shape and shape[d] == 1)
-    return _restride_(self, squeeze_inplace_op, {"dims": dims})
+    return _restride_(self, squeeze_op.variant("SqueezeBackward3"), {"dims": dims})
 
 
+@declare(function=False)
 def unsqueeze_(self, dim):
-    return _restride_(self, unsqueeze_inplace_op, {"dim": _wrap_dim(dim, self.ndim + 1)})
+    return _restride_(self, unsqueeze_op.variant("UnsqueezeBackward1"),
+                      {"dim": _wrap_dim(dim, self.ndim + 1)})
 
 
 _EMPTY_PARAMS = {}
-
-__all__ = ["view", "reshape", "view_as", "reshape_as", "flatten", "permute", "transpose",
-           "swapaxes", "swapdims", "t", "unsqueeze", "squeeze", "expand", "expand_as", "clone",
-           "contiguous", "narrow", "select", "slice_scatter", "select_scatter"]
-METHODS = {name: globals()[name] for name in __all__}
-METHODS["__getitem__"] = _getitem
-del METHODS["expand_as"], METHODS["view_as"], METHODS["reshape_as"]
-METHODS.update({"expand_as": expand_as, "view_as": view_as, "reshape_as": reshape_as,
-                "t_": t_, "transpose_": transpose_, "swapaxes_": transpose_,
-                "swapdims_": transpose_, "squeeze_": squeeze_, "unsqueeze_": unsqueeze_})

@@ -11,8 +11,9 @@ import numpy as np
 from .. import _dtype as D
 from .._device import array_module
 from .._tensor import _make, _wrap_dim
+from ._common import with_out
+from ._declare import declare
 from .reduction import _named as _returns
-from .pointwise import with_out
 from .registry import apply, defop
 
 # ---- gather / scatter-add along a dim: the gradient pair of every selection -------------
@@ -113,6 +114,7 @@ def _sort_fwd(a, dim, descending):
 sort_op = defop("sort", _sort_fwd, _selection_bwd, nout=2, node="SortBackward0")
 
 
+@declare
 @with_out
 def sort(input, dim=-1, descending=False, stable=False):
     """sort(input, dim=-1, descending=False, stable=False) -> (values, indices)."""
@@ -121,10 +123,12 @@ def sort(input, dim=-1, descending=False, stable=False):
     return _with_indices(sort_op, input, {"dim": dim, "descending": descending}, "sort")
 
 
+@declare
 def argsort(input, dim=-1, descending=False, stable=False):
     return sort(input, dim, descending, stable).indices
 
 
+@declare
 @with_out
 def msort(input):
     return sort(input, 0).values
@@ -144,6 +148,7 @@ def _topk_fwd(a, k, dim, largest):
 topk_op = defop("topk", _topk_fwd, _selection_bwd, nout=2, node="TopkBackward0")
 
 
+@declare
 @with_out
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The k largest (or smallest) elements along dim, in order, with their indices."""
@@ -218,14 +223,11 @@ def _median_all_bwd(ctx, g):
 kthvalue_op = defop("kthvalue", _kthvalue_fwd, _selection_bwd, nout=2, node="KthvalueBackward0")
 median_op = defop("median", lambda a, ignore_nan: _median_all_fwd(a, ignore_nan), _median_all_bwd,
                   save=(0,), save_result=True, node="MedianBackward0")
-nanmedian_op = defop("nanmedian", lambda a, ignore_nan: _median_all_fwd(a, ignore_nan),
-                     _median_all_bwd, save=(0,), save_result=True, node="NanmedianBackward0")
 median_dim_op = defop("median_dim", _median_dim_fwd, _selection_bwd, nout=2,
                       node="MedianBackward1")
-nanmedian_dim_op = defop("nanmedian_dim", _median_dim_fwd, _selection_bwd, nout=2,
-                         node="NanmedianBackward1")
 
 
+@declare
 @with_out
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The k-th smallest element along dim (k counts from 1), with its index."""
@@ -235,6 +237,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
                          "kthvalue")
 
 
+@declare
 @with_out
 def median(input, dim=None, keepdim=False):
     """median(input) -> the lower median; median(input, dim) -> (values, indices)."""
@@ -248,16 +251,17 @@ def median(input, dim=None, keepdim=False):
                          {"dim": dim, "keepdim": keepdim, "ignore_nan": False}, "median")
 
 
+@declare
 @with_out
 def nanmedian(input, dim=None, keepdim=False):
     """median ignoring NaN (NaN only where a slice is all NaN)."""
     if dim is None:
         if input.numel():
             _no_complex(input, "median_cpu")
-        return apply(nanmedian_op, (input,), {"ignore_nan": True})
+        return apply(median_op.variant("NanmedianBackward0"), (input,), {"ignore_nan": True})
     _no_complex(input, "median_out")
     dim = _wrap_dim(dim, input.ndim)
-    return _with_indices(nanmedian_dim_op, input,
+    return _with_indices(median_dim_op.variant("NanmedianBackward1"), input,
                          {"dim": dim, "keepdim": keepdim, "ignore_nan": True}, "nanmedian")
 
 
@@ -290,6 +294,7 @@ def _mode_fwd(a, dim, keepdim):
 mode_op = defop("mode", _mode_fwd, _selection_bwd, nout=2, node="ModeBackward0")
 
 
+@declare
 @with_out
 def mode(input, dim=-1, keepdim=False):
     """The most frequent value along dim (the smallest if several), with its index."""
@@ -299,6 +304,7 @@ def mode(input, dim=-1, keepdim=False):
 
 
 # ---- unique, bincount, histc: counting, no gradient ---------------------------------------------
+@declare
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """Distinct elements (always sorted, as torch's CPU kernel), optional inverse/counts."""
     _no_complex(input, "unique" if dim is None else "unique_dim")
@@ -320,6 +326,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     return out[0] if len(out) == 1 else tuple(out)
 
 
+@declare
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Collapse runs of equal consecutive elements (or slices along ``dim``)."""
     _no_complex(input, "unique" if dim is None else "unique_dim")
@@ -350,6 +357,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     return out[0] if len(out) == 1 else tuple(out)
 
 
+@declare
 def bincount(input, weights=None, minlength=0):
     """Counts of each non-negative integer in a 1-d tensor (weighted sums with weights)."""
     a = input._data
@@ -369,6 +377,7 @@ def bincount(input, weights=None, minlength=0):
     return _make(xp.bincount(a, weights=weights._data, minlength=minlength).astype(out_dtype))
 
 
+@declare
 @with_out
 def histc(input, bins=100, min=0, max=0):
     """Histogram of ``bins`` equal bins over [min, max] (the data's range if min == max)."""
@@ -390,8 +399,3 @@ def histc(input, bins=100, min=0, max=0):
     data = a[~xp.isnan(a)].astype(np.float64)
     counts, _ = xp.histogram(data, bins=int(bins), range=(lo, hi))
     return _make(counts.astype(a.dtype))
-
-
-__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
-           "unique", "unique_consecutive", "bincount", "histc"]
-METHODS = {name: globals()[name] for name in __all__}

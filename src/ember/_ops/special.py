@@ -8,7 +8,9 @@ import math
 
 import numpy as np
 
-from .pointwise import _out, _unary_fn, where
+from ._common import _out, op_function
+from ._declare import declare
+from .pointwise import where
 from .registry import FLOAT, PROMOTE_FLOAT, apply, defop
 
 _SQRT_2PI = math.sqrt(2 * math.pi)
@@ -140,18 +142,19 @@ def _binary_fn(op, name, tensors_only=False):
     return f
 
 
-i0 = _unary_fn(i0_op, "i0")
-i0e = _unary_fn(i0e_op, "i0e")
-i1 = _unary_fn(i1_op, "i1")
-i1e = _unary_fn(i1e_op, "i1e")
-sinc = _unary_fn(sinc_op, "sinc")
-entr = _unary_fn(entr_op, "entr")
-erfcx = _unary_fn(erfcx_op, "erfcx")
-ndtr = _unary_fn(ndtr_op, "ndtr")
-ndtri = _unary_fn(ndtri_op, "ndtri")
-log_ndtr = _unary_fn(log_ndtr_op, "log_ndtr")
-bessel_j0 = _unary_fn(bessel_j0_op, "bessel_j0")
-bessel_j1 = _unary_fn(bessel_j1_op, "bessel_j1")
+# i0 and sinc are torch.* functions and Tensor methods too; the rest only torch.special's.
+i0 = declare(op_function(i0_op, "i0"))
+i0e = op_function(i0e_op, "i0e")
+i1 = op_function(i1_op, "i1")
+i1e = op_function(i1e_op, "i1e")
+sinc = declare(op_function(sinc_op, "sinc"))
+entr = op_function(entr_op, "entr")
+erfcx = op_function(erfcx_op, "erfcx")
+ndtr = op_function(ndtr_op, "ndtr")
+ndtri = op_function(ndtri_op, "ndtri")
+log_ndtr = op_function(log_ndtr_op, "log_ndtr")
+bessel_j0 = op_function(bessel_j0_op, "bessel_j0")
+bessel_j1 = op_function(bessel_j1_op, "bessel_j1")
 zeta = _binary_fn(zeta_op, "zeta")
 gammainc = _binary_fn(gammainc_op, "gammainc", tensors_only=True)
 gammaincc = _binary_fn(gammaincc_op, "gammaincc", tensors_only=True)
@@ -176,7 +179,5 @@ def multigammaln(input, p, *, out=None):
     return _out(res, out)
 
 
-__all__ = ["i0", "sinc"]  # the ones torch also has at top level
-METHODS = {"i0": i0, "sinc": sinc}
 SPECIAL = ["i0", "i0e", "i1", "i1e", "sinc", "entr", "erfcx", "ndtr", "ndtri", "log_ndtr",
            "bessel_j0", "bessel_j1", "zeta", "gammainc", "gammaincc", "xlog1py", "multigammaln"]

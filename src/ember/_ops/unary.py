@@ -1,5 +1,6 @@
-"""Elementwise math of one tensor: exponentials and logs, trigonometric and hyperbolic
-functions, special functions, rounding, and the float-classification predicates.
+"""Elementwise math of one tensor: exponentials and logs, roots, trigonometric and
+hyperbolic functions, sigmoid and relu, special functions, rounding, sign, complex parts,
+and the float-classification predicates.
 
 Forwards run on raw arrays (special functions through ``scipy.special``, or
 ``cupyx.scipy.special`` for device arrays, chosen per array by ``special._sp`` and imported
@@ -10,12 +11,12 @@ import math
 
 import numpy as np
 
-from .. import _dtype as D
 from .._device import array_module
 from .._tensor import Tensor
-from .inplace import apply_inplace, apply_view
-from .pointwise import (_conj, _out, _sign_fwd, _unary_fn, abs, exp, in_float32, real_only,
-                        sqrt, where)
+from ._common import _conj, _out, dtype_name, in_float32, real_only
+from ._declare import declare, declare_op, inplace_method
+from .inplace import apply_view
+from .pointwise import abs, where
 from .registry import FLOAT, apply, defop
 from .special import _sp
 
@@ -23,13 +24,9 @@ _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
 
-def _type_name(a):
-    return D.NP_TO_DTYPE[a.dtype]._legacy
-
-
 def _not_implemented(kernel, a, suffix="_cpu"):
     """torch's error for a kernel that has no implementation for the input's dtype."""
-    raise NotImplementedError(f"\"{kernel}{suffix}\" not implemented for '{_type_name(a)}'")
+    raise NotImplementedError(f"\"{kernel}{suffix}\" not implemented for '{dtype_name(a)}'")
 
 
 def _float_op(name, fwd, bwd, *, save=(0,), save_result=False):
@@ -55,6 +52,8 @@ def _x(ctx):
 
 
 # ---- exponentials and logarithms ----------------------------------------------------
+exp_op = _result_op("exp", np.exp, _times(lambda ctx: ctx.result))
+log_op = _float_op("log", np.log, _over(_x))
 exp2_op = _result_op("exp2", np.exp2, _times(lambda ctx: ctx.result * _LN2))
 expm1_op = _result_op("expm1", np.expm1, _times(lambda ctx: ctx.result + 1))
 log2_op = _float_op("log2", np.log2, _over(lambda ctx: _x(ctx) * _LN2))
@@ -62,6 +61,9 @@ log10_op = _float_op("log10", np.log10, _over(lambda ctx: _x(ctx) * _LN10))
 log1p_op = _float_op("log1p", np.log1p, _over(lambda ctx: _x(ctx) + 1))
 
 # ---- trigonometric and hyperbolic ---------------------------------------------------
+sin_op = _float_op("sin", np.sin, _times(lambda ctx: cos(_x(ctx))))
+cos_op = _float_op("cos", np.cos, lambda ctx, g: -g * _conj(sin(_x(ctx))))
+tanh_op = _result_op("tanh", np.tanh, _times(lambda ctx: 1 - ctx.result * ctx.result))
 tan_op = _result_op("tan", np.tan, _times(lambda ctx: 1 + ctx.result * ctx.result))
 asin_op = _float_op("asin", np.arcsin, _over(lambda ctx: sqrt(1 - _x(ctx) * _x(ctx))))
 acos_op = _float_op("acos", np.arccos, _over(lambda ctx: -sqrt(1 - _x(ctx) * _x(ctx))))
@@ -130,7 +132,30 @@ polygamma_op = _float_op("polygamma", _polygamma_fwd,
                          lambda ctx, g: g * polygamma(ctx.n + 1, ctx.saved[0]))
 
 
+# ---- sigmoid and relu ------------------------------------------------------------------
+@in_float32
+def _sigmoid_fwd(a):
+    if a.dtype.kind == "c":
+        return 1 / (1 + np.exp(-a))
+    # exp(-|a|) never overflows, so both branches stay finite for large |a|.
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+def _relu_fwd(a):
+    if a.dtype == np.bool_:
+        raise RuntimeError('"clamp_min_cpu" not implemented for \'Bool\'')
+    return np.maximum(a, a.dtype.type(0))
+
+
+sigmoid_op = _result_op("sigmoid", _sigmoid_fwd,
+                        _times(lambda ctx: ctx.result * (1 - ctx.result)))
+relu_op = defop("relu", real_only(_relu_fwd, message="clamp is not supported for complex types"),
+                lambda ctx, g: g * (ctx.result > 0), save_result=True)
+
+
 # ---- powers and roots -----------------------------------------------------------------
+sqrt_op = _result_op("sqrt", np.sqrt, _over(lambda ctx: 2 * ctx.result))
 def _square_fwd(a):
     if a.dtype == np.bool_:
         a = a.astype(np.int64)  # torch squares bools as int64 (square is pow(x, 2))
@@ -183,6 +208,20 @@ frac_op = defop("frac", _frac_fwd, lambda ctx, g: g)
 
 
 # ---- sign-like, logit, nan_to_num ---------------------------------------------------------
+def _sign_fwd(a):
+    if a.dtype == np.bool_:
+        return a.copy()
+    if a.dtype.kind in "fV":
+        # torch's sign is (0 < x) - (x < 0): NaN gives 0, not NaN.
+        return ((a > 0).astype(a.dtype) - (a < 0).astype(a.dtype))
+    return np.sign(a)
+
+
+sign_op = defop("sign", real_only(
+    _sign_fwd, message="Unlike NumPy, torch.sign is not intended to support complex numbers. "
+    "Please use torch.sgn instead."), lambda ctx, g: g * 0)
+
+
 def _sgn_fwd(a):
     if a.dtype.kind == "c":
         m = np.abs(a)
@@ -301,7 +340,7 @@ def _view_as_real_fwd(a):
 def _view_as_complex_fwd(a):
     if a.dtype not in (np.float32, np.float64):
         raise RuntimeError("view_as_complex is only supported for half, float and double tensors, "
-                           f"but got a tensor of scalar type: {_type_name(a)}")
+                           f"but got a tensor of scalar type: {dtype_name(a)}")
     if a.ndim == 0 or a.shape[-1] != 2:
         raise RuntimeError("Tensor must have a last dimension of size 2")
     if a.strides[-1] != a.itemsize:
@@ -318,7 +357,17 @@ imag_op = defop("imag", _imag_fwd, lambda ctx, g: g * 1j, view=True, node="Selec
 view_as_real_op = defop("view_as_real", _view_as_real_fwd,
                         lambda ctx, g: view_as_complex(g.contiguous()), view=True)
 view_as_complex_op = defop("view_as_complex", _view_as_complex_fwd,
-                           lambda ctx, g: view_as_real(g), view=True)
+                           lambda ctx, g: view_as_real(g), view=True, autocast="fp32")
+
+
+def _set_part(part):
+    def setter(self, value):
+        target = part(self)
+        if isinstance(value, Tensor):
+            target.copy_(value)
+        else:
+            target.fill_(value)
+    return setter
 
 
 def real(input):
@@ -334,10 +383,16 @@ def imag(input):
     return apply_view(imag_op, (input,))
 
 
+declare(real, method=property(real, _set_part(real)))
+declare(imag, method=property(imag, _set_part(imag)))
+
+
+@declare(method=False)
 def view_as_real(input):
     return apply_view(view_as_real_op, (input,))
 
 
+@declare(method=False)
 def view_as_complex(input):
     return apply_view(view_as_complex_op, (input,))
 
@@ -362,10 +417,12 @@ def _angle_bwd(ctx, g):
 angle_op = _float_op("angle", _angle_fwd, _angle_bwd)
 
 
+@declare
 def angle(input, *, out=None):
     return _out(apply(angle_op, (input,)), out)
 
 
+@declare(method=False)
 def complex(real, imag, *, out=None):
     """complex(real, imag): real + i imag from two float tensors of one dtype."""
     names = ("Half", "Float", "Double")
@@ -378,117 +435,94 @@ def complex(real, imag, *, out=None):
     return _out(real + imag * 1j, out)
 
 
+@declare(method=False)
 def polar(abs, angle, *, out=None):
     """polar(abs, angle): abs * (cos(angle) + i sin(angle))."""
-    from .pointwise import cos, sin
     return complex(abs * cos(angle), abs * sin(angle), out=out)
 
 
-def _set_part(part):
-    def setter(self, value):
-        target = part(self)
-        if isinstance(value, Tensor):
-            target.copy_(value)
-        else:
-            target.fill_(value)
-    return setter
+
+# ---- public functions, methods and in-place forms -------------------------------------------
+exp = declare_op(exp_op, "exp")
+exp2 = declare_op(exp2_op, "exp2")
+expm1 = declare_op(expm1_op, "expm1")
+log = declare_op(log_op, "log")
+log2 = declare_op(log2_op, "log2")
+log10 = declare_op(log10_op, "log10")
+log1p = declare_op(log1p_op, "log1p")
+sin = declare_op(sin_op, "sin")
+cos = declare_op(cos_op, "cos")
+tan = declare_op(tan_op, "tan")
+tanh = declare_op(tanh_op, "tanh")
+asin = arcsin = declare_op(asin_op, "asin", "arcsin")
+acos = arccos = declare_op(acos_op, "acos", "arccos")
+atan = arctan = declare_op(atan_op, "atan", "arctan")
+sinh = declare_op(sinh_op, "sinh")
+cosh = declare_op(cosh_op, "cosh")
+asinh = arcsinh = declare_op(asinh_op, "asinh", "arcsinh")
+acosh = arccosh = declare_op(acosh_op, "acosh", "arccosh")
+atanh = arctanh = declare_op(atanh_op, "atanh", "arctanh")
+deg2rad = declare_op(deg2rad_op, "deg2rad")
+rad2deg = declare_op(rad2deg_op, "rad2deg")
+sigmoid = declare_op(sigmoid_op, "sigmoid")
+relu = declare_op(relu_op, "relu")
+erf = declare_op(erf_op, "erf")
+erfc = declare_op(erfc_op, "erfc")
+erfinv = declare_op(erfinv_op, "erfinv")
+lgamma = declare_op(lgamma_op, "lgamma")
+digamma = declare_op(digamma_op, "digamma")
+sqrt = declare_op(sqrt_op, "sqrt")
+square = declare_op(square_op, "square")
+rsqrt = declare_op(rsqrt_op, "rsqrt")
+reciprocal = declare_op(reciprocal_op, "reciprocal")
+floor = declare_op(floor_op, "floor")
+ceil = declare_op(ceil_op, "ceil")
+trunc = fix = declare_op(trunc_op, "trunc", "fix")
+frac = declare_op(frac_op, "frac")
+sign = declare_op(sign_op, "sign")
+sgn = declare_op(sgn_op, "sgn")
+isnan = declare_op(isnan_op, "isnan", inplace=False)
+isinf = declare_op(isinf_op, "isinf", inplace=False)
+isfinite = declare_op(isfinite_op, "isfinite", inplace=False)
+isposinf = declare_op(isposinf_op, "isposinf", inplace=False)
+isneginf = declare_op(isneginf_op, "isneginf", inplace=False)
+signbit = declare_op(signbit_op, "signbit", inplace=False)
 
 
-# ---- public functions -----------------------------------------------------------------------
-_fn = _unary_fn
-
-
-exp2 = _fn(exp2_op, "exp2")
-expm1 = _fn(expm1_op, "expm1")
-log2 = _fn(log2_op, "log2")
-log10 = _fn(log10_op, "log10")
-log1p = _fn(log1p_op, "log1p")
-tan = _fn(tan_op, "tan")
-asin = _fn(asin_op, "asin")
-acos = _fn(acos_op, "acos")
-atan = _fn(atan_op, "atan")
-sinh = _fn(sinh_op, "sinh")
-cosh = _fn(cosh_op, "cosh")
-asinh = _fn(asinh_op, "asinh")
-acosh = _fn(acosh_op, "acosh")
-atanh = _fn(atanh_op, "atanh")
-arcsin, arccos, arctan = asin, acos, atan
-arcsinh, arccosh, arctanh = asinh, acosh, atanh
-deg2rad = _fn(deg2rad_op, "deg2rad")
-rad2deg = _fn(rad2deg_op, "rad2deg")
-erf = _fn(erf_op, "erf")
-erfc = _fn(erfc_op, "erfc")
-erfinv = _fn(erfinv_op, "erfinv")
-lgamma = _fn(lgamma_op, "lgamma")
-digamma = _fn(digamma_op, "digamma")
-square = _fn(square_op, "square")
-rsqrt = _fn(rsqrt_op, "rsqrt")
-reciprocal = _fn(reciprocal_op, "reciprocal")
-floor = _fn(floor_op, "floor")
-ceil = _fn(ceil_op, "ceil")
-trunc = _fn(trunc_op, "trunc")
-fix = trunc
-frac = _fn(frac_op, "frac")
-sgn = _fn(sgn_op, "sgn")
-isnan = _fn(isnan_op, "isnan")
-isinf = _fn(isinf_op, "isinf")
-isfinite = _fn(isfinite_op, "isfinite")
-isposinf = _fn(isposinf_op, "isposinf")
-isneginf = _fn(isneginf_op, "isneginf")
-signbit = _fn(signbit_op, "signbit")
-
-
+@declare(method=lambda self, n: polygamma(n, self),
+         inplace=inplace_method(polygamma_op, params=lambda n: {"n": int(n)}))
 def polygamma(n, input, *, out=None):
     return _out(apply(polygamma_op, (input,), {"n": int(n)}), out)
 
 
+def _round_params(decimals=0):
+    return {"decimals": decimals} if decimals else {}
+
+
+@declare(inplace=inplace_method(round_op, params=_round_params))
 def round(input, *, decimals=0, out=None):
-    return _out(apply(round_op, (input,), {"decimals": decimals} if decimals else {}), out)
+    return _out(apply(round_op, (input,), _round_params(decimals)), out)
 
 
+def _logit_params(eps=None):
+    return {"eps": eps} if eps is not None else {}
+
+
+@declare(inplace=inplace_method(logit_op, params=_logit_params))
 def logit(input, eps=None, *, out=None):
-    return _out(apply(logit_op, (input,), {"eps": eps} if eps is not None else {}), out)
+    return _out(apply(logit_op, (input,), _logit_params(eps)), out)
 
 
+def _nan_to_num_params(nan=0.0, posinf=None, neginf=None):
+    return {"nan": nan, "posinf": posinf, "neginf": neginf}
+
+
+@declare(inplace=inplace_method(nan_to_num_op, params=_nan_to_num_params))
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
-    params = {"nan": nan, "posinf": posinf, "neginf": neginf}
-    return _out(apply(nan_to_num_op, (input,), params), out)
+    return _out(apply(nan_to_num_op, (input,), _nan_to_num_params(nan, posinf, neginf)), out)
 
 
+@declare
 def positive(input):
     """positive(input) -> input itself (torch returns the same tensor)."""
     return _positive_check(input)
-
-
-# ---- Tensor methods and in-place forms ---------------------------------------------------------
-def _inplace(op, params_of=None):
-    def method(self, *args, **kwargs):
-        return apply_inplace(op, self, (), params_of(*args, **kwargs) if params_of else {})
-    return method
-
-
-_UNARY = ["exp2", "expm1", "log2", "log10", "log1p", "tan", "asin", "acos", "atan", "sinh",
-          "cosh", "asinh", "acosh", "atanh", "deg2rad", "rad2deg", "erf", "erfc", "erfinv",
-          "lgamma", "digamma", "square", "rsqrt", "reciprocal", "floor", "ceil", "trunc", "frac",
-          "sgn"]
-_ALIASES = ["arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "fix"]
-
-_COMPLEX = ["real", "imag", "view_as_real", "view_as_complex", "angle", "complex", "polar"]
-__all__ = _UNARY + _ALIASES + _COMPLEX + [
-    "polygamma", "round", "logit", "nan_to_num", "positive", "isnan", "isinf", "isfinite",
-    "isposinf", "isneginf", "signbit"]
-
-METHODS = {name: globals()[name] for name in __all__
-           if name not in ("polygamma", "complex", "polar", "view_as_real", "view_as_complex")}
-METHODS.update({name + "_": _inplace(globals()[name + "_op"]) for name in _UNARY})
-METHODS.update({alias + "_": METHODS[target + "_"] for alias, target in
-                zip(_ALIASES, ["asin", "acos", "atan", "asinh", "acosh", "atanh", "trunc"])})
-METHODS.update({
-    "real": property(real, _set_part(real)), "imag": property(imag, _set_part(imag)),
-    "polygamma": lambda self, n: polygamma(n, self),
-    "polygamma_": _inplace(polygamma_op, lambda n: {"n": int(n)}),
-    "round_": _inplace(round_op, lambda decimals=0: {"decimals": decimals} if decimals else {}),
-    "logit_": _inplace(logit_op, lambda eps=None: {"eps": eps} if eps is not None else {}),
-    "nan_to_num_": _inplace(nan_to_num_op, lambda nan=0.0, posinf=None, neginf=None:
-                            {"nan": nan, "posinf": posinf, "neginf": neginf}),
-})

@@ -4,8 +4,9 @@ While a region is active on a thread, ``ember._ops.registry.apply`` hands each o
 inputs to ``_cast``: ops on the lower-precision list get their float32 tensors cast to
 the region's dtype, ops on the float32 list get their float16/bfloat16 tensors cast to
 float32.  Casts go through ``Tensor.to`` so gradients flow back in the original dtype.
-The lists name registry ops (torch's CPU lists, restricted to ops Ember has as
-primitives; composites such as ``linear`` inherit the behaviour of their primitives).
+Each op declares its list (torch's CPU lists, restricted to ops Ember has as primitives)
+with ``defop(..., autocast="lower"|"fp32")``; composites torch autocasts as one op use
+``registry.autocast_entry`` with the same two names.
 """
 import functools
 import warnings
@@ -13,16 +14,6 @@ import warnings
 from .. import _dtype as D
 from .._tensor import Tensor
 from .._ops import registry as _registry
-
-# torch's CPU "lower precision" list, by Ember registry op name.
-_LOWER = frozenset({
-    "mm", "matmul", "matmul_folded", "matmul_mat_batched", "matmul_vec_mat", "einsum",
-    "convolution", "convolution_transpose", "autocast_lower"})
-# torch's CPU "fp32" list, by Ember registry op name.
-_FP32 = frozenset({
-    "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "ctc_loss",
-    "prod", "view_as_complex", "linalg_cholesky", "linalg_inv", "linalg_solve",
-    "linalg_qr", "linalg_svd", "linalg_eigh", "linalg_det", "linalg_slogdet", "autocast_fp32"})
 
 _DEFAULT_DTYPE = {"cpu": D.bfloat16, "cuda": D.float16}
 _KNOWN_DEVICES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip",
@@ -51,14 +42,11 @@ def _state():
     return st
 
 
-def _cast(op, inputs):
-    name = op.name
-    if name in _LOWER:
-        lower = True
-    elif name in _FP32:
-        lower = False
-    else:
+def _cast(kind, inputs):
+    # kind: the op's autocast category (registry.AUTOCAST_LOWER/AUTOCAST_FP32) or None.
+    if kind is None:
         return inputs
+    lower = kind == _registry.AUTOCAST_LOWER
     st = _state()
     out = []
     for x in inputs:

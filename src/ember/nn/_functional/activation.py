@@ -2,7 +2,8 @@
 delicate ones (softmax, log_softmax, softplus, gelu) which are ops of their own."""
 from ... import _ops as ops
 from ..._ops import nn_ops
-from ..._ops.pointwise import exp, relu as _relu, sigmoid as _sigmoid, tanh as _tanh, where
+from ..._ops.pointwise import where
+from ..._ops.unary import exp, relu as _relu, sigmoid as _sigmoid, tanh as _tanh
 from ...autograd import grad_mode
 
 

@@ -251,7 +251,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
-    from ..._ops.pointwise import relu, sign
+    from ..._ops.unary import relu, sign
     k = _tuple(kernel_size, 2)
     out = avg_pool2d(input ** norm_type, k, stride, 0, ceil_mode)
     return (sign(out) * relu(out.abs())) ** (1.0 / norm_type) * (k[0] * k[1]) ** (1.0 / norm_type)

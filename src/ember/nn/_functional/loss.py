@@ -5,7 +5,8 @@ import warnings
 from ... import _ops as ops
 from ..._ops import loss_ops, nn_ops
 from ..._device import array_module
-from ..._ops.pointwise import exp, log, relu, where
+from ..._ops.pointwise import where
+from ..._ops.unary import exp, log, relu
 from ..._ops.registry import AUTOCAST_FP32, autocast_entry
 from ..._dtype import int64
 from ..._tensor import Tensor, _make
@@ -307,7 +308,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    from ..._ops.pointwise import sqrt
+    from ..._ops.unary import sqrt
     dot = (x1 * x2).sum(dim)
     n1 = sqrt((x1 * x1).sum(dim))
     n2 = sqrt((x2 * x2).sum(dim))

@@ -1,7 +1,7 @@
 """Normalization functions, composites of registry ops (so every derivative works)."""
 import numpy as np
 
-from ..._ops.pointwise import sqrt
+from ..._ops.unary import sqrt
 from ...autograd import grad_mode
 
 

@@ -5,7 +5,7 @@ import numpy as np
 from ..._device import array_module
 from ..._ops import nn_ops
 from ..._ops.conv import _tuple
-from ..._ops.pointwise import relu, sign
+from ..._ops.unary import relu, sign
 from ..._ops.registry import apply
 from ..._tensor import _make
 from . import conv as _conv

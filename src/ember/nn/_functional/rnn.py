@@ -14,7 +14,8 @@ import numpy as np
 from ... import _dtype as D
 from ..._device import array_module
 from ..._ops import join, linalg
-from ..._ops.pointwise import relu, tanh, where
+from ..._ops.pointwise import where
+from ..._ops.unary import relu, tanh
 from ..._ops.rnn_ops import fused_gru_cell, fused_lstm_cell
 from ..._tensor import _make
 from ...autograd import grad_mode

@@ -1,5 +1,5 @@
 """weight_norm, spectral_norm and orthogonal-free helpers as parametrizations."""
-from ..._ops.pointwise import sqrt
+from ..._ops.unary import sqrt
 from ...autograd import grad_mode
 from .. import functional as F
 from ..modules.module import Module
