@@ -93,7 +93,7 @@ class Op:
         if autocast not in _AUTOCAST_KINDS:
             raise ValueError(f"autocast must be one of {_AUTOCAST_KINDS}, not {autocast!r}")
         self.autocast = autocast
-        self._variants = None
+        self._variants = {}
         # torch converts some ops' Python scalars (pow's exponent, clamp's bounds) to a
         # float16/bfloat16 tensor's dtype with an overflow check, where add or mul let a
         # too-large scalar give inf; scalar_checked=True marks the former.
@@ -118,21 +118,21 @@ class Op:
         ``SumBackward0``/``SumBackward1``, ``TBackward0`` for ``t``/``TBackward1`` for
         ``t_``), optionally with other flags (``scalar_checked=False``).  Created on first
         use and cached here; not a registry entry of its own."""
-        key = (node, tuple(sorted(changes.items()))) if changes else node
-        variants = self._variants
-        if variants is None:
-            variants = self._variants = {}
-        v = variants.get(key)
+        key = (node, *sorted(changes.items())) if changes else node
+        v = self._variants.get(key)
         if v is None:
-            v = Op.__new__(Op)
-            for slot in Op.__slots__:
-                if hasattr(self, slot):
-                    setattr(v, slot, getattr(self, slot))
-            for k, value in changes.items():
-                setattr(v, k, value)
-            v._variants = None
-            v.node_cls = _node_class(node, v)
-            variants[key] = v
+            v = self._variants[key] = self._new_variant(node, changes)
+        return v
+
+    def _new_variant(self, node, changes):
+        v = Op.__new__(Op)
+        for slot in Op.__slots__:
+            if hasattr(self, slot):
+                setattr(v, slot, getattr(self, slot))
+        for k, value in changes.items():
+            setattr(v, k, value)
+        v._variants = {}
+        v.node_cls = _node_class(node, v)
         return v
 
     def __repr__(self):
