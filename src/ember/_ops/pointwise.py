@@ -159,7 +159,7 @@ def _pow_bwd(ctx, g):
         # d/db a**b = a**b * log(a); torch defines it as 0 where a == 0 and b >= 0.
         r = ctx.result
         if isinstance(a, Tensor):
-            from .unary import log
+            from .unary import log  # unary imports this module
             la = log(a)
         elif isinstance(a, complex) or a <= 0:
             la = complex(np.log(complex(a))) if a != 0 else float("-inf")
@@ -223,12 +223,9 @@ neg_op = defop("neg", lambda a: _neg_fwd(a), lambda ctx, g: -g)
 
 
 def _abs_bwd(ctx, g):
+    from .unary import sgn, sign  # unary imports this module
     x, = ctx.saved
-    if x._data.dtype.kind == "c":
-        from .unary import sgn
-        return g * sgn(x)
-    from .unary import sign
-    return g * sign(x)
+    return g * (sgn(x) if x._data.dtype.kind == "c" else sign(x))
 
 
 abs_op = defop("abs", lambda a: _abs_fwd(a), _abs_bwd, save=(0,))

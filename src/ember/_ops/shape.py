@@ -171,8 +171,6 @@ unsqueeze_op = defop("unsqueeze", lambda a, dim: np.expand_dims(a, dim),
 squeeze_op = defop("squeeze", lambda a, dims: a.squeeze(axis=dims) if dims else a.view(),
                    lambda ctx, g: g.reshape(ctx._input_meta[0][0]), view=True,
                    node="SqueezeBackward1")
-# torch's three overloads: squeeze() (SqueezeBackward0), squeeze(int), squeeze(tuple of ints)
-# (SqueezeBackward2).
 
 
 @declare
@@ -180,6 +178,8 @@ def unsqueeze(input, dim):
     return apply_view(unsqueeze_op, (input,), {"dim": _wrap_dim(dim, input.ndim + 1)})
 
 
+# torch's three overloads: squeeze() (SqueezeBackward0), squeeze(int) (SqueezeBackward1),
+# squeeze(tuple of ints) (SqueezeBackward2).
 @declare
 def squeeze(input, dim=None):
     shape = input._data.shape
