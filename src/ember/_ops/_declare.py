@@ -7,7 +7,7 @@ method, and the Python operator with its reflected and in-place forms.
 ``_ops/__init__.py`` builds ``__all__`` from ``FUNCTIONS`` and installs ``METHODS`` on
 Tensor, so adding an op never touches a list of names.
 """
-from ._common import op_function
+from ._common import op_function, with_out
 from .inplace import apply_inplace
 
 FUNCTIONS = {}   # ember.* name -> function, in declaration order
@@ -53,7 +53,7 @@ def inplace_method(op, nargs=1, params=None):
 
 
 def declare(fn=None, *, name=None, aliases=(), function=True, method=True, inplace=None,
-            operator=None, reflected=None):
+            operator=None, reflected=None, out=False):
     """Declare a public function's variants; use as ``declare(fn, ...)`` or ``@declare(...)``.
 
     - ``ember.<name>`` and ``ember.<alias>`` for each alias (unless ``function=False``);
@@ -66,8 +66,13 @@ def declare(fn=None, *, name=None, aliases=(), function=True, method=True, inpla
     - ``operator="add"``: ``Tensor.__add__`` is ``fn``; for arithmetic operators also
       ``__radd__`` (``fn(other, self)``, or ``reflected``) and ``__iadd__`` (the in-place
       method, if any).
+    - ``out=True``: give ``fn`` torch's ``out=`` keyword (``with_out``); the declared and
+      returned function is the wrapped one.  Functions on the hot path (add, mul, ...)
+      take ``out`` themselves and write it with ``_out``, which saves the wrapper's call.
     """
     def register(fn):
+        if out:
+            fn = with_out(fn)
         for n in (name or fn.__name__,) + tuple(aliases):
             if function:
                 _put(FUNCTIONS, n, fn)

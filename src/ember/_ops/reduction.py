@@ -10,7 +10,7 @@ from collections import namedtuple
 import numpy as np
 
 from .._tensor import Tensor, _make, _wrap_dim
-from ._common import _conj, dtype_name, with_out
+from ._common import _conj, dtype_name
 from ._declare import declare
 from .registry import FLOAT, apply, defop
 
@@ -103,8 +103,7 @@ def _reduce_args(input, dim, keepdim, dtype):
             "keepdim": keepdim, "dtype": dtype.np if dtype is not None else None}
 
 
-@declare
-@with_out
+@declare(out=True)
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """sum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor"""
     if dim is None and keepdim is False:
@@ -117,8 +116,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 _FULL = {"dim": None, "keepdim": False, "dtype": None}
 
 
-@declare
-@with_out
+@declare(out=True)
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """mean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor"""
     if dim is None and keepdim is False:
@@ -236,16 +234,14 @@ def _extreme(op_full, op_dim, binary, name, input, dim, keepdim):
     return _named(name)(values, indices)
 
 
-@declare
-@with_out
+@declare(out=True)
 def max(input, dim=None, keepdim=False):
     """max(input) -> Tensor; max(input, dim, keepdim=False) -> (values, indices); max(a, b)."""
     from .pointwise import maximum
     return _extreme(max_full_op, max_dim_op, maximum, "max", input, dim, keepdim)
 
 
-@declare
-@with_out
+@declare(out=True)
 def min(input, dim=None, keepdim=False):
     from .pointwise import minimum
     return _extreme(min_full_op, min_dim_op, minimum, "min", input, dim, keepdim)
@@ -387,8 +383,7 @@ def _prod_bwd(ctx, g):
 prod_op = defop("prod", _prod_fwd, _prod_bwd, save=(0,), save_result=True, autocast="fp32")
 
 
-@declare
-@with_out
+@declare(out=True)
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """prod(input, *, dtype=None) or prod(input, dim, keepdim=False, *, dtype=None)."""
     if dim is None:
@@ -420,14 +415,12 @@ def _nansum_bwd(ctx, g):
 nansum_op = defop("nansum", _in_float32(_nansum_fwd), _nansum_bwd, save=(0,))
 
 
-@declare
-@with_out
+@declare(out=True)
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return apply(nansum_op, (input,), _reduce_args(input, dim, keepdim, dtype))
 
 
-@declare
-@with_out
+@declare(out=True)
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """The mean of the non-NaN elements: nansum / their count."""
     from .unary import isnan
@@ -475,14 +468,12 @@ def _dims_or_all(input, dim):
     return normalize_dims(dim, input.ndim)
 
 
-@declare
-@with_out
+@declare(out=True)
 def amax(input, dim=(), keepdim=False):
     return apply(amax_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
 
 
-@declare
-@with_out
+@declare(out=True)
 def amin(input, dim=(), keepdim=False):
     return apply(amin_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
 
@@ -521,8 +512,7 @@ logsumexp_op = defop("logsumexp", _logsumexp_fwd, _logsumexp_bwd, promote=FLOAT,
                      save_result=True)
 
 
-@declare
-@with_out
+@declare(out=True)
 def logsumexp(input, dim, keepdim=False):
     """log(sum(exp(input), dim)), computed without overflow."""
     return apply(logsumexp_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
@@ -541,14 +531,12 @@ count_nonzero_op = defop("count_nonzero", lambda a, dim: np.asarray(
     np.count_nonzero(a, axis=_axis(dim, a.ndim)), dtype=np.int64))
 
 
-@declare
-@with_out
+@declare(out=True)
 def all(input, dim=None, keepdim=False):
     return apply(all_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
 
 
-@declare
-@with_out
+@declare(out=True)
 def any(input, dim=None, keepdim=False):
     return apply(any_op, (input,), {"dim": _dims_or_all(input, dim), "keepdim": keepdim})
 
@@ -618,15 +606,13 @@ def _var_params(input, dim, unbiased, keepdim, correction):
     return {"dim": _dims_or_all(input, dim), "correction": correction, "keepdim": keepdim}
 
 
-@declare
-@with_out
+@declare(out=True)
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """var(input, dim=None, *, correction=1, keepdim=False); also the unbiased= forms."""
     return apply(var_op, (input,), _var_params(input, dim, unbiased, keepdim, correction))
 
 
-@declare
-@with_out
+@declare(out=True)
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return apply(std_op, (input,), _var_params(input, dim, unbiased, keepdim, correction))
 

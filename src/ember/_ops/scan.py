@@ -7,7 +7,6 @@ import numpy as np
 
 from .._device import array_module
 from .._tensor import _make, _wrap_dim
-from ._common import with_out
 from ._declare import declare
 from .inplace import apply_inplace
 from .pointwise import where
@@ -42,8 +41,7 @@ def _cumsum_(self, dim, *, dtype=None):
     return apply_inplace(cumsum_op, self, (), {"dim": _wrap_dim(dim, self.ndim)})
 
 
-@declare(inplace=_cumsum_)
-@with_out
+@declare(inplace=_cumsum_, out=True)
 def cumsum(input, dim, *, dtype=None):
     """Running sums along dim (integers accumulate in int64)."""
     params = {"dim": _wrap_dim(dim, input.ndim)}
@@ -88,8 +86,7 @@ def _cumprod_(self, dim, *, dtype=None):
     return apply_inplace(cumprod_op, self, (), {"dim": _wrap_dim(dim, self.ndim)})
 
 
-@declare(inplace=_cumprod_)
-@with_out
+@declare(inplace=_cumprod_, out=True)
 def cumprod(input, dim, *, dtype=None):
     """Running products along dim (integers accumulate in int64)."""
     params = {"dim": _wrap_dim(dim, input.ndim)}
@@ -138,14 +135,12 @@ def _cumextreme(op, input, dim, name):
     return _returns(name)(values, indices)
 
 
-@declare
-@with_out
+@declare(out=True)
 def cummax(input, dim):
     return _cumextreme(cummax_op, input, dim, "cummax")
 
 
-@declare
-@with_out
+@declare(out=True)
 def cummin(input, dim):
     return _cumextreme(cummin_op, input, dim, "cummin")
 
@@ -210,8 +205,7 @@ logcumsumexp_op = defop("logcumsumexp", _logcumsumexp_fwd, _logcumsumexp_bwd, sa
                         save_result=True)
 
 
-@declare
-@with_out
+@declare(out=True)
 def logcumsumexp(input, dim):
     """log(cumsum(exp(input))) along dim, without overflow."""
     return apply(logcumsumexp_op, (input,), {"dim": _wrap_dim(dim, input.ndim)})

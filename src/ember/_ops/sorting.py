@@ -11,7 +11,6 @@ import numpy as np
 from .. import _dtype as D
 from .._device import array_module
 from .._tensor import _make, _wrap_dim
-from ._common import with_out
 from ._declare import declare
 from .reduction import _named as _returns
 from .registry import apply, defop
@@ -114,8 +113,7 @@ def _sort_fwd(a, dim, descending):
 sort_op = defop("sort", _sort_fwd, _selection_bwd, nout=2, node="SortBackward0")
 
 
-@declare
-@with_out
+@declare(out=True)
 def sort(input, dim=-1, descending=False, stable=False):
     """sort(input, dim=-1, descending=False, stable=False) -> (values, indices)."""
     _no_complex_sort(input, "Sort")
@@ -128,8 +126,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
     return sort(input, dim, descending, stable).indices
 
 
-@declare
-@with_out
+@declare(out=True)
 def msort(input):
     return sort(input, 0).values
 
@@ -148,8 +145,7 @@ def _topk_fwd(a, k, dim, largest):
 topk_op = defop("topk", _topk_fwd, _selection_bwd, nout=2, node="TopkBackward0")
 
 
-@declare
-@with_out
+@declare(out=True)
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The k largest (or smallest) elements along dim, in order, with their indices."""
     _no_complex_sort(input, "topk")
@@ -227,8 +223,7 @@ median_dim_op = defop("median_dim", _median_dim_fwd, _selection_bwd, nout=2,
                       node="MedianBackward1")
 
 
-@declare
-@with_out
+@declare(out=True)
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The k-th smallest element along dim (k counts from 1), with its index."""
     _no_complex(input, "kthvalue_cpu", skip_0dim=True)
@@ -237,8 +232,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
                          "kthvalue")
 
 
-@declare
-@with_out
+@declare(out=True)
 def median(input, dim=None, keepdim=False):
     """median(input) -> the lower median; median(input, dim) -> (values, indices)."""
     if dim is None:
@@ -251,8 +245,7 @@ def median(input, dim=None, keepdim=False):
                          {"dim": dim, "keepdim": keepdim, "ignore_nan": False}, "median")
 
 
-@declare
-@with_out
+@declare(out=True)
 def nanmedian(input, dim=None, keepdim=False):
     """median ignoring NaN (NaN only where a slice is all NaN)."""
     if dim is None:
@@ -294,8 +287,7 @@ def _mode_fwd(a, dim, keepdim):
 mode_op = defop("mode", _mode_fwd, _selection_bwd, nout=2, node="ModeBackward0")
 
 
-@declare
-@with_out
+@declare(out=True)
 def mode(input, dim=-1, keepdim=False):
     """The most frequent value along dim (the smallest if several), with its index."""
     _no_complex(input, "mode_cpu", skip_0dim=True)
@@ -377,8 +369,7 @@ def bincount(input, weights=None, minlength=0):
     return _make(xp.bincount(a, weights=weights._data, minlength=minlength).astype(out_dtype))
 
 
-@declare
-@with_out
+@declare(out=True)
 def histc(input, bins=100, min=0, max=0):
     """Histogram of ``bins`` equal bins over [min, max] (the data's range if min == max)."""
     a = input._data
