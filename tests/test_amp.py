@@ -238,7 +238,10 @@ def test_gradscaler_training_matches_torch(kw, inject):
 
 def test_inf_skips_step_and_backs_off():
     log, w, b = _train(ember, {"init_scale": 16.0}, {0: "inf"}, steps=1)
-    assert log[1] == 8.0 and log[2]["_growth_tracker"] == 0
+    tlog, tw, tb = _train(torch, {"init_scale": 16.0}, {0: "inf"}, steps=1)
+    assert log == tlog and log[1] == 8.0 and log[2]["_growth_tracker"] == 0
+    np.testing.assert_array_equal(w, tw)
+    np.testing.assert_array_equal(b, tb)
     np.testing.assert_array_equal(w, np.array([[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]], np.float32))
 
 
