@@ -1,0 +1,169 @@
+"""The test suite itself: every test function checks something, and no check is vacuous.
+
+A test that only runs code passes whatever the code computes, and ``assert x == x`` passes
+whatever x is. Both are found statically, so they cannot come back unnoticed.
+"""
+import ast
+import pathlib
+
+TESTS = pathlib.Path(__file__).resolve().parent
+
+# Calls that check by themselves: they raise when what they are given is wrong. Helpers
+# written inside tests/ need no entry: a function defined there counts as a check when its
+# own body asserts or calls a check (followed through imports between test modules).
+CHECKING_CALLS = {
+    "assert_allclose", "assert_array_equal", "assert_array_almost_equal", "assert_equal",
+    "assert_almost_equal", "assert_array_less",     # numpy.testing
+    "assert_close",                                  # torch.testing
+    "raises", "warns", "deprecated_call", "fail",    # pytest
+}
+
+# Test functions allowed to have no check, each with its reason. Empty: keep it so.
+EXEMPT = {}
+
+
+def _modules():
+    return {p: ast.parse(p.read_text(), filename=str(p)) for p in sorted(TESTS.rglob("*.py"))}
+
+
+def _module_path(importer, node):
+    """The file under tests/ that ``from X import ...`` names, or None."""
+    if node.level:
+        base = importer.parent
+        for _ in range(node.level - 1):
+            base = base.parent
+        parts = (node.module or "").split(".") if node.module else []
+    else:
+        parts = (node.module or "").split(".")
+        if parts[0] == "tests":
+            parts = parts[1:]
+        base = TESTS
+    path = base.joinpath(*parts).with_suffix(".py") if parts else None
+    return path if path is not None and path.is_file() else None
+
+
+def _called_names(node):
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call):
+            f = n.func
+            if isinstance(f, ast.Attribute):
+                yield f.attr
+            elif isinstance(f, ast.Name):
+                yield f.id
+
+
+def _asserts_directly(node):
+    for n in ast.walk(node):
+        if isinstance(n, ast.Assert):
+            return True
+        if isinstance(n, ast.Raise) and n.exc is not None:
+            exc = n.exc.func if isinstance(n.exc, ast.Call) else n.exc
+            if isinstance(exc, ast.Name) and exc.id == "AssertionError":
+                return True
+    return False
+
+
+def _checking_functions(modules):
+    """For each module, the names callable there that check: its own functions that assert
+    or call a check, and those it imports from other test modules."""
+    defs = {p: {} for p in modules}
+    imports = {p: {} for p in modules}
+    for p, tree in modules.items():
+        for n in ast.walk(tree):
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                defs[p].setdefault(n.name, []).append(n)
+            elif isinstance(n, ast.ImportFrom):
+                src = _module_path(p, n)
+                if src is not None and src in modules:
+                    for a in n.names:
+                        imports[p][a.asname or a.name] = (src, a.name)
+    checking = {p: set() for p in modules}
+    changed = True
+    while changed:
+        changed = False
+        for p in modules:
+            for name, (src, orig) in imports[p].items():
+                if name not in checking[p] and orig in checking[src]:
+                    checking[p].add(name)
+                    changed = True
+            known = CHECKING_CALLS | checking[p]
+            for name, nodes in defs[p].items():
+                if name in checking[p]:
+                    continue
+                if any(_asserts_directly(f) or any(c in known for c in _called_names(f))
+                       for f in nodes):
+                    checking[p].add(name)
+                    changed = True
+    return checking
+
+
+def _test_functions(tree):
+    for n in tree.body:
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test"):
+            yield n
+        elif isinstance(n, ast.ClassDef) and n.name.startswith("Test"):
+            for m in n.body:
+                if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                        and m.name.startswith("test"):
+                    yield m
+
+
+def _vacuous(test):
+    """An assert that holds whatever the code under test does: a true constant, or a
+    comparison of an expression with itself."""
+    t = test.test
+    if isinstance(t, ast.Constant):
+        return bool(t.value)
+    if isinstance(t, ast.Compare) and len(t.ops) == 1 \
+            and isinstance(t.ops[0], (ast.Eq, ast.Is, ast.LtE, ast.GtE)):
+        return ast.dump(t.left) == ast.dump(t.comparators[0])
+    return False
+
+
+def test_every_test_function_checks_something():
+    modules = _modules()
+    checking = _checking_functions(modules)
+    missing = []
+    for p, tree in modules.items():
+        if not p.name.startswith("test_"):
+            continue
+        known = CHECKING_CALLS | checking[p]
+        for f in _test_functions(tree):
+            where = f"{p.relative_to(TESTS)}::{f.name}"
+            if where in EXEMPT:
+                continue
+            if not (_asserts_directly(f) or any(c in known for c in _called_names(f))):
+                missing.append(where)
+    assert not missing, "test functions that check nothing:\n" + "\n".join(missing)
+
+
+def test_no_assert_is_vacuous():
+    found = []
+    for p, tree in _modules().items():
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Assert) and _vacuous(n):
+                found.append(f"{p.relative_to(TESTS)}:{n.lineno}: {ast.unparse(n.test)}")
+    assert not found, "asserts that cannot fail:\n" + "\n".join(found)
+
+
+def test_the_scan_sees_what_it_is_meant_to_see():
+    # The scan itself, on small sources: a test that only runs code, one that asserts, one
+    # that checks through a local helper, one through pytest.raises, and vacuous asserts.
+    src = (
+        "def helper(a):\n    assert a\n"
+        "def test_runs_only():\n    f(1)\n"
+        "def test_asserts():\n    assert f(1) == 2\n"
+        "def test_via_helper():\n    helper(f(1))\n"
+        "def test_raises():\n    with pytest.raises(ValueError):\n        f(1)\n"
+    )
+    tree = ast.parse(src)
+    fake = TESTS / "test_fake_for_scan.py"
+    checking = _checking_functions({fake: tree})[fake]
+    known = CHECKING_CALLS | checking
+    bare = [f.name for f in _test_functions(tree)
+            if not (_asserts_directly(f) or any(c in known for c in _called_names(f)))]
+    assert bare == ["test_runs_only"]
+    asserts = [n for n in ast.walk(ast.parse(
+        "assert True\nassert x == x\nassert f(x) is f(x)\nassert x == y\nassert 0\n"))
+        if isinstance(n, ast.Assert)]
+    assert [_vacuous(a) for a in asserts] == [True, True, True, False, False]
