@@ -126,11 +126,12 @@ def test_state_dict_resumes_the_sequence(name):
         opt2.load_state_dict(opt.state_dict())
         sched2.load_state_dict(sched.state_dict())
         for _ in range(20):
-            for o, s in ((opt, sched), (opt2, sched2)):
+            for o, s in ((opt, sched), (opt2, sched2), (topt, tsched)):
                 o.step()
                 s.step()
             assert sched2.get_last_lr() == sched.get_last_lr()
             assert [g["lr"] for g in opt2.param_groups] == [g["lr"] for g in opt.param_groups]
+            assert sched2.get_last_lr() == pytest.approx(tsched.get_last_lr(), rel=1e-13)
 
 
 @pytest.mark.parametrize("kwargs", [
