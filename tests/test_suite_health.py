@@ -116,7 +116,7 @@ def _test_functions(tree):
 
 def _vacuous(test):
     """An assert that holds whatever the code under test does: a true constant, a non-empty
-    tuple (``assert (x, "message")``), or a comparison of an expression with itself."""
+    tuple (``assert (x, "message")``), or a comparison of a value with itself."""
     t = test.test
     if isinstance(t, ast.Constant):
         return bool(t.value)
@@ -124,8 +124,13 @@ def _vacuous(test):
         return bool(t.elts)
     if isinstance(t, ast.Compare) and len(t.ops) == 1 \
             and isinstance(t.ops[0], (ast.Eq, ast.Is, ast.LtE, ast.GtE)):
-        return ast.dump(t.left) == ast.dump(t.comparators[0])
+        return _same_reference(t.left, t.comparators[0])
     return False
+
+
+def _same_reference(a, b):
+    # Only call-free expressions (x, x.grad, out[0]): two calls may well give two values.
+    return ast.dump(a) == ast.dump(b) and not any(isinstance(n, ast.Call) for n in ast.walk(a))
 
 
 def test_every_test_function_checks_something():
@@ -145,13 +150,22 @@ def test_every_test_function_checks_something():
     assert set(EXEMPT) <= seen, f"stale EXEMPT entries: {sorted(set(EXEMPT) - seen)}"
 
 
-def test_no_assert_is_vacuous():
+def _compares_with_itself(call):
+    """``assert_allclose(x, x)`` and the like: a checking call given one value twice."""
+    f = call.func
+    name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
+    return name in CHECKING_CALLS and len(call.args) >= 2 \
+        and _same_reference(call.args[0], call.args[1])
+
+
+def test_no_check_is_vacuous():
     found = []
     for p, tree in _modules().items():
         for n in ast.walk(tree):
-            if isinstance(n, ast.Assert) and _vacuous(n):
-                found.append(f"{p.relative_to(TESTS)}:{n.lineno}: {ast.unparse(n.test)}")
-    assert not found, "asserts that cannot fail:\n" + "\n".join(found)
+            if isinstance(n, ast.Assert) and _vacuous(n) \
+                    or isinstance(n, ast.Call) and _compares_with_itself(n):
+                found.append(f"{p.relative_to(TESTS)}:{n.lineno}: {ast.unparse(n)}")
+    assert not found, "checks that cannot fail:\n" + "\n".join(found)
 
 
 def test_the_scan_sees_what_it_is_meant_to_see():
@@ -171,6 +185,9 @@ def test_the_scan_sees_what_it_is_meant_to_see():
     bare = [f.name for f in _test_functions(tree) if not _checks(f, known)]
     assert bare == ["test_runs_only"]
     asserts = [n for n in ast.walk(ast.parse(
-        "assert True\nassert x == x\nassert f(x) is f(x)\nassert (x, 'why')\nassert x == y\n"
-        "assert 0\n")) if isinstance(n, ast.Assert)]
-    assert [_vacuous(a) for a in asserts] == [True, True, True, True, False, False]
+        "assert True\nassert x.a[0] == x.a[0]\nassert (x, 'why')\nassert f(x) is f(x)\n"
+        "assert x == y\nassert 0\n")) if isinstance(n, ast.Assert)]
+    assert [_vacuous(a) for a in asserts] == [True, True, True, False, False, False]
+    calls = [n for n in ast.walk(ast.parse("np.testing.assert_allclose(x.grad, x.grad)\n"
+                                           "assert_close(x, y)\n")) if isinstance(n, ast.Call)]
+    assert [_compares_with_itself(c) for c in calls] == [True, False]
