@@ -164,12 +164,15 @@ def test_sampling_statistics(name):
     ember.manual_seed(0)
     make, _ = CASES[name]
     de = make(ED, ember.tensor(A[0]), ember.tensor(B[0]))
+    dt = make(TD, torch.tensor(A[0]), torch.tensor(B[0]))
     s = de.sample((40000,)).numpy()
-    np.testing.assert_allclose(s.mean(0), de.mean.numpy(), rtol=0.03)
-    np.testing.assert_allclose(s.var(0), de.variance.numpy(), rtol=0.08)
+    # The moments come from torch: Ember's own would pass with the sampler's bias built in.
+    np.testing.assert_allclose(s.mean(0), dt.mean.numpy(), rtol=0.03)
+    np.testing.assert_allclose(s.var(0), dt.variance.numpy(), rtol=0.08)
 
 
 def test_sampling_follows_manual_seed():
+    # Ember's stream is NumPy's, not torch's: reproducibility is checked on Ember alone.
     ember.manual_seed(7)
     a = ED.Gamma(ember.tensor(A), 1.0).sample()
     ember.manual_seed(7)
@@ -293,9 +296,10 @@ def test_count_sampling_statistics(name):
     ember.manual_seed(0)
     make, _ = COUNT_CASES[name]
     de = make(ED, ember.tensor(U), ember.tensor(np.log(A) * 2), ember.tensor(TOTAL))
+    dt = make(TD, torch.tensor(U), torch.tensor(np.log(A) * 2), torch.tensor(TOTAL))
     s = de.sample((20000,)).numpy()
-    np.testing.assert_allclose(s.mean(0), de.mean.numpy(), rtol=0.05, atol=0.03)
-    np.testing.assert_allclose(s.var(0), de.variance.numpy(), rtol=0.1, atol=0.03)
+    np.testing.assert_allclose(s.mean(0), dt.mean.numpy(), rtol=0.05, atol=0.03)
+    np.testing.assert_allclose(s.var(0), dt.variance.numpy(), rtol=0.1, atol=0.03)
 
 
 @pytest.mark.parametrize("fn", [

@@ -59,11 +59,11 @@ def test_view_of_view_points_at_root_base():
 
 
 def test_copies_are_not_views():
-    e, _ = _pair()
-    for c in (e.clone(), e.t().reshape(12), e[[0, 2]], e.flip(0)):
-        assert c._base is None
-        c.fill_(-1) if hasattr(c, "fill_") else c.mul_(0)
-        assert e.numpy().min() == 0.0
+    for x in _pair():
+        for c in (x.clone(), x.t().reshape(12), x[[0, 2]], x.flip(0)):
+            assert c._base is None, type(x)
+            c.fill_(-1)
+        np.testing.assert_array_equal(x.numpy(), np.arange(12.0).reshape(3, 4))
 
 
 def _run(lib, fn):
@@ -200,7 +200,7 @@ def test_saved_tensor_modified_through_view_raises_like_torch():
 def test_inplace_without_grad_writes_through_views():
     e, t = _pair()
     with ember.no_grad():
-        e[0].zero_() if hasattr(e, "zero_") else e[0].mul_(0)
+        e[0].mul_(0)
     with torch.no_grad():
         t[0].mul_(0)
     np.testing.assert_array_equal(e.numpy(), t.numpy())

@@ -351,8 +351,16 @@ def test_long_chain_backward_is_iterative():
 
 def test_deep_graph_is_freed_without_recursion_error():
     x = ember.ones(1, requires_grad=True)
-    y = x
+    y = x + 1.0
+    first = weakref.ref(y.grad_fn)
     for _ in range(100_000):
         y = y + 1.0
-    del y  # dropping the last output must not recurse through 100k nodes
+    last = weakref.ref(y.grad_fn)
+    assert first() is not None   # the chain holds the first node
     gc.collect()
+    gc.disable()   # refcounting alone must free it, without recursing through 100k nodes
+    try:
+        del y
+        assert first() is None and last() is None
+    finally:
+        gc.enable()

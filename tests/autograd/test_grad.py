@@ -21,7 +21,7 @@ def test_grad_single_tensor_input_returns_tuple():
     for T in (torch, ember):
         x = T.tensor([1.0], requires_grad=True)
         r = T.autograd.grad((x * 2).sum(), x)
-        assert isinstance(r, tuple) and len(r) == 1
+        assert isinstance(r, tuple) and len(r) == 1 and r[0].tolist() == [2.0]
 
 
 def test_grad_allow_unused_and_materialize():

@@ -240,8 +240,7 @@ def test_full_backward_hook_matches_torch():
     def run(lib):
         m = lib.nn.Linear(3, 2)
         with lib.no_grad():
-            m.weight.copy_(lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])) \
-                if hasattr(m.weight, "copy_") else None
+            m.weight.copy_(lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
         seen = {}
 
         def hook(mod, gin, gout):
@@ -254,10 +253,10 @@ def test_full_backward_hook_matches_torch():
 
     te, tw = run(torch)
     ee, ew = run(ember)
+    np.testing.assert_array_equal(ew, tw)
     np.testing.assert_allclose(ee["gout"][0], te["gout"][0])
-    # grad_input = grad_output @ W: compare with each library's own weights.
-    np.testing.assert_allclose(ee["gin"][0], ee["gout"][0] @ ew, rtol=1e-6)
-    np.testing.assert_allclose(te["gin"][0], te["gout"][0] @ tw, rtol=1e-6)
+    assert len(ee["gin"]) == len(te["gin"])
+    np.testing.assert_allclose(ee["gin"][0], te["gin"][0], rtol=1e-6)
 
 
 def test_repr_matches_torch():

@@ -159,6 +159,13 @@ def test_state_dict_matches_torch_and_round_trips(name, kwargs):
     # dtype, exactly as torch does.
     np.testing.assert_allclose(a.detach().numpy(), pa.detach().numpy(), rtol=1e-9)
     np.testing.assert_allclose(b.detach().numpy(), pb.detach().numpy(), rtol=1e-9)
+    (ta, tb) = [g["params"][0] for g in topt.param_groups]
+    for _ in range(5):
+        topt.zero_grad()
+        _loss(torch, ta, tb, sign).backward()
+        topt.step()
+    np.testing.assert_allclose(a.detach().numpy(), ta.detach().numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b.detach().numpy(), tb.detach().numpy(), rtol=1e-9, atol=1e-12)
     tp = [torch.zeros(3, 4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)]
     tfresh = getattr(torch.optim, name)([{"params": [tp[0]]}, {"params": [tp[1]]}], **kwargs)
     tfresh.load_state_dict(tsd)

@@ -80,6 +80,7 @@ def test_batch_size_none_converts_without_batching():
 
 
 def test_shuffle_is_a_permutation_reproducible_with_generator_and_manual_seed():
+    # Ember's generator stream is NumPy's, not torch's: reproducibility is checked on Ember.
     x = ember.arange(50)
     ds = edata.TensorDataset(x)
 
