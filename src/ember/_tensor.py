@@ -256,6 +256,11 @@ class Tensor:
         return self._grad_fn is None
 
     @property
+    def output_nr(self):
+        """Which output of its ``grad_fn`` this tensor is (0 for leaves), as torch."""
+        return self._output_nr
+
+    @property
     def grad(self):
         if self._grad_fn is not None and not self._retains_grad:
             warnings.warn(_NONLEAF_GRAD_WARNING, UserWarning, stacklevel=2)

@@ -196,17 +196,13 @@ def _stepped_one_cycle_past_its_end(lib, L):
     lambda lib, L: L.OneCycleLR(_optimizer(lib), max_lr=[0.1, 0.2, 0.3], total_steps=10),
     _stepped_one_cycle_past_its_end,
     lambda lib, L: L.CyclicLR(lib.optim.Adagrad([lib.zeros(2, requires_grad=True)]), 0.01, 0.1),
+    lambda lib, L: L.StepLR(_optimizer(lib), 3, last_epoch=4),
 ], ids=["ConstantLR-factor", "Plateau-factor", "OneCycle-max_lr",
-        "OneCycle-past-end", "CyclicLR-no-momentum"])
+        "OneCycle-past-end", "CyclicLR-no-momentum", "StepLR-no-initial_lr"])
 def test_errors_match_torch(make):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert _scheduler_error(ember, make) == _scheduler_error(torch, make)
-
-
-def test_resuming_without_initial_lr_is_a_key_error():
-    with pytest.raises(KeyError, match="initial_lr"):
-        optim.lr_scheduler.StepLR(_optimizer(ember), 3, last_epoch=4)
 
 
 def test_warns_when_the_scheduler_steps_before_the_optimizer_like_torch():
