@@ -113,6 +113,8 @@ def _restride(lib):
         a.unsqueeze_(1)
         a.transpose_(0, 2)
         a.squeeze_(1)
+        a.unsqueeze_(0).squeeze_()
+        a.unsqueeze_(0).squeeze_((0,))
         return a * a.sum()
     return fn
 
@@ -120,5 +122,6 @@ def _restride(lib):
 ENTRIES += [
     OpInfo("restride_inplace", _restride(ember), _restride(torch),
            lambda rng: [Sample((arr(rng, (2, 3)),))],
-           covers=("t_inplace", "transpose_inplace", "squeeze_inplace", "unsqueeze_inplace")),
+           covers=("t_inplace", "transpose_inplace", "squeeze_inplace", "squeeze_dim_inplace",
+                   "squeeze_dims_inplace", "unsqueeze_inplace")),
 ]

@@ -107,6 +107,8 @@ def _as_strided_scatter_bwd(ctx, g):
 
 
 copy_slices_op = defop("copy_slices", _copy_slices_fwd, _copy_slices_bwd, node="CopySlices")
+# torch's CopySlices is no generated node: its name() is the C++ class's.
+copy_slices_op.node_cls.name = lambda self: "torch::autograd::CopySlices"
 as_strided_op = defop("as_strided", _as_strided_fwd, _as_strided_bwd)
 as_strided_scatter_op = defop("as_strided_scatter", _as_strided_scatter_fwd,
                               _as_strided_scatter_bwd)

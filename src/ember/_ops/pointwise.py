@@ -292,7 +292,8 @@ sigmoid_op = _unary("sigmoid", lambda a: _sigmoid_fwd(a),
                     lambda ctx, g: g * _conj(ctx.result * (1 - ctx.result)), save=(),
                     save_result=True)
 relu_op = _unary("relu", real_only(lambda a: _relu_fwd(a),
-                                  message="clamp is not supported for complex types"), lambda ctx, g: g * (ctx.result > 0),
+                                  message="clamp is not supported for complex types"),
+                 lambda ctx, g: g * ~(ctx.result <= 0),  # torch's: a NaN passes the gradient
                  promote=SAME, save=(), save_result=True)
 
 

@@ -4,7 +4,7 @@ import builtins
 import numpy as np
 
 from .._tensor import Tensor, _wrap_dim
-from .inplace import apply_view
+from .inplace import apply_view, check_inplace
 from .registry import apply, defop, zeros_from_meta
 
 
@@ -419,6 +419,10 @@ transpose_inplace_op = defop("transpose_inplace", transpose_op.forward, transpos
                              node="TransposeBackward1")
 squeeze_inplace_op = defop("squeeze_inplace", squeeze_op.forward, squeeze_op.backward,
                            node="SqueezeBackward3")
+squeeze_dim_inplace_op = defop("squeeze_dim_inplace", squeeze_op.forward, squeeze_op.backward,
+                               node="SqueezeBackward4")
+squeeze_dims_inplace_op = defop("squeeze_dims_inplace", squeeze_op.forward,
+                                squeeze_op.backward, node="SqueezeBackward5")
 unsqueeze_inplace_op = defop("unsqueeze_inplace", unsqueeze_op.forward, unsqueeze_op.backward,
                              node="UnsqueezeBackward1")
 
@@ -426,9 +430,7 @@ unsqueeze_inplace_op = defop("unsqueeze_inplace", unsqueeze_op.forward, unsqueez
 def _restride_(self, op, params):
     """Give self the new shape/strides in place; its history continues through ``op``."""
     from .registry import _state
-    if _state.enabled and self._requires_grad and self._grad_fn is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
+    check_inplace(self, _state.enabled)
     out = apply(op, (self,), params)
     self._data = out._data
     self._vc[0] += 1
@@ -456,12 +458,15 @@ def transpose_(self, dim0, dim1):
 
 def squeeze_(self, dim=None):
     shape = self._data.shape
+    op = squeeze_inplace_op
     if dim is None:
         dims = tuple(i for i, s in enumerate(shape) if s == 1)
     else:
-        ds = dim if isinstance(dim, (tuple, list)) else (dim,)
+        many = isinstance(dim, (tuple, list))
+        ds = dim if many else (dim,)
         dims = tuple(d for d in (_wrap_dim(d, self.ndim) for d in ds) if shape and shape[d] == 1)
-    return _restride_(self, squeeze_inplace_op, {"dims": dims})
+        op = squeeze_dims_inplace_op if many else squeeze_dim_inplace_op
+    return _restride_(self, op, {"dims": dims})
 
 
 def unsqueeze_(self, dim):
