@@ -235,7 +235,7 @@ def _write(self, out, grad_on):
 def apply_inplace(op, self, others, params=_EMPTY):
     """``self.op_(*others)``: compute out of place, write into self, rebase its history."""
     grad_on = _state.enabled
-    if grad_on or "_inference" in self.__dict__:
+    if grad_on and self._requires_grad or "_inference" in self.__dict__:
         check_inplace(self, grad_on)
     src = self
     if grad_on and op.save and 0 in op.save and self._requires_grad:
