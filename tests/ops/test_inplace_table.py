@@ -259,6 +259,10 @@ def _errors(L, c, a):
     saved = x * x                                   # saves x
     c.inplace(L, x)
     results.append(_outcome(lambda: saved.sum().backward()))
+    # torch's kernels that keep their result (relu_, leaky_relu_, elu_...) see a later write.
+    x = _tensor(L, a, True) * 1
+    c.inplace(L, x).mul_(2)
+    results.append(_outcome(lambda: x.sum().backward()))
     return results
 
 
@@ -268,6 +272,25 @@ def test_errors_match_torch(c):
     t = _errors(torch, c, a)
     e = _errors(ember, c, a)
     assert e == t
+
+
+NEGATIVE = [case("leaky_relu", _fn("leaky_relu", -0.1)),
+            case("leaky_relu_", _underscore("leaky_relu", -0.1)),
+            case("rrelu-eval", _fn("rrelu", -0.5, -0.1)),
+            case("rrelu-train", _fn("rrelu", -0.5, -0.1, True)),
+            case("elu", _fn("elu", -1.0)),
+            case("celu_", _underscore("celu", -1.0))]
+
+
+@pytest.mark.parametrize("c", NEGATIVE, ids=[c.name for c in NEGATIVE])
+def test_negative_slope_in_place_backward_raises_as_torch(c):
+    a = _data(c.shape)
+    got = []
+    for L in (torch, ember):
+        x = _tensor(L, a, True)
+        y = c.inplace(L, x * 1)
+        got.append(_outcome(lambda: L.autograd.grad(y.sum(), x) and None))
+    assert got[1] == got[0]
 
 
 @pytest.mark.parametrize("name", ["AlphaDropout", "FeatureAlphaDropout"])

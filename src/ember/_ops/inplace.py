@@ -250,10 +250,14 @@ def apply_inplace(op, self, others, params=_EMPTY):
     return self
 
 
-def apply_inplace_fn(self, fn, node_name=None):
+def apply_inplace_fn(self, fn, node_name=None, saves_result=False, backward_error=None):
     """``self`` becomes ``fn(self)``, ``fn`` being any function of Ember ops (a composite
     such as leaky_relu): the same checks, write and history rebase as ``apply_inplace``.
-    ``node_name`` names the resulting grad_fn as torch names its in-place kernel's."""
+
+    The resulting grad_fn stands for torch's in-place kernel: ``node_name`` is its name;
+    with ``saves_result`` it holds the written tensor as torch's does, so a later write
+    to it raises at backward; ``backward_error`` is a message its backward raises (torch
+    refuses some in-place backwards, e.g. leaky_relu_'s with a negative slope)."""
     grad_on = _state.enabled
     check_inplace(self, grad_on)
     src = self
@@ -263,19 +267,36 @@ def apply_inplace_fn(self, fn, node_name=None):
     out = fn(src)
     node = out._grad_fn
     if node_name is not None and node is not None and node is not src._grad_fn:
-        node.__class__ = _renamed(type(node), node_name)
-    _write(self, out, grad_on)
+        node.__class__ = _kernel_node(type(node), node_name, saves_result, backward_error)
+    else:
+        saves_result = False
+    node = _write(self, out, grad_on)
+    if saves_result and node is not None:
+        node._result = self._data
+        node._result_vc = self._vc
+        node._result_version = self._vc[0]
     return self
 
 
-_RENAMED = {}
+_KERNEL_NODES = {}
 
 
-def _renamed(cls, name):
-    """A subclass of node class ``cls`` that only differs by its name."""
-    sub = _RENAMED.get((cls, name))
+def _kernel_node(cls, name, saves_result, backward_error):
+    """A subclass of node class ``cls`` named ``name``, its backward preceded by torch's
+    in-place kernel's checks."""
+    key = (cls, name, saves_result, backward_error)
+    sub = _KERNEL_NODES.get(key)
     if sub is None:
-        sub = _RENAMED[cls, name] = type(name, (cls,), {"__slots__": ()})
+        body = {"__slots__": ()}
+        if saves_result or backward_error:
+            def apply(node, grads):
+                if saves_result:
+                    node.result  # raises if the written tensor was modified since
+                if backward_error:
+                    raise RuntimeError(backward_error)
+                return cls.apply(node, grads)
+            body["apply"] = apply
+        sub = _KERNEL_NODES[key] = type(name, (cls,), body)
     return sub
 
 

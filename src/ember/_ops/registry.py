@@ -160,6 +160,7 @@ class OpNode(Node):
             return data.unpack()
         if self._result_vc[0] != self._result_version:
             t = _make(data)
+            t._grad_fn = self  # torch names the node that saved its own output
             _raise_modified(self, t, self._result_version, self._result_vc[0])
         t = _make(data)
         t._vc = self._result_vc

@@ -12,9 +12,23 @@ from ..._ops.inplace import apply_inplace_fn
 from ..._ops.pointwise import relu as _relu, sigmoid as _sigmoid, tanh as _tanh, where
 
 
-def _activation(input, inplace, fn, node):
-    """``fn(input)``; with ``inplace``, written into ``input``, its grad_fn named ``node``."""
-    return apply_inplace_fn(input, fn, node) if inplace else fn(input)
+def _activation(input, inplace, fn, node, **kernel):
+    """``fn(input)``; with ``inplace``, written into ``input``, its grad_fn named ``node``
+    and behaving as torch's in-place kernel's (``kernel``: see ``apply_inplace_fn``)."""
+    return apply_inplace_fn(input, fn, node, **kernel) if inplace else fn(input)
+
+
+# torch's in-place kernels that save their result cannot differentiate a negative slope.
+_LEAKY_NEGATIVE = (
+    "In-place leakyReLu backward calculation is triggered with a negative slope which is not "
+    "supported. This is caused by calling in-place forward function with a negative slope, "
+    "please call out-of-place version instead. File an issue at "
+    "https://github.com/pytorch/pytorch if you do require supporting in-place leakRelu "
+    "backward calculation with negative slope")
+_ELU_NEGATIVE = (
+    "In-place elu backward calculation is triggered with a negative slope which is not "
+    "supported. This is caused by calling in-place forward function with a negative slope, "
+    "please call out-of-place version instead.")
 
 
 def relu(input, inplace=False):
@@ -60,7 +74,8 @@ def relu6(input, inplace=False):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     return _activation(input, inplace, lambda x: where(x > 0, x, x * negative_slope),
-                       "LeakyReluBackward1")
+                       "LeakyReluBackward1", saves_result=True,
+                       backward_error=_LEAKY_NEGATIVE if negative_slope < 0 else None)
 
 
 def leaky_relu_(input, negative_slope=0.01):
@@ -78,15 +93,18 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     if training:
         from ..._random import rand_like
         noise = rand_like(input) * (upper - lower) + lower
+        error = None
 
         def fn(x):
             return where(x <= 0, x * noise, x)
     else:
         slope = (lower + upper) / 2
+        error = _LEAKY_NEGATIVE if slope < 0 else None
 
         def fn(x):
             return where(x > 0, x, x * slope)
-    return _activation(input, inplace, fn, "RreluWithNoiseBackward1")
+    return _activation(input, inplace, fn, "RreluWithNoiseBackward1", saves_result=True,
+                       backward_error=error)
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
@@ -100,19 +118,25 @@ def _elu(x, alpha, scale=1.0, input_scale=1.0):
     return where(x <= 0, neg, x * scale if scale != 1 else x)
 
 
+def _elu_kernel(alpha):
+    return {"saves_result": True, "backward_error": _ELU_NEGATIVE if alpha < 0 else None}
+
+
 def elu(input, alpha=1.0, inplace=False):
-    return _activation(input, inplace, lambda x: _elu(x, alpha), "EluBackward1")
+    return _activation(input, inplace, lambda x: _elu(x, alpha), "EluBackward1",
+                       **_elu_kernel(alpha))
 
 
 def elu_(input, alpha=1.0, scale=1.0, input_scale=1.0):
-    return apply_inplace_fn(input, lambda x: _elu(x, alpha, scale, input_scale), "EluBackward1")
+    return apply_inplace_fn(input, lambda x: _elu(x, alpha, scale, input_scale), "EluBackward1",
+                            **_elu_kernel(alpha))
 
 
 def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     return _activation(input, inplace, lambda x: _elu(x, alpha, 1.0, 1.0 / alpha),
-                       "CeluBackward1")
+                       "CeluBackward1", **_elu_kernel(alpha))
 
 
 def celu_(input, alpha=1.0):
@@ -125,7 +149,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def selu(input, inplace=False):
     return _activation(input, inplace, lambda x: _elu(x, _SELU_ALPHA, _SELU_SCALE),
-                       "EluBackward1")
+                       "EluBackward1", saves_result=True)
 
 
 def selu_(input):
