@@ -243,6 +243,15 @@ def test_the_reported_example():
         assert a.grad.tolist() == [0., 1., 1., 1.]
 
 
+def test_copy_slices_names_as_torch():
+    got = []
+    for lib in (torch, ember):
+        b = lib.tensor([-1., 2, 3, 4], requires_grad=True) * 1
+        lib.nn.functional.leaky_relu(b[0:2], inplace=True)
+        got.append((repr(b).split("grad_fn=")[1], b.grad_fn.name(), b[0:2].grad_fn.name()))
+    assert got[1] == got[0]
+
+
 # ---- torch's errors ------------------------------------------------------------------------
 
 def _errors(L, c, a):
