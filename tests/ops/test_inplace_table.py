@@ -326,3 +326,16 @@ def test_nan_and_zero_match_torch():
         (tv, tg), (ev, eg) = got
         np.testing.assert_allclose(ev, tv, rtol=1e-6, err_msg=c.name)
         np.testing.assert_allclose(eg, tg, rtol=1e-5, err_msg=c.name)
+
+
+@pytest.mark.parametrize("c", [c for c in CASES if "ropout" not in c.name],
+                         ids=[c.name for c in CASES if "ropout" not in c.name])
+def test_integer_input_as_torch(c):
+    """Integer kernels exist for relu, threshold and hardtanh only; the others refuse."""
+    a = np.array([-3, -1, 0, 2, 5, 7, 1, -2], dtype=np.int64).reshape(c.shape)
+    got = []
+    for L in (torch, ember):
+        x, y = _tensor(L, a), _tensor(L, a)
+        got.append((_outcome(lambda: _np(c.inplace(L, x)).tolist()),
+                    _outcome(lambda: _np(c.plain(L, y)).tolist())))
+    assert got[1] == got[0]

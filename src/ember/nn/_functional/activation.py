@@ -18,6 +18,13 @@ def _activation(input, inplace, fn, node, **kernel):
     return apply_inplace_fn(input, fn, node, **kernel) if inplace else fn(input)
 
 
+def _floating(input, kernel):
+    """torch's kernels for these activations exist for floating dtypes only."""
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"{kernel}_{input.device.type}\" not implemented for "
+                                  f"'{input.dtype._legacy}'")
+
+
 # torch's in-place kernels that save their result cannot differentiate a negative slope.
 _LEAKY_NEGATIVE = (
     "In-place leakyReLu backward calculation is triggered with a negative slope which is not "
@@ -40,6 +47,8 @@ def relu_(input):
 
 
 def _threshold(input, threshold, value, inplace):
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        threshold, value = int(threshold), int(value)  # torch's kernel casts them to the dtype
     return _activation(input, inplace, lambda x: where(x <= threshold, value, x),
                        "ThresholdBackward1")
 
@@ -53,9 +62,10 @@ def threshold_(input, threshold, value):
 
 
 def _hardtanh(input, min_val, max_val, inplace):
-    return _activation(input, inplace,
-                       lambda x: where(x <= min_val, min_val, where(x >= max_val, max_val, x)),
-                       "HardtanhBackward0")
+    def fn(x):
+        out = where(x <= min_val, min_val, where(x >= max_val, max_val, x))
+        return out if out.dtype == x.dtype else out.to(x.dtype)  # integers stay integers
+    return _activation(input, inplace, fn, "HardtanhBackward0")
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -73,6 +83,7 @@ def relu6(input, inplace=False):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
+    _floating(input, "leaky_relu")
     return _activation(input, inplace, lambda x: where(x > 0, x, x * negative_slope),
                        "LeakyReluBackward1", saves_result=True,
                        backward_error=_LEAKY_NEGATIVE if negative_slope < 0 else None)
@@ -90,6 +101,7 @@ def prelu(input, weight):
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    _floating(input, "rrelu_with_noise_out" if training else "leaky_relu")
     if training:
         from ..._random import rand_like
         noise = rand_like(input) * (upper - lower) + lower
@@ -112,6 +124,7 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
 
 
 def _elu(x, alpha, scale=1.0, input_scale=1.0):
+    _floating(x, "elu")
     # expm1 of an argument clamped at 0, so the branch where() discards cannot overflow
     # (an inf there would turn into a NaN gradient); "<= 0" keeps x's gradient at 0.
     neg = ops.expm1(where(x <= 0, x, 0.0) * input_scale) * (alpha * scale)
@@ -161,10 +174,12 @@ def gelu(input, approximate="none"):
 
 
 def silu(input, inplace=False):
+    _floating(input, "silu")
     return _activation(input, inplace, lambda x: x * _sigmoid(x), "SiluBackward0")
 
 
 def mish(input, inplace=False):
+    _floating(input, "mish")
     return _activation(input, inplace, lambda x: x * _tanh(nn_ops.softplus(x)), "MishBackward0")
 
 
@@ -182,6 +197,7 @@ def _hardsigmoid(x):
 
 
 def hardsigmoid(input, inplace=False):
+    _floating(input, "hardsigmoid")
     return _activation(input, inplace, _hardsigmoid, "HardsigmoidBackward0")
 
 
@@ -192,6 +208,7 @@ def _hardswish(x):
 
 
 def hardswish(input, inplace=False):
+    _floating(input, "hardswish")
     return _activation(input, inplace, _hardswish, "HardswishBackward0")
 
 
