@@ -261,17 +261,12 @@ def bernoulli(input, p=None, *, generator=None, out=None):
 
 # ---- in-place samplers (Tensor.uniform_, normal_, ...) ------------------------------------
 def _write_(t, arr):
-    """Overwrite ``t``'s elements in place, as torch's in-place samplers do."""
-    from .autograd import grad_mode
-    if t._requires_grad and t._grad_fn is None and grad_mode._state.enabled:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
+    """Overwrite ``t``'s elements in place, as torch's in-place samplers do: a ``copy_``, so
+    that the in-place mechanism's checks, version bump and view rebasing apply."""
     arr = np.asarray(arr)
     if not isinstance(t._data, np.ndarray):
         arr = to_device_array(arr, t.device)
-    t._data[...] = arr.astype(t._data.dtype, copy=False)
-    t._vc[0] += 1
-    return t
+    return t.copy_(_make(arr.astype(t._data.dtype, copy=False)))
 
 
 def uniform_(t, from_=0.0, to=1.0, *, generator=None):

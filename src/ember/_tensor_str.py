@@ -215,7 +215,8 @@ def _grad_fn_name(node):
     name = getattr(node, "name", None)
     if callable(name):
         name = name()
-    return name if isinstance(name, str) else type(node).__name__
+    # torch prints a C++ node's name without its namespace (CopySlices).
+    return (name if isinstance(name, str) else type(node).__name__).rsplit("::", 1)[-1]
 
 
 def _prefix(t):

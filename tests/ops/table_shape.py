@@ -113,6 +113,8 @@ def _restride(lib):
         a.unsqueeze_(1)
         a.transpose_(0, 2)
         a.squeeze_(1)
+        a.unsqueeze_(0).squeeze_()
+        a.unsqueeze_(0).squeeze_((0,))
         return a * a.sum()
     return fn
 

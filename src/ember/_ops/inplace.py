@@ -1,8 +1,13 @@
-"""In-place ops (``x.add_(y)``, ``x[i] = v``, ...): one shared implementation.
+"""In-place ops (``x.add_(y)``, ``x[i] = v``, ``F.relu(x, inplace=True)``, ...): the one
+implementation.
 
-An in-place op is computed out of place by the op's own registry entry, then written
-into the tensor's array; the tensor's version counter is bumped (so saved-tensor
-checks see the write) and its autograd history is rebased onto the new node.
+Every in-place write goes through the same phases: torch's refusals (inference tensors,
+leaves and views of leaves that require grad, outputs of multi-output views); the
+result computed out of place (by a registry op, ``apply_inplace``, or by any function
+of Ember ops, ``apply_inplace_fn``), from a copy of the old value where the backward
+needs it; torch's shape, castability and overlap checks; the write into the tensor's
+array and its version bump (so saved-tensor checks see the write); the rebase of its
+autograd history onto the new node.
 
 Writing through a view changes its base too.  As torch does (CopySlices), the base's
 history becomes "the old base with the view's region replaced by op(view)", and the
@@ -102,6 +107,8 @@ def _as_strided_scatter_bwd(ctx, g):
 
 
 copy_slices_op = defop("copy_slices", _copy_slices_fwd, _copy_slices_bwd, node="CopySlices")
+# torch's CopySlices is no generated node: its name() is the C++ class's.
+copy_slices_op.node_cls.name = lambda self: "torch::autograd::CopySlices"
 as_strided_op = defop("as_strided", _as_strided_fwd, _as_strided_bwd)
 as_strided_scatter_op = defop("as_strided_scatter", _as_strided_scatter_fwd,
                               _as_strided_scatter_bwd)
@@ -142,6 +149,28 @@ def apply_view(op, inputs, params=_EMPTY):
     return out
 
 
+_INFERENCE_MSG = ("Inplace update to inference tensor outside InferenceMode is not allowed.You "
+                  "can make a clone to get a normal tensor before doing inplace update.See "
+                  "https://github.com/pytorch/rfcs/pull/17 for more details.")
+_LEAF_MSG = "a leaf Variable that requires grad is being used in an in-place operation."
+_VIEW_OF_LEAF_MSG = ("a view of a leaf Variable that requires grad is being used in an in-place "
+                     "operation.")
+
+
+def check_inplace(self, grad_on):
+    """torch's refusals of any in-place change to ``self``, before anything is computed."""
+    if "_inference" in self.__dict__ and not _state.inference:
+        raise RuntimeError(_INFERENCE_MSG)
+    if grad_on and self._requires_grad:
+        base = self._base
+        if base is not None and base._requires_grad and base._grad_fn is None:
+            raise RuntimeError(_VIEW_OF_LEAF_MSG)
+        if self._grad_fn is None and (base is None or not base._requires_grad):
+            raise RuntimeError(_LEAF_MSG)
+        if base is not None:
+            _check_view_writable(self)
+
+
 def _check_view_writable(self):
     fn = self._grad_fn
     op = getattr(fn, "op", None)
@@ -154,32 +183,24 @@ def _check_view_writable(self):
             "operation by an out-of-place one.")
 
 
-def apply_inplace(op, self, others, params=_EMPTY):
-    """``self.op_(*others)``: compute out of place, write into self, rebase its history."""
-    base = self._base
-    grad_on = _state.enabled
-    if "_inference" in self.__dict__ and not _state.inference:
-        raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not "
-                           "allowed.You can make a clone to get a normal tensor before doing "
-                           "inplace update.See https://github.com/pytorch/rfcs/pull/17 for more "
-                           "details.")
-    if grad_on and self._requires_grad:
-        if base is not None and base._requires_grad and base._grad_fn is None:
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                               "in-place operation.")
-        if self._grad_fn is None and (base is None or not base._requires_grad):
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                               "operation.")
-        if base is not None:
-            _check_view_writable(self)
-    src = self
-    if grad_on and op.save and 0 in op.save and self._requires_grad:
-        # The backward needs self's value from before the write: snapshot it.
-        src = _make(self._data.copy())
-        src._grad_fn, src._output_nr, src._requires_grad = \
-            self._grad_fn, self._output_nr, self._requires_grad
-        src._accumulator = self._accumulator
-    out = apply(op, (src,) + tuple(others), params)
+def _alias(t, data):
+    """A tensor on ``data`` that stands in the graph where ``t`` stands now."""
+    a = _make(data)
+    a._grad_fn, a._output_nr, a._requires_grad = t._grad_fn, t._output_nr, t._requires_grad
+    a._accumulator = t._accumulator
+    return a
+
+
+def _set_history(t, node, output_nr=0):
+    t._grad_fn = node
+    t._output_nr = output_nr
+    t._requires_grad = True
+
+
+def _write(self, out, grad_on):
+    """Check torch's rules for writing ``out`` (computed out of place) into ``self``, write
+    it, bump the version and rebase the history.  Returns the node self's history now
+    continues through (None if out has none)."""
     if out._data.shape != self._data.shape:
         raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
                            f"broadcast shape {list(out._data.shape)}")
@@ -191,45 +212,100 @@ def apply_inplace(op, self, others, params=_EMPTY):
         raise RuntimeError("unsupported operation: more than one element of the written-to "
                            "tensor refers to a single memory location. Please clone() the "
                            "tensor before performing the operation.")
-    rebase_view = (grad_on and base is not None and out._grad_fn is not None
+    base = self._base
+    node = out._grad_fn
+    rebase_view = (grad_on and base is not None and node is not None
                    and self._data.dtype.kind in "fcV")
     if rebase_view:
-        pos = view_positions(self, base)
+        pos = view_positions(self, base)  # before the write: it can refuse the view
     self._data[...] = out._data
     self._vc[0] += 1
-    node = out._grad_fn
     if node is None:
-        return self
+        return None
     if rebase_view:
         _rebase_view(self, base, out, pos)
         _refresh_views(base, self)
     else:
-        self._grad_fn = node
-        self._output_nr = out._output_nr
-        self._requires_grad = True
+        _set_history(self, node, out._output_nr)
         if base is None and "_views" in self.__dict__:
             _refresh_views(self, None)
-    if op.save_result:
+    return node
+
+
+def apply_inplace(op, self, others, params=_EMPTY):
+    """``self.op_(*others)``: compute out of place, write into self, rebase its history."""
+    grad_on = _state.enabled
+    if grad_on and self._requires_grad or "_inference" in self.__dict__:
+        check_inplace(self, grad_on)
+    src = self
+    if grad_on and op.save and 0 in op.save and self._requires_grad:
+        src = _alias(self, self._data.copy())  # the backward needs self's old value
+    out = apply(op, (src,) + tuple(others), params)
+    node = _write(self, out, grad_on)
+    if node is not None and op.save_result:
+        # The saved result is self, so that later writes to self are caught at backward.
         node._result = self._data
         node._result_vc = self._vc
         node._result_version = self._vc[0]
     return self
 
 
+def apply_inplace_fn(self, fn, node_name=None, saves_result=False, backward_error=None):
+    """``self`` becomes ``fn(self)``, ``fn`` being any function of Ember ops (a composite
+    such as leaky_relu): the same checks, write and history rebase as ``apply_inplace``.
+
+    The resulting grad_fn stands for torch's in-place kernel: ``node_name`` is its name;
+    with ``saves_result`` it holds the written tensor as torch's does, so a later write
+    to it raises at backward; ``backward_error`` is a message its backward raises (torch
+    refuses some in-place backwards, e.g. leaky_relu_'s with a negative slope)."""
+    grad_on = _state.enabled
+    check_inplace(self, grad_on)
+    src = self
+    if grad_on and self._requires_grad:
+        # fn's nodes may have saved their input: give them a copy that the write keeps.
+        src = _alias(self, self._data.copy())
+    out = fn(src)
+    node = out._grad_fn
+    if node_name is not None and node is not None and node is not src._grad_fn:
+        node.__class__ = _kernel_node(type(node), node_name, saves_result, backward_error)
+    else:
+        saves_result = False
+    node = _write(self, out, grad_on)
+    if saves_result and node is not None:
+        node._result = self._data
+        node._result_vc = self._vc
+        node._result_version = self._vc[0]
+    return self
+
+
+_KERNEL_NODES = {}
+
+
+def _kernel_node(cls, name, saves_result, backward_error):
+    """A subclass of node class ``cls`` named ``name``, its backward preceded by torch's
+    in-place kernel's checks."""
+    key = (cls, name, saves_result, backward_error)
+    sub = _KERNEL_NODES.get(key)
+    if sub is None:
+        body = {"__slots__": ()}
+        if saves_result or backward_error:
+            def apply(node, grads):
+                if saves_result:
+                    node.result  # raises if the written tensor was modified since
+                if backward_error:
+                    raise RuntimeError(backward_error)
+                return cls.apply(node, grads)
+            body["apply"] = apply
+        sub = _KERNEL_NODES[key] = type(name, (cls,), body)
+    return sub
+
+
 def _rebase_view(view, base, out, pos):
     """The base becomes CopySlices(old base, op(view)); the view a strided view of it."""
     params = {"pos": pos}
-    old = _make(base._data)
-    old._grad_fn, old._output_nr, old._requires_grad = \
-        base._grad_fn, base._output_nr, base._requires_grad
-    old._accumulator = base._accumulator
-    base_node = _record(copy_slices_op, (old, out), params)
-    base._grad_fn = base_node
-    base._output_nr = 0
-    base._requires_grad = True
-    view._grad_fn = _record(as_strided_op, (base,), params)
-    view._output_nr = 0
-    view._requires_grad = True
+    base_node = _record(copy_slices_op, (_alias(base, base._data), out), params)
+    _set_history(base, base_node)
+    _set_history(view, _record(as_strided_op, (base,), params))
 
 
 def _refresh_views(base, skip):
@@ -239,7 +315,5 @@ def _refresh_views(base, skip):
         if (other is not None and other is not skip and other._base is base
                 and other._data.dtype.kind in "fcV"
                 and other._data.itemsize == base._data.itemsize):
-            other._grad_fn = _record(as_strided_op, (base,),
-                                     {"pos": view_positions(other, base)})
-            other._output_nr = 0
-            other._requires_grad = True
+            _set_history(other, _record(as_strided_op, (base,),
+                                        {"pos": view_positions(other, base)}))

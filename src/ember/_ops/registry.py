@@ -192,6 +192,7 @@ class OpNode(Node):
             return data.unpack()
         if self._result_vc[0] != self._result_version:
             t = _make(data)
+            t._grad_fn = self  # torch names the node that saved its own output
             _raise_modified(self, t, self._result_version, self._result_vc[0])
         t = _make(data)
         t._vc = self._result_vc
@@ -246,10 +247,11 @@ def _zeros_for(meta):
 
 def _raise_modified(node, t, expected, actual=None):
     actual = t._vc[0] if actual is None else actual
-    # torch names the tensor's current grad_fn without its "Backward<n>" suffix.
+    # torch names the tensor's current grad_fn without "Backward" ("Add", "Elu1").
     producer = ""
     if t._grad_fn is not None:
-        producer = f", which is output {t._output_nr} of {_BACKWARD_SUFFIX.sub('', t._grad_fn.name())},"
+        name = _BACKWARD_SUFFIX.sub(lambda m: m[1].lstrip("0"), t._grad_fn.name())
+        producer = f", which is output {t._output_nr} of {name},"
     if grad_mode._anomaly.enabled:
         hint = ("the backtrace further above shows the operation that failed to compute its "
                 "gradient. The variable in question was changed in there or anywhere later. "
@@ -263,7 +265,7 @@ def _raise_modified(node, t, expected, actual=None):
         f"{actual}; expected version {expected} instead. Hint: {hint}")
 
 
-_BACKWARD_SUFFIX = re.compile(r"Backward\d*$")
+_BACKWARD_SUFFIX = re.compile(r"Backward(\d*)$")
 
 
 def sum_to_size(g, shape):

@@ -5,7 +5,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap_dim
 from ._declare import declare
-from .inplace import apply_view
+from .inplace import apply_view, check_inplace
 from .registry import apply, defop, zeros_from_meta
 
 
@@ -436,9 +436,7 @@ def _getitem(self, index):
 def _restride_(self, op, params):
     """Give self the new shape/strides in place; its history continues through ``op``."""
     from .registry import _state
-    if _state.enabled and self._requires_grad and self._grad_fn is None:
-        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
-                           "operation.")
+    check_inplace(self, _state.enabled)
     out = apply(op, (self,), params)
     self._data = out._data
     self._vc[0] += 1
@@ -469,12 +467,15 @@ def transpose_(self, dim0, dim1):
 @declare(function=False)
 def squeeze_(self, dim=None):
     shape = self._data.shape
+    op = squeeze_op.variant("SqueezeBackward3")
     if dim is None:
         dims = tuple(i for i, s in enumerate(shape) if s == 1)
     else:
-        ds = dim if isinstance(dim, (tuple, list)) else (dim,)
+        many = isinstance(dim, (tuple, list))
+        ds = dim if many else (dim,)
         dims = tuple(d for d in (_wrap_dim(d, self.ndim) for d in ds) if shape and shape[d] == 1)
-    return _restride_(self, squeeze_op.variant("SqueezeBackward3"), {"dims": dims})
+        op = squeeze_op.variant("SqueezeBackward5" if many else "SqueezeBackward4")
+    return _restride_(self, op, {"dims": dims})
 
 
 @declare(function=False)

@@ -151,7 +151,8 @@ def _relu_fwd(a):
 sigmoid_op = _result_op("sigmoid", _sigmoid_fwd,
                         _times(lambda ctx: ctx.result * (1 - ctx.result)))
 relu_op = defop("relu", real_only(_relu_fwd, message="clamp is not supported for complex types"),
-                lambda ctx, g: g * (ctx.result > 0), save_result=True)
+                lambda ctx, g: g * ~(ctx.result <= 0),  # torch: a NaN passes its gradient
+                save_result=True)
 
 
 # ---- powers and roots -----------------------------------------------------------------

@@ -1,9 +1,11 @@
 """Linear maps, dropout, embeddings, one_hot."""
+import math
+import warnings
+
 import numpy as np
 
 from ..._device import array_module
 from ..._ops import nn_ops
-from ..._ops.pointwise import where
 from ..._ops.registry import AUTOCAST_LOWER, autocast_entry
 from ..._tensor import _make
 from ...autograd import grad_mode
@@ -31,69 +33,104 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _keep_mask(input, p, shape):
+def _keep(input, p, shape):
+    """1 where an element is kept (probability 1 - p), else 0, in input's dtype."""
     from ..._random import rand
-    r = rand(shape, dtype=input.dtype, device=input.device)
-    return r >= p
+    floating = input.dtype.is_floating_point or input.dtype.is_complex
+    r = rand(shape, dtype=input.dtype if floating else None, device=input.device)
+    return (r >= p).to(input.dtype)
 
 
-def _apply_mask(input, mask, p, inplace):
-    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    out = where(mask, input * scale, 0.0)
-    if inplace:
-        from .activation import _maybe_inplace
-        return _maybe_inplace(input, out, True)
-    return out
+def _dropout(input, p, training, inplace, feature=False, alpha=False):
+    """torch's _dropout_impl: ``input * noise`` (``+ b`` for alpha dropout), written into
+    input by the in-place ops themselves when ``inplace``, so those take torch's path."""
+    _check_p(p)
+    if p == 0 or not training or input.numel() == 0:
+        return input
+    if p == 1:
+        return input.mul_(0) if inplace else input * 0
+    shape = tuple(input.shape)
+    if feature:
+        if input.dim() < 2:
+            raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+        shape = shape[:2] + (1,) * (input.dim() - 2)
+    noise = _keep(input, p, shape)
+    if alpha:
+        a = 1 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
+        b = (noise - 1) * (_ALPHA * a) + _ALPHA * a * p
+        noise = noise * a
+        return input.mul_(noise).add_(b) if inplace else input * noise + b
+    noise.div_(1 - p)
+    return input.mul_(noise) if inplace else input * noise
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
-    _check_p(p)
-    if not training or p == 0:
-        return input
-    return _apply_mask(input, _keep_mask(input, p, tuple(input.shape)), p, inplace)
+    return _dropout(input, p, training, inplace)
 
 
-def _feature_dropout(input, p, training, inplace, spatial):
+def _unbatched_feature_dropout(input, p, training, inplace):
+    """torch runs an input without a batch dimension as a batch of one, in place too."""
     _check_p(p)
-    if not training or p == 0:
-        return input
-    shape = tuple(input.shape[:input.dim() - spatial]) + (1,) * spatial
-    return _apply_mask(input, _keep_mask(input, p, shape), p, inplace)
+    if inplace:
+        return _dropout(input.unsqueeze_(0), p, training, True, feature=True).squeeze_(0)
+    return _dropout(input.unsqueeze(0), p, training, False, feature=True).squeeze(0)
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
-    return _feature_dropout(input, p, training, inplace, 1)
+    _check_p(p)
+    if input.dim() not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note "
+            "that dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+            "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+            "inputs).")
+    if input.dim() == 2:
+        return _unbatched_feature_dropout(input, p, training, inplace)
+    return _dropout(input, p, training, inplace, feature=True)
+
+
+def _warn_dims(name, input, dims, spatial):
+    if input.dim() not in dims:
+        warnings.warn(
+            f"{name}: Received a {input.dim()}-D input to {name}, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            f"warning, please use dropout instead. Note that {name} exists to provide "
+            f"channel-wise dropout on inputs with {spatial} spatial dimensions, a channel "
+            "dimension, and an optional batch dimension (i.e. "
+            f"{dims[0]}D or {dims[1]}D inputs).", stacklevel=3)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    return _feature_dropout(input, p, training, inplace, 2)
+    _check_p(p)
+    _warn_dims("dropout2d", input, (3, 4), 2)
+    if input.dim() == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C "
+            "is the channel dim. This behavior will change in a future release to interpret "
+            "the input as one without a batch dimension, i.e. shape (C, H, W). To maintain "
+            "the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2)
+    return _dropout(input, p, training, inplace, feature=True)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
-    return _feature_dropout(input, p, training, inplace, 3)
-
-
-_SELU_ALPHA_PRIME = -1.7580993408473766
-
-
-def _alpha_dropout(input, p, training, shape):
     _check_p(p)
-    if not training or p == 0:
-        return input
-    if p == 1:
-        return input * 0
-    keep = _keep_mask(input, p, shape)
-    a = ((1 - p) * (1 + p * _SELU_ALPHA_PRIME ** 2)) ** -0.5
-    b = -a * _SELU_ALPHA_PRIME * p
-    return where(keep, input, _SELU_ALPHA_PRIME) * a + b
+    _warn_dims("dropout3d", input, (4, 5), 3)
+    if input.dim() != 5:
+        return _unbatched_feature_dropout(input, p, training, inplace)
+    return _dropout(input, p, training, inplace, feature=True)
+
+
+_ALPHA = 1.7580993408473766  # -SELU's negative saturation value
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
-    return _alpha_dropout(input, p, training, tuple(input.shape))
+    return _dropout(input, p, training, inplace, alpha=True)
 
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
-    return _alpha_dropout(input, p, training, tuple(input.shape[:2]) + (1,) * (input.dim() - 2))
+    return _dropout(input, p, training, inplace, feature=True, alpha=True)
 
 
 def _renorm_rows(weight, input, max_norm, norm_type):

@@ -36,9 +36,15 @@ class Dropout3d(_DropoutNd):
     _fn = staticmethod(F.dropout3d)
 
 
-class AlphaDropout(_DropoutNd):
+class _AlphaDropoutNd(_DropoutNd):
+    # torch's alpha-dropout layers accept inplace but compute out of place.
+    def forward(self, input):
+        return type(self)._fn(input, self.p, self.training)
+
+
+class AlphaDropout(_AlphaDropoutNd):
     _fn = staticmethod(F.alpha_dropout)
 
 
-class FeatureAlphaDropout(_DropoutNd):
+class FeatureAlphaDropout(_AlphaDropoutNd):
     _fn = staticmethod(F.feature_alpha_dropout)
