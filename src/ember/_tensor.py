@@ -7,13 +7,14 @@ autograd-facing API.
 """
 import warnings
 import weakref
+from collections import OrderedDict
 
 import numpy as np
 
 from . import _dtype as D
 from ._device import CPU, as_device, device_of, to_device_array
 from .autograd import grad_mode
-from .autograd.graph import _Handle
+from .utils.hooks import add_hook
 
 _new = object.__new__
 _tuple_new = tuple.__new__   # builds a Size from ints we trust, skipping validation
@@ -323,8 +324,8 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
                                "tensors")
         if self._post_acc_hooks is None:
-            self._post_acc_hooks = {}
-        return _Handle(self._post_acc_hooks, hook)
+            self._post_acc_hooks = OrderedDict()
+        return add_hook(self._post_acc_hooks, hook)
 
     def detach(self):
         t = _make(self._data)

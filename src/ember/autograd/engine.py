@@ -23,13 +23,15 @@ def accumulate_grad(variable, g, create_graph, shared):
     """Add ``g`` into ``variable.grad`` the way torch's AccumulateGrad does."""
     old = variable._grad
     if old is None:
+        # Never let .grad alias another tensor's memory: later in-place
+        # accumulation (or an optimizer's grad.mul_) would corrupt it.
         if not create_graph:
             g = g.detach() if g._grad_fn is not None else g
             data = g._data
-            # Never let .grad alias another tensor's memory: later in-place
-            # accumulation (or an optimizer's grad.mul_) would corrupt it.
             if shared or data.base is not None or not data.flags.c_contiguous:
                 g = _clone_data(g)
+        elif shared:
+            g = g.clone()  # differentiable, as torch's copy under create_graph
         variable._grad = g
     elif create_graph or old._requires_grad:
         variable._grad = old + g
