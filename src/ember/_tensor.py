@@ -12,7 +12,7 @@ from collections import OrderedDict
 import numpy as np
 
 from . import _dtype as D
-from ._device import CPU, as_device, device_of, to_device_array
+from ._device import CPU, as_device, data_ptr, device_of, to_device_array
 from .autograd import grad_mode
 from .utils.hooks import add_hook
 
@@ -188,10 +188,7 @@ class Tensor:
         return bool(self._data.flags.c_contiguous)
 
     def data_ptr(self):
-        if self._data.size == 0:
-            return 0
-        return int(self._data.__array_interface__["data"][0]) if isinstance(self._data, np.ndarray) \
-            else int(self._data.data.ptr)
+        return 0 if self._data.size == 0 else int(data_ptr(self._data))
 
     @property
     def _version(self):

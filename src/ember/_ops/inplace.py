@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._device import array_module
+from .._device import data_ptr
 from .._tensor import _make
 from .registry import _EMPTY, _record, _state, apply, defop
 
@@ -31,19 +32,13 @@ def _address(a):
     return addr
 
 
-def _ptr(a):
-    if isinstance(a, np.ndarray):
-        return a.__array_interface__["data"][0]
-    return a.data.ptr
-
-
 def view_positions(view, base):
     """Flat (C-order) positions in ``base``'s array of each element of ``view``'s array."""
     v, b = view._data, base._data
     if v.itemsize != b.itemsize:
         raise RuntimeError("Ember cannot differentiate an in-place write through a view with a "
                            "different element size than its base")
-    addr = _address(v) + (_ptr(v) - _ptr(b)) // v.itemsize
+    addr = _address(v) + (data_ptr(v) - data_ptr(b)) // v.itemsize
     if b.flags.c_contiguous:
         return addr
     base_addr = _address(b).reshape(-1)
