@@ -18,7 +18,6 @@ from .utils.hooks import add_hook
 
 _new = object.__new__
 _tuple_new = tuple.__new__   # builds a Size from ints we trust, skipping validation
-_grad_state = grad_mode._state
 
 
 class Size(tuple):
