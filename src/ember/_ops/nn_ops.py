@@ -463,14 +463,23 @@ def spatial_gather(x, idx, unique=False):
     return apply(spatial_gather_op, (x, idx), {"unique": unique})
 
 
-def spatial_scatter(g, idx, spatial):
-    return apply(spatial_scatter_op, (g, idx), {"spatial": tuple(spatial), "unique": False})
+def spatial_scatter(g, idx, spatial, unique=False):
+    """Scatter ``g`` into zeros of shape (N, C, *spatial) at the flat positions ``idx``;
+    positions named twice are summed, or (``unique``) written once, as max_unpool does."""
+    return apply(spatial_scatter_op, (g, idx), {"spatial": tuple(spatial), "unique": unique})
 
 
 def dropout(input, p, train):
-    """torch.dropout(input, p, train): nn.functional.dropout under torch's top-level name."""
-    from ..nn._functional.misc import dropout as _dropout
-    return _dropout(input, p, train)
+    """torch.dropout(input, p, train): zero each element with probability ``p`` and scale
+    the rest by 1 / (1 - p)."""
+    if p < 0.0 or p > 1.0:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not train or p == 0:
+        return input
+    from .._random import rand
+    from .pointwise import where
+    keep = rand(tuple(input.shape), dtype=input.dtype, device=input.device) >= p
+    return where(keep, input * (0.0 if p == 1 else 1.0 / (1.0 - p)), 0.0)
 
 
 __all__ = ["softmax", "log_softmax", "dropout"]

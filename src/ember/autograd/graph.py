@@ -28,10 +28,12 @@ class Node:
 
     def __call__(self, *grads):
         """Run this node's backward on ``grads`` (one per output), as torch's
-        ``grad_fn(*grads)``: in the current grad mode, without hooks, nothing released."""
+        ``grad_fn(*grads)``: in the current grad mode, without hooks, nothing released; one
+        input's gradient comes back alone, several as a tuple."""
         if len(grads) != self._num_outputs:
             raise TypeError(f"expected {self._num_outputs} arguments, got {len(grads)} instead")
-        return tuple(self.apply(list(grads)))
+        out = tuple(self.apply(list(grads)))
+        return out[0] if len(out) == 1 else out
 
     def register_hook(self, fn):
         if self._post_hooks is None:
