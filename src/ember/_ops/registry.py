@@ -21,7 +21,8 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor, _make
 from ..autograd import grad_mode
-from ..autograd import saved as _saved
+from ..autograd.saved import (save as _save, save_result as _save_result, unpack as _unpack,
+                              unpack_result as _unpack_result)
 from ..autograd.graph import Node, edge_of, sum_to_size  # noqa: F401  (shape.py's import)
 # contraction.py's import, until it takes raise_modified from autograd.saved.
 from ..autograd.saved import raise_modified as _raise_modified  # noqa: F401
@@ -139,13 +140,13 @@ class OpNode(Node):
     @property
     def saved(self):
         """The saved inputs (tensors or Python scalars), version-checked."""
-        return _saved.unpack(self, self._saved, self._versions)
+        return _unpack(self, self._saved, self._versions)
 
     saved_tensors = saved
 
     @property
     def result(self):
-        return _saved.unpack_result(self)
+        return _unpack_result(self)
 
     def _release(self):
         if self._saved is not None and (self._saved or self._result is not None):
@@ -378,7 +379,7 @@ def apply(op, inputs, params=_EMPTY):
                 result._grad_fn = node
                 result._requires_grad = True
                 if op.save_result:
-                    _saved.save_result(node, result)
+                    _save_result(node, result)
         elif not enabled and _state.inference:
             result._inference = True
         return result
@@ -427,7 +428,7 @@ def _record(op, inputs, params):
     node._params = params
     node._result = None
     if op.save:
-        node._saved, node._versions = _saved.save(node, [inputs[i] for i in op.save])
+        node._saved, node._versions = _save(node, [inputs[i] for i in op.save])
     else:
         node._saved = ()
         node._versions = ()

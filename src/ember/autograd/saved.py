@@ -39,6 +39,13 @@ FREED_MSG = (
 def save(node, values, outputs=False):
     """``(saved, versions)`` for ``values`` (tensors and Python scalars) saved by ``node``;
     ``outputs``: some may be outputs of ``node`` (a custom Function's)."""
+    if outputs or _state.saved_hooks or _inference_used[0]:
+        return _save_checked(node, values, outputs)
+    Tensor = _tensor.Tensor
+    return tuple(values), [x._vc[0] if isinstance(x, Tensor) else None for x in values]
+
+
+def _save_checked(node, values, outputs):
     if _inference_used[0]:
         check_not_inference(values)
     Tensor = _tensor.Tensor
