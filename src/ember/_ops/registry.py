@@ -21,9 +21,9 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor, _make
 from ..autograd import grad_mode
+from ..autograd.graph import Node, edge_of, sum_to_size
 from ..autograd.saved import (save as _save, save_result as _save_result, unpack as _unpack,
                               unpack_result as _unpack_result)
-from ..autograd.graph import Node, edge_of, sum_to_size  # noqa: F401  (shape.py's import)
 # contraction.py's import, until it takes raise_modified from autograd.saved.
 from ..autograd.saved import raise_modified as _raise_modified  # noqa: F401
 
