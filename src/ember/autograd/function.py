@@ -1,7 +1,7 @@
 """Custom differentiable operations: ``class F(autograd.Function)`` with static
 ``forward(ctx, ...)`` and ``backward(ctx, *grads)``, called as ``F.apply(...)``."""
 from . import grad_mode
-from . import saved as _saved
+from .saved import save as _save, unpack as _unpack
 from .graph import Node, edge_of
 
 
@@ -28,7 +28,7 @@ class FunctionCtx:
         saved = self.__dict__.get("_saved")
         if saved is None and not self.__dict__.get("_freed"):
             return ()
-        return _saved.unpack(self, saved, self._saved_versions)
+        return _unpack(self, saved, self._saved_versions)
 
 
 class BackwardCFunction(Node, FunctionCtx):
@@ -164,7 +164,7 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         node._num_outputs = nr
         node._output_meta = metas
         if to_save is not None:
-            node._saved, node._saved_versions = _saved.save(node, to_save, outputs=True)
+            node._saved, node._saved_versions = _save(node, to_save, outputs=True)
         if grad_mode._anomaly.enabled:
             from .anomaly_mode import record_forward_trace
             record_forward_trace(node)
