@@ -158,3 +158,30 @@ def test_not_an_ember_file():
     with pytest.raises(RuntimeError, match="Can not safely load weights when explicit "
                                            "pickle_module is specified"):
         load(io.BytesIO(), pickle_module=pickle, weights_only=True)
+
+
+@pytest.mark.parametrize("lib", [torch, ember], ids=["torch", "ember"])
+def test_pickle_module_is_used(lib):
+    """save pickles with pickle_module.Pickler and load unpickles with its Unpickler."""
+    calls = []
+
+    class Pickler(pickle.Pickler):
+        def __init__(self, *args, **kwargs):
+            calls.append("Pickler")
+            super().__init__(*args, **kwargs)
+
+    class Unpickler(pickle.Unpickler):
+        def __init__(self, *args, **kwargs):
+            calls.append("Unpickler")
+            super().__init__(*args, **kwargs)
+
+    module = type("module", (), {"Pickler": Pickler, "Unpickler": Unpickler})
+    base = lib.arange(6.0)
+    buf = io.BytesIO()
+    lib.save({"base": base, "view": base[2:]}, buf, pickle_module=module)
+    buf.seek(0)
+    out = lib.load(buf, pickle_module=module)
+    assert calls == ["Pickler", "Unpickler"]
+    assert out["view"].tolist() == [2.0, 3.0, 4.0, 5.0]
+    out["base"][3] = 10.0
+    assert out["view"][1].item() == 10.0   # the view still shares its base's memory

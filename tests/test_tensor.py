@@ -487,3 +487,11 @@ def test_device_pickle_and_errors():
     from ember._device import cuda_is_available
     if not cuda_is_available() and not torch.cuda.is_available():
         same_error(lambda m: m.device(0), RuntimeError)
+
+
+def test_data_ptr_of_views_and_empty_tensors():
+    def ptrs(T):
+        x = T.arange(12.0).reshape(3, 4)
+        return (x[1:, 2:].data_ptr() - x.data_ptr(), x.t().data_ptr() - x.data_ptr(),
+                T.empty(0).data_ptr())
+    assert ptrs(ember) == ptrs(torch)

@@ -108,6 +108,13 @@ def array_module(array):
     return _load_cupy().get_array_module(array)
 
 
+def data_ptr(array):
+    """The address of ``array``'s first element (NumPy or CuPy)."""
+    if isinstance(array, np.ndarray):
+        return array.__array_interface__["data"][0]
+    return array.data.ptr
+
+
 def module_for(dev):
     """The array module that holds tensors on ``dev``."""
     if dev is None or dev.type == "cpu":

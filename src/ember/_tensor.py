@@ -7,17 +7,17 @@ autograd-facing API.
 """
 import warnings
 import weakref
+from collections import OrderedDict
 
 import numpy as np
 
 from . import _dtype as D
-from ._device import CPU, as_device, device_of, to_device_array
+from ._device import CPU, as_device, data_ptr, device_of, to_device_array
 from .autograd import grad_mode
-from .autograd.graph import _Handle
+from .utils.hooks import add_hook
 
 _new = object.__new__
 _tuple_new = tuple.__new__   # builds a Size from ints we trust, skipping validation
-_grad_state = grad_mode._state
 
 
 class Size(tuple):
@@ -187,10 +187,7 @@ class Tensor:
         return bool(self._data.flags.c_contiguous)
 
     def data_ptr(self):
-        if self._data.size == 0:
-            return 0
-        return int(self._data.__array_interface__["data"][0]) if isinstance(self._data, np.ndarray) \
-            else int(self._data.data.ptr)
+        return 0 if self._data.size == 0 else int(data_ptr(self._data))
 
     @property
     def _version(self):
@@ -328,8 +325,8 @@ class Tensor:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
                                "tensors")
         if self._post_acc_hooks is None:
-            self._post_acc_hooks = {}
-        return _Handle(self._post_acc_hooks, hook)
+            self._post_acc_hooks = OrderedDict()
+        return add_hook(self._post_acc_hooks, hook)
 
     def detach(self):
         t = _make(self._data)

@@ -9,14 +9,13 @@ memory when saved share it again when loaded, as with torch.save.
 containers, numbers, strings and allowlisted globals are unpickled, never arbitrary code.
 """
 import contextlib
-import io
 import os
 import pickle
 
 import numpy as np
 
 from . import _dtype as D
-from ._device import device as _device
+from ._device import data_ptr, device as _device
 from ._tensor import Tensor, _host, _make, _new
 
 __all__ = ["save", "load", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
@@ -68,7 +67,10 @@ def _public_attrs(t):
     return {k: v for k, v in t.__dict__.items() if not k.startswith("_")} or None
 
 
-class _Pickler(pickle.Pickler):
+class _TensorPickling:
+    """Mixed into the Pickler of the ``pickle_module`` given to ``save`` (as torch uses
+    ``pickle_module.Pickler``): tensors are reduced to ``_rebuild_tensor``/``_rebuild_view``."""
+
     def reducer_override(self, obj):
         if not isinstance(obj, Tensor):
             return NotImplemented
@@ -80,7 +82,7 @@ class _Pickler(pickle.Pickler):
         if base is not None and base._base is None and type(base._data) is type(obj._data) \
                 and base._data.flags.c_contiguous and base._data.dtype == obj._data.dtype \
                 and _shares_memory(base._data, obj._data):
-            offset = _address(obj._data) - _address(base._data)
+            offset = data_ptr(obj._data) - data_ptr(base._data)
             if offset >= 0 and offset % obj._data.itemsize == 0:
                 return (_rebuild_view, (base, offset, tuple(obj._data.shape),
                                         tuple(obj._data.strides), obj._requires_grad, cls,
@@ -88,12 +90,6 @@ class _Pickler(pickle.Pickler):
         arr = np.ascontiguousarray(_host(obj._data))
         return (_rebuild_tensor, (obj.dtype.name, tuple(obj._data.shape), arr.tobytes(),
                                   obj._requires_grad, str(obj.device), cls, attrs))
-
-
-def _address(a):
-    if isinstance(a, np.ndarray):
-        return a.__array_interface__["data"][0]
-    return a.data.ptr
 
 
 def _shares_memory(a, b):
@@ -121,12 +117,8 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL,
     """
     with _open(f, "wb") as fh:
         fh.write(_MAGIC)
-        if pickle_module is pickle:
-            _Pickler(fh, protocol=pickle_protocol).dump(obj)
-        else:
-            buf = io.BytesIO()
-            _Pickler(buf, protocol=pickle_protocol).dump(obj)
-            fh.write(buf.getvalue())
+        pickler = type("_Pickler", (_TensorPickling, pickle_module.Pickler), {})
+        pickler(fh, protocol=pickle_protocol).dump(obj)
 
 
 # ---- loading --------------------------------------------------------------------------
@@ -177,7 +169,10 @@ def _weights_only_error(module, name):
         "global if you trust this class/function.")
 
 
-class _Unpickler(pickle.Unpickler):
+class _CheckedUnpickling:
+    """Mixed into the Unpickler of ``load``'s ``pickle_module``: the ``weights_only``
+    allowlist."""
+
     def __init__(self, fh, weights_only, **kwargs):
         super().__init__(fh, **kwargs)
         self._weights_only = weights_only
@@ -252,7 +247,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         _Loading._stack.append(_Loading(map_location))
         try:
             pickle_load_args.setdefault("encoding", "utf-8")
-            return _Unpickler(fh, weights_only, **pickle_load_args).load()
+            unpickler = type("_Unpickler", (_CheckedUnpickling,
+                                            (pickle_module or pickle).Unpickler), {})
+            return unpickler(fh, weights_only, **pickle_load_args).load()
         finally:
             _Loading._stack.pop()
 

@@ -234,3 +234,20 @@ def test_conv_errors_match_torch():
     with pytest.raises(RuntimeError) as ee:
         nn.functional.linear(ember.ones(2, 3), ember.ones(4, 5))
     assert str(ee.value) == str(te.value)
+
+
+def test_top_level_dropout():
+    """torch.dropout(input, p, train): its own errors (RuntimeError, where F.dropout raises
+    ValueError), the input itself when not training, and the kept elements scaled."""
+    from tests._compare import same, same_error
+    for p, train in ((1.5, True), (-0.1, False)):
+        same_error(lambda T: T.dropout(T.ones(3), p, train), RuntimeError)
+    same(lambda T: [T.dropout(x, 0.5, False) is x for x in [T.ones(3)]]
+         + [T.dropout(x, 0.0, True) is x for x in [T.ones(3)]] + [T.dropout(T.ones(3), 1.0, True)])
+    ember.manual_seed(0)
+    x = ember.ones(2000, requires_grad=True)
+    y = ember.dropout(x, 0.25, True)
+    kept = y._data != 0
+    assert 0.7 < kept.mean() < 0.8 and np.allclose(y._data[kept], 1 / 0.75)
+    y.sum().backward()
+    assert np.array_equal(x.grad._data, y._data)

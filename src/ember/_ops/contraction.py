@@ -11,7 +11,8 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ._declare import declare
-from .registry import _raise_modified, apply, defop
+from ..autograd.saved import raise_modified
+from .registry import apply, defop
 
 _FREE = string.ascii_letters
 
@@ -32,7 +33,7 @@ def _saved_operands(ctx):
     # versions, checked here as the registry checks ``save``d inputs).
     for t, v in zip(ctx.operands, ctx.versions):
         if t._vc[0] != v:
-            _raise_modified(ctx, t, v)
+            raise_modified(ctx, t, v)
     return ctx.operands
 
 

@@ -20,8 +20,9 @@ import weakref
 import numpy as np
 
 from .. import _dtype as D
-from .._device import array_module
+from .._device import array_module, data_ptr
 from .._tensor import _make
+from ..autograd.saved import save_result
 from .registry import _EMPTY, _record, _state, apply, defop
 
 
@@ -36,19 +37,13 @@ def _address(a):
     return addr
 
 
-def _ptr(a):
-    if isinstance(a, np.ndarray):
-        return a.__array_interface__["data"][0]
-    return a.data.ptr
-
-
 def view_positions(view, base):
     """Flat (C-order) positions in ``base``'s array of each element of ``view``'s array."""
     v, b = view._data, base._data
     if v.itemsize != b.itemsize:
         raise RuntimeError("Ember cannot differentiate an in-place write through a view with a "
                            "different element size than its base")
-    addr = _address(v) + (_ptr(v) - _ptr(b)) // v.itemsize
+    addr = _address(v) + (data_ptr(v) - data_ptr(b)) // v.itemsize
     if b.flags.c_contiguous:
         return addr
     base_addr = _address(b).reshape(-1)
@@ -243,10 +238,7 @@ def apply_inplace(op, self, others, params=_EMPTY):
     out = apply(op, (src,) + tuple(others), params)
     node = _write(self, out, grad_on)
     if node is not None and op.save_result:
-        # The saved result is self, so that later writes to self are caught at backward.
-        node._result = self._data
-        node._result_vc = self._vc
-        node._result_version = self._vc[0]
+        save_result(node, self)  # self, so that later writes to self are caught at backward
     return self
 
 
@@ -272,9 +264,7 @@ def apply_inplace_fn(self, fn, node_name=None, saves_result=False, backward_erro
         saves_result = False
     node = _write(self, out, grad_on)
     if saves_result and node is not None:
-        node._result = self._data
-        node._result_vc = self._vc
-        node._result_version = self._vc[0]
+        save_result(node, self)
     return self
 
 

@@ -467,12 +467,29 @@ def spatial_gather(x, idx, unique=False):
     return apply(spatial_gather_op, (x, idx), {"unique": unique})
 
 
-def spatial_scatter(g, idx, spatial):
-    return apply(spatial_scatter_op, (g, idx), {"spatial": tuple(spatial), "unique": False})
+def spatial_scatter(g, idx, spatial, unique=False):
+    """Scatter ``g`` into zeros of shape (N, C, *spatial) at the flat positions ``idx``;
+    positions named twice are summed, or (``unique``) written once, as max_unpool does."""
+    return apply(spatial_scatter_op, (g, idx), {"spatial": tuple(spatial), "unique": unique})
+
+
+def dropout_keep(input, p, shape):
+    """1 where an element is kept (probability 1 - p), else 0, in input's dtype: the mask
+    of every dropout form (torch.dropout here, nn.functional's in nn._functional.misc)."""
+    from .._random import rand
+    floating = input.dtype.is_floating_point or input.dtype.is_complex
+    r = rand(shape, dtype=input.dtype if floating else None, device=input.device)
+    return (r >= p).to(input.dtype)
 
 
 @declare(method=False)
 def dropout(input, p, train):
-    """torch.dropout(input, p, train): nn.functional.dropout under torch's top-level name."""
-    from ..nn._functional.misc import dropout as _dropout
-    return _dropout(input, p, train)
+    """torch.dropout(input, p, train): ``input * noise``, the noise zero with probability
+    ``p`` and 1 / (1 - p) elsewhere; torch raises RuntimeError (F.dropout: ValueError)."""
+    if p < 0.0 or p > 1.0:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not train or p == 0 or input.numel() == 0:
+        return input
+    if p == 1:
+        return input * 0
+    return input * dropout_keep(input, p, tuple(input.shape)).div_(1 - p)

@@ -13,7 +13,6 @@ forward, wrapping, and recording the graph node.  Reducing a broadcast gradient
 back to an input's shape, and casting it back to the input's dtype, happens in
 one place: ``OpNode.apply``.
 """
-import re
 import functools
 import threading
 
@@ -22,13 +21,14 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor, _make
 from ..autograd import grad_mode
-from ..autograd.graph import Node, Packed, _FREED_MSG, edge_of
+from ..autograd.graph import Node, edge_of, sum_to_size
+from ..autograd.saved import (save as _save, save_result as _save_result, unpack as _unpack,
+                              unpack_result as _unpack_result)
 
 REGISTRY = {}
 _EMPTY = {}
 _state = grad_mode._state
 _anomaly = grad_mode._anomaly
-_inference_used = grad_mode._inference_used
 _NP2D = D.NP_TO_DTYPE
 _generic = np.generic
 _F16 = np.dtype(np.float16)
@@ -170,35 +170,13 @@ class OpNode(Node):
     @property
     def saved(self):
         """The saved inputs (tensors or Python scalars), version-checked."""
-        saved = self._saved
-        if saved is None:
-            raise RuntimeError(_FREED_MSG)
-        versions = self._versions
-        if versions is None:  # saved through saved_tensors_hooks
-            return tuple(x.unpack() if type(x) is Packed else x for x in saved)
-        for t, v in zip(saved, versions):
-            if v is not None and t._vc[0] != v:
-                _raise_modified(self, t, v)
-        return saved
+        return _unpack(self, self._saved, self._versions)
 
     saved_tensors = saved
 
     @property
     def result(self):
-        data = self._result
-        if data is None:
-            raise RuntimeError(_FREED_MSG)
-        if self._result_vc is None:  # saved through saved_tensors_hooks
-            return data.unpack()
-        if self._result_vc[0] != self._result_version:
-            t = _make(data)
-            t._grad_fn = self  # torch names the node that saved its own output
-            _raise_modified(self, t, self._result_version, self._result_vc[0])
-        t = _make(data)
-        t._vc = self._result_vc
-        t._grad_fn = self
-        t._requires_grad = True
-        return t
+        return _unpack_result(self)
 
     def _release(self):
         if self._saved is not None and (self._saved or self._result is not None):
@@ -243,43 +221,6 @@ def zeros_from_meta(meta, like):
 def _zeros_for(meta):
     shape, npd, xp = meta
     return _make(xp.zeros(shape, dtype=npd))
-
-
-def _raise_modified(node, t, expected, actual=None):
-    actual = t._vc[0] if actual is None else actual
-    # torch names the tensor's current grad_fn without "Backward" ("Add", "Elu1").
-    producer = ""
-    if t._grad_fn is not None:
-        name = _BACKWARD_SUFFIX.sub(lambda m: m[1].lstrip("0"), t._grad_fn.name())
-        producer = f", which is output {t._output_nr} of {name},"
-    if grad_mode._anomaly.enabled:
-        hint = ("the backtrace further above shows the operation that failed to compute its "
-                "gradient. The variable in question was changed in there or anywhere later. "
-                "Good luck!")
-    else:
-        hint = ("enable anomaly detection to find the operation that failed to compute its "
-                "gradient, with torch.autograd.set_detect_anomaly(True, check_nan=False).")
-    raise RuntimeError(
-        "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{t.type()} [{', '.join(map(str, t._data.shape))}]]{producer} is at version "
-        f"{actual}; expected version {expected} instead. Hint: {hint}")
-
-
-_BACKWARD_SUFFIX = re.compile(r"Backward(\d*)$")
-
-
-def sum_to_size(g, shape):
-    """Reduce a broadcast gradient to ``shape`` (torch's sum_to_size); differentiable."""
-    from .reduction import sum as _sum
-    gshape = g._data.shape
-    lead = len(gshape) - len(shape)
-    dims = tuple(range(lead)) + tuple(
-        i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
-    if dims:
-        g = _sum(g, dims, keepdim=True)
-    if lead or g._data.shape != shape:
-        g = g.reshape(shape)
-    return g
 
 
 def _cast(x, npd):
@@ -465,13 +406,7 @@ def apply(op, inputs, params=_EMPTY):
                 result._grad_fn = node
                 result._requires_grad = True
                 if op.save_result:
-                    if _state.saved_hooks:
-                        node._result = Packed(result, _state.saved_hooks)
-                        node._result_vc = None
-                    else:
-                        node._result = out
-                        node._result_vc = result._vc
-                        node._result_version = 0
+                    _save_result(node, result)
         elif not enabled and _state.inference:
             result._inference = True
         return result
@@ -520,16 +455,7 @@ def _record(op, inputs, params):
     node._params = params
     node._result = None
     if op.save:
-        saved = [inputs[i] for i in op.save]
-        if _inference_used[0]:
-            _check_not_inference(saved)
-        if _state.saved_hooks:
-            hooks = _state.saved_hooks
-            node._saved = tuple(Packed(x, hooks) if isinstance(x, Tensor) else x for x in saved)
-            node._versions = None
-        else:
-            node._saved = tuple(saved)
-            node._versions = [x._vc[0] if isinstance(x, Tensor) else None for x in saved]
+        node._saved, node._versions = _save(node, [inputs[i] for i in op.save])
     else:
         node._saved = ()
         node._versions = ()
@@ -537,9 +463,3 @@ def _record(op, inputs, params):
         from ..autograd.anomaly_mode import record_forward_trace
         record_forward_trace(node)
     return node
-
-
-def _check_not_inference(saved):
-    for x in saved:
-        if getattr(x, "_inference", False):
-            raise RuntimeError(grad_mode.INFERENCE_SAVE_MSG)

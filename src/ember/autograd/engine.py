@@ -23,13 +23,15 @@ def accumulate_grad(variable, g, create_graph, shared):
     """Add ``g`` into ``variable.grad`` the way torch's AccumulateGrad does."""
     old = variable._grad
     if old is None:
+        # Never let .grad alias another tensor's memory: later in-place
+        # accumulation (or an optimizer's grad.mul_) would corrupt it.
         if not create_graph:
             g = g.detach() if g._grad_fn is not None else g
             data = g._data
-            # Never let .grad alias another tensor's memory: later in-place
-            # accumulation (or an optimizer's grad.mul_) would corrupt it.
             if shared or data.base is not None or not data.flags.c_contiguous:
                 g = _clone_data(g)
+        elif shared:
+            g = g.clone()  # differentiable, as torch's copy under create_graph
         variable._grad = g
     elif create_graph or old._requires_grad:
         variable._grad = old + g
@@ -62,53 +64,90 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
     ``accumulate=False`` (autograd.grad) they are returned instead of being added
     into ``.grad``.
     """
-    # 1. dependency counts over the reachable graph
-    deps = {}
-    root_nodes = []
-    for node, _ in roots:
-        if node not in deps:
-            deps[node] = 0
-            root_nodes.append(node)
-    stack = list(root_nodes)
-    order = []
-    while stack:
-        node = stack.pop()
-        order.append(node)
-        for nxt, _ in node.next_functions:
-            if nxt is not None:
-                if nxt in deps:
-                    deps[nxt] += 1
-                else:
-                    deps[nxt] = 1
-                    stack.append(nxt)
-
-    # Where gradients are captured (autograd.grad / backward(inputs=...)).
-    capture = None
-    needed = None
+    task = _GraphTask(retain_graph, create_graph, inputs, accumulate)
+    root_nodes, order = task.count_dependencies(roots)
     if inputs is not None:
-        capture = {}
-        for i, t in enumerate(inputs):
+        task.plan_capture(order)
+    task.seed(roots, root_grads)
+    prev = grad_mode._state.enabled
+    grad_mode._state.enabled = bool(create_graph)
+    try:
+        task.walk(root_nodes)
+    finally:
+        grad_mode._state.enabled = prev
+    if inputs is not None and not accumulate and not allow_unused:
+        for i, g in enumerate(task.captured):
+            if g is None:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior.")
+    return task.captured
+
+
+class _GraphTask:
+    """The state of one backward pass (torch's GraphTask): dependency counts, gradient
+    buffers, and where gradients are captured."""
+
+    def __init__(self, retain_graph, create_graph, inputs, accumulate):
+        self.retain_graph = retain_graph
+        self.create_graph = create_graph
+        self.inputs = inputs
+        self.accumulate = accumulate
+        self.deps = {}        # node -> edges into it not yet delivered
+        self.buffers = {}     # node -> gradients summed per output_nr
+        self.shared = set()   # ids of gradient objects handed to more than one place
+        self.capture = None   # node -> [(output_nr, input index)] (autograd.grad / inputs=)
+        self.needed = None    # with capture: the nodes that lead to a captured one
+        self.captured = [None] * (len(inputs) if inputs is not None else 0)
+
+    def count_dependencies(self, roots):
+        """Phase 1: count the edges into every node reachable from the roots; returns
+        the distinct root nodes and the nodes in discovery order."""
+        deps = self.deps
+        root_nodes = []
+        for node, _ in roots:
+            if node not in deps:
+                deps[node] = 0
+                root_nodes.append(node)
+        stack = list(root_nodes)
+        order = []
+        while stack:
+            node = stack.pop()
+            order.append(node)
+            for nxt, _ in node.next_functions:
+                if nxt is not None:
+                    if nxt in deps:
+                        deps[nxt] += 1
+                    else:
+                        deps[nxt] = 1
+                        stack.append(nxt)
+        return root_nodes, order
+
+    def plan_capture(self, order):
+        """Where the gradients of ``inputs`` are captured, and which nodes lead there."""
+        capture = self.capture = {}
+        for i, t in enumerate(self.inputs):
             node, nr = edge_of(t)
             if node is None:
                 raise RuntimeError("One of the differentiated Tensors does not require grad")
             capture.setdefault(node, []).append((nr, i))
-        needed = _needed_nodes(order, deps, capture)
-    captured = [None] * (len(inputs) if inputs is not None else 0)
+        self.needed = _needed_nodes(order, self.deps, capture)
 
-    # 2. seed the buffers with the root gradients
-    buffers = {}
-    shared = set()  # ids of gradient objects handed to more than one place
-    for (node, nr), g in zip(roots, root_grads):
-        buf = buffers.get(node)
-        if buf is None:
-            buf = buffers[node] = [None] * node._num_outputs
-        buf[nr] = g if buf[nr] is None else buf[nr] + g
-        shared.add(id(g))  # the caller still holds it
+    def seed(self, roots, root_grads):
+        """Phase 2: the root gradients go into their nodes' buffers."""
+        buffers = self.buffers
+        for (node, nr), g in zip(roots, root_grads):
+            buf = buffers.get(node)
+            if buf is None:
+                buf = buffers[node] = [None] * node._num_outputs
+            buf[nr] = g if buf[nr] is None else buf[nr] + g
+            self.shared.add(id(g))  # the caller still holds it
 
-    anomaly = grad_mode._anomaly.enabled
-    prev = grad_mode._state.enabled
-    grad_mode._state.enabled = bool(create_graph)
-    try:
+    def walk(self, root_nodes):
+        """Phase 3: run each node once all the edges into it have delivered."""
+        deps, buffers, shared = self.deps, self.buffers, self.shared
+        capture, needed, retain_graph = self.capture, self.needed, self.retain_graph
+        anomaly = grad_mode._anomaly.enabled
         ready = [n for n in root_nodes if deps[n] == 0]
         while ready:
             node = ready.pop()
@@ -119,24 +158,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                 if node._retained:
                     _retain(node, buf)
                 if capture is not None and node in capture:
-                    for nr, i in capture[node]:
-                        g = buf[nr]
-                        if g is None:
-                            continue
-                        if accumulate:
-                            accumulate_grad(inputs[i], g, create_graph, True)
-                        else:
-                            captured[i] = g if captured[i] is None else captured[i] + g
+                    self.take(node, buf)
                 if needed is not None and node not in needed:
                     buf = None  # nothing we want lies beyond this node
             if type(node) is AccumulateGrad:
                 if buf is not None and buf[0] is not None:
-                    if node._pre_hooks:
-                        buf = _call_pre_hooks(node, buf)
-                    accumulate_grad(node.variable, buf[0], create_graph, id(buf[0]) in shared)
-                    if node._post_hooks:
-                        for hook in list(node._post_hooks.values()):
-                            hook((), (buf[0],))
+                    self.accumulate_into_leaf(node, buf)
                 continue
             grads_in = None
             if buf is not None and (buf[0] is not None if len(buf) == 1 else
@@ -145,10 +172,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                     buf = _call_pre_hooks(node, buf)
                 grads_in = _apply_anomalous(node, buf) if anomaly else node.apply(buf)
                 if node._post_hooks:
-                    for hook in list(node._post_hooks.values()):
-                        new = hook(tuple(grads_in), tuple(buf))
-                        if new is not None:
-                            grads_in = _checked_hook_result(hook, new, len(grads_in))
+                    grads_in = _call_post_hooks(node, grads_in, buf)
                 if not retain_graph:
                     node._release()
             nexts = node.next_functions
@@ -175,16 +199,26 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                 deps[nxt] = d
                 if d == 0:
                     ready.append(nxt)
-    finally:
-        grad_mode._state.enabled = prev
 
-    if inputs is not None and not accumulate:
-        for i, g in enumerate(captured):
-            if g is None and not allow_unused:
-                raise RuntimeError(
-                    f"The differentiated Tensor at index {i} appears to not have been used in "
-                    "the graph. Set allow_unused=True if this is the desired behavior.")
-    return captured
+    def take(self, node, buf):
+        """Capture the gradients ``node`` received for the requested inputs."""
+        inputs, captured = self.inputs, self.captured
+        for nr, i in self.capture[node]:
+            g = buf[nr]
+            if g is None:
+                continue
+            if self.accumulate:
+                accumulate_grad(inputs[i], g, self.create_graph, True)
+            else:
+                captured[i] = g if captured[i] is None else captured[i] + g
+
+    def accumulate_into_leaf(self, node, buf):
+        if node._pre_hooks:
+            buf = _call_pre_hooks(node, buf)
+        accumulate_grad(node.variable, buf[0], self.create_graph, id(buf[0]) in self.shared)
+        if node._post_hooks:
+            for hook in list(node._post_hooks.values()):
+                hook((), (buf[0],))
 
 
 def _holds(seq, g, n):
@@ -214,6 +248,14 @@ def _call_pre_hooks(node, buf):
         if new is not None:
             buf = _checked_hook_result(hook, new, len(buf))
     return buf
+
+
+def _call_post_hooks(node, grads_in, buf):
+    for hook in list(node._post_hooks.values()):
+        new = hook(tuple(grads_in), tuple(buf))
+        if new is not None:
+            grads_in = _checked_hook_result(hook, new, len(grads_in))
+    return grads_in
 
 
 def _checked_hook_result(hook, new, expected):

@@ -1,7 +1,8 @@
 """Custom differentiable operations: ``class F(autograd.Function)`` with static
 ``forward(ctx, ...)`` and ``backward(ctx, *grads)``, called as ``F.apply(...)``."""
 from . import grad_mode
-from .graph import Node, Packed, _FREED_MSG, edge_of
+from .saved import save as _save, unpack as _unpack
+from .graph import Node, edge_of
 
 
 class FunctionCtx:
@@ -25,41 +26,9 @@ class FunctionCtx:
     @property
     def saved_tensors(self):
         saved = self.__dict__.get("_saved")
-        if saved is None:
-            if self.__dict__.get("_freed"):
-                raise RuntimeError(_FREED_MSG)
+        if saved is None and not self.__dict__.get("_freed"):
             return ()
-        versions = self._saved_versions
-        if versions is None:  # saved through saved_tensors_hooks
-            return tuple(x.unpack() if type(x) is Packed else x for x in saved)
-        from .._ops.registry import _raise_modified
-        out = []
-        for t, v in zip(saved, versions):
-            if type(t) is _SavedOutput:
-                t = t.rebuild(self)
-            if v is not None and t._vc[0] != v:
-                _raise_modified(self, t, v)
-            out.append(t)
-        return tuple(out)
-
-
-class _SavedOutput:
-    """A saved output of the node itself, kept without its grad_fn: holding the output
-    tensor would make a node -> tensor -> node reference cycle."""
-
-    __slots__ = ("data", "vc", "output_nr")
-
-    def __init__(self, t):
-        self.data, self.vc, self.output_nr = t._data, t._vc, t._output_nr
-
-    def rebuild(self, node):
-        from .._tensor import _make
-        t = _make(self.data)
-        t._vc = self.vc
-        t._grad_fn = node
-        t._output_nr = self.output_nr
-        t._requires_grad = True
-        return t
+        return _unpack(self, saved, self._saved_versions)
 
 
 class BackwardCFunction(Node, FunctionCtx):
@@ -95,7 +64,7 @@ class BackwardCFunction(Node, FunctionCtx):
                 continue
             shape = meta[0]
             if tuple(g.shape) != shape:
-                from .._ops.registry import sum_to_size
+                from .graph import sum_to_size
                 try:
                     g = sum_to_size(g, shape)
                 except Exception:
@@ -195,19 +164,7 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         node._num_outputs = nr
         node._output_meta = metas
         if to_save is not None:
-            if grad_mode._inference_used[0]:
-                from .._ops.registry import _check_not_inference
-                _check_not_inference(to_save)
-            hooks = grad_mode._state.saved_hooks
-            if hooks:
-                node._saved = tuple(Packed(t, hooks) if isinstance(t, Tensor) else t
-                                    for t in to_save)
-                node._saved_versions = None
-            else:
-                node._saved = tuple(_SavedOutput(t) if isinstance(t, Tensor) and t._grad_fn is node
-                                    else t for t in to_save)
-                node._saved_versions = [t._vc[0] if isinstance(t, Tensor) else None
-                                        for t in to_save]
+            node._saved, node._saved_versions = _save(node, to_save, outputs=True)
         if grad_mode._anomaly.enabled:
             from .anomaly_mode import record_forward_trace
             record_forward_trace(node)

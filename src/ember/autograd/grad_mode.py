@@ -17,9 +17,6 @@ def is_grad_enabled():
     return _state.enabled
 
 
-def _set_enabled(mode):
-    _state.enabled = mode
-
 
 class _DecoratorContextManager:
     """A context manager that also decorates functions and generators."""

@@ -5,13 +5,9 @@ input, ``(None, 0)`` where the input needs no gradient) and whatever it saved fo
 backward.  Leaves that require grad are reached through an ``AccumulateGrad`` node.
 """
 import weakref
+from collections import OrderedDict
 
-_FREED_MSG = (
-    "Trying to backward through the graph a second time (or directly access saved tensors "
-    "after they have already been freed). Saved intermediate values of the graph are freed "
-    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
-    "backward through the graph a second time or if you need to access saved tensors after "
-    "calling backward.")
+from ..utils.hooks import add_hook
 
 
 class Node:
@@ -30,20 +26,29 @@ class Node:
     def __repr__(self):
         return f"<{type(self).__name__} object at {id(self):#x}>"
 
+    def __call__(self, *grads):
+        """Run this node's backward on ``grads`` (one per output), as torch's
+        ``grad_fn(*grads)``: in the current grad mode, without hooks, nothing released; one
+        input's gradient comes back alone, several as a tuple."""
+        if len(grads) != self._num_outputs:
+            raise TypeError(f"expected {self._num_outputs} arguments, got {len(grads)} instead")
+        out = tuple(self.apply(list(grads)))
+        return out[0] if len(out) == 1 else out
+
     def register_hook(self, fn):
         if self._post_hooks is None:
-            self._post_hooks = {}
-        return _Handle(self._post_hooks, fn)
+            self._post_hooks = OrderedDict()
+        return add_hook(self._post_hooks, fn)
 
     def register_prehook(self, fn):
         if self._pre_hooks is None:
-            self._pre_hooks = {}
-        return _Handle(self._pre_hooks, fn)
+            self._pre_hooks = OrderedDict()
+        return add_hook(self._pre_hooks, fn)
 
     def _add_tensor_hook(self, output_nr, fn):
         if self._tensor_hooks is None:
             self._tensor_hooks = {}
-        return _Handle(self._tensor_hooks.setdefault(output_nr, {}), fn)
+        return add_hook(self._tensor_hooks.setdefault(output_nr, OrderedDict()), fn)
 
     @property
     def metadata(self):
@@ -51,27 +56,6 @@ class Node:
         if d is None:
             d = self.__dict__["_metadata"] = {}
         return d
-
-
-class _Handle:
-    """A removable hook handle (torch.utils.hooks.RemovableHandle's interface)."""
-
-    _next_id = 0
-
-    def __init__(self, table, fn):
-        _Handle._next_id += 1
-        self.id = _Handle._next_id
-        self._table = table
-        table[self.id] = fn
-
-    def remove(self):
-        self._table.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 class AccumulateGrad(Node):
@@ -93,11 +77,15 @@ class AccumulateGrad(Node):
         hooks = self.variable.__dict__.get("_leaf_hooks")
         if hooks is None:
             hooks = self.variable.__dict__["_leaf_hooks"] = {}
-        return _Handle(hooks.setdefault(output_nr, {}), fn)
+        return add_hook(hooks.setdefault(output_nr, OrderedDict()), fn)
 
-    def apply(self, grads, create_graph):
-        from .engine import accumulate_grad
-        accumulate_grad(self.variable, grads[0], create_graph)
+    def apply(self, grads):
+        # The engine calls accumulate_grad itself; this is for ``node(grad)`` (torch's
+        # AccumulateGrad: it builds a graph for .grad when grad mode is on).
+        if grads[0] is not None:
+            from .engine import accumulate_grad
+            from .grad_mode import _state
+            accumulate_grad(self.variable, grads[0], _state.enabled, True)
         return ()
 
     def _release(self):
@@ -143,20 +131,15 @@ class saved_tensors_hooks:
         _state.saved_hooks = _state.saved_hooks[:-1]
 
 
-class Packed:
-    """A saved tensor that went through a pack hook; ``unpack()`` gives it back."""
-
-    __slots__ = ("value", "unpack_hook")
-
-    def __init__(self, tensor, hooks):
-        from .grad_mode import _state
-        pack, self.unpack_hook = hooks[-1]
-        # Ops run by the hook itself save their tensors plainly (no recursion), as in torch.
-        _state.saved_hooks = ()
-        try:
-            self.value = pack(tensor)
-        finally:
-            _state.saved_hooks = hooks
-
-    def unpack(self):
-        return self.unpack_hook(self.value)
+def sum_to_size(g, shape):
+    """Reduce a broadcast gradient to ``shape`` (torch's sum_to_size); differentiable."""
+    from .._ops.reduction import sum as _sum  # lazily: the ops are built on autograd
+    gshape = g._data.shape
+    lead = len(gshape) - len(shape)
+    dims = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if dims:
+        g = _sum(g, dims, keepdim=True)
+    if lead or g._data.shape != shape:
+        g = g.reshape(shape)
+    return g

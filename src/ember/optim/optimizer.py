@@ -8,12 +8,13 @@ CuPy), in place.  Most optimizers only say how a parameter's state starts
 ``_step_group`` does the rest.  Working on arrays keeps the step cheap (no graph, no dispatch) and
 device-agnostic; the parameter's version counter is bumped as an in-place op would.
 """
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from copy import deepcopy
 from itertools import chain
 
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import no_grad
+from ..utils.hooks import add_hook
 
 
 class _RequiredParameter:
@@ -95,8 +96,8 @@ class Optimizer:
         self.defaults = defaults
         self.state = defaultdict(dict)
         self.param_groups = []
-        self._optimizer_step_pre_hooks = {}
-        self._optimizer_step_post_hooks = {}
+        self._optimizer_step_pre_hooks = OrderedDict()
+        self._optimizer_step_post_hooks = OrderedDict()
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             f"Tensors or dicts, but got {type(params).__name__}")
@@ -114,8 +115,8 @@ class Optimizer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._optimizer_step_pre_hooks = {}
-        self._optimizer_step_post_hooks = {}
+        self._optimizer_step_pre_hooks = OrderedDict()
+        self._optimizer_step_post_hooks = OrderedDict()
 
     def __repr__(self):
         lines = [self.__class__.__name__ + " ("]
@@ -245,10 +246,10 @@ class Optimizer:
 
     # ---- hooks and step ---------------------------------------------------------------
     def register_step_pre_hook(self, hook):
-        return _HookHandle(self._optimizer_step_pre_hooks, hook)
+        return add_hook(self._optimizer_step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
-        return _HookHandle(self._optimizer_step_post_hooks, hook)
+        return add_hook(self._optimizer_step_post_hooks, hook)
 
     def _grads(self, group):
         """The (param, grad array) pairs of a group's parameters that have a gradient."""
@@ -301,19 +302,6 @@ class Optimizer:
 
     def _update_param(self, param, grad, state, step, group):
         raise NotImplementedError(f"{type(self).__name__} does not define _step_group")
-
-
-class _HookHandle:
-    _next_id = 0
-
-    def __init__(self, hooks, hook):
-        self._hooks = hooks
-        self.id = _HookHandle._next_id
-        _HookHandle._next_id += 1
-        hooks[self.id] = hook
-
-    def remove(self):
-        self._hooks.pop(self.id, None)
 
 
 def _check_lr(lr):

@@ -1,5 +1,13 @@
-"""ember.utils: data loading (``ember.utils.data``), as torch.utils."""
-from . import data
-from . import checkpoint
+"""ember.utils: data loading (``ember.utils.data``), checkpointing and hook handles, as
+torch.utils."""
+import importlib
 
-__all__ = ["data", "checkpoint"]
+__all__ = ["data", "checkpoint", "hooks"]
+
+
+def __getattr__(name):
+    # Loaded on first use: ``hooks`` is needed while ``ember._tensor`` is still being
+    # imported, before ``data`` and ``checkpoint`` (which import it) can be.
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'ember.utils' has no attribute '{name}'")

@@ -6,7 +6,6 @@ import numpy as np
 from ..._device import array_module
 from ..._ops import conv as _conv
 from ..._ops import nn_ops
-from ..._ops.registry import apply
 from ..._ops.conv import _tuple
 from ..._tensor import _make
 
@@ -115,7 +114,7 @@ def _max_unpool(d, input, indices, kernel_size, stride, padding, output_size):
         from .pooling_extra import _unpool_size
         spatial = _unpool_size(output_size, spatial, s)
     # Overlapping windows can name one position twice; torch writes it once (no sum).
-    y = apply(nn_ops.spatial_scatter_op, (x, idx), {"spatial": spatial, "unique": True})
+    y = nn_ops.spatial_scatter(x, idx, spatial, unique=True)
     return y.squeeze(0) if unbatched else y
 
 
@@ -306,9 +305,10 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     blocks = tuple((out[i] + 2 * p[i] - dl[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))
     w = _identity_patch_weight(c, k, input)
     g = input.reshape((input.shape[0], input.shape[1]) + blocks)
-    from ..._ops.registry import apply
-    return apply(_conv.conv_transpose_op, (g, w, None),
-                 {"stride": s, "padding": p, "dilation": dl, "groups": 1, "spatial": out})
+    # The output padding that makes the transposed convolution's output exactly ``out``.
+    extra = tuple(out[i] - ((blocks[i] - 1) * s[i] - 2 * p[i] + dl[i] * (k[i] - 1) + 1)
+                  for i in range(2))
+    return conv_transpose2d(g, w, None, s, p, extra, 1, dl)
 
 
 def _source_index(out, size, scale, mode, align_corners):

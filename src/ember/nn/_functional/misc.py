@@ -33,14 +33,6 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _keep(input, p, shape):
-    """1 where an element is kept (probability 1 - p), else 0, in input's dtype."""
-    from ..._random import rand
-    floating = input.dtype.is_floating_point or input.dtype.is_complex
-    r = rand(shape, dtype=input.dtype if floating else None, device=input.device)
-    return (r >= p).to(input.dtype)
-
-
 def _dropout(input, p, training, inplace, feature=False, alpha=False):
     """torch's _dropout_impl: ``input * noise`` (``+ b`` for alpha dropout), written into
     input by the in-place ops themselves when ``inplace``, so those take torch's path."""
@@ -54,7 +46,7 @@ def _dropout(input, p, training, inplace, feature=False, alpha=False):
         if input.dim() < 2:
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
         shape = shape[:2] + (1,) * (input.dim() - 2)
-    noise = _keep(input, p, shape)
+    noise = nn_ops.dropout_keep(input, p, shape)
     if alpha:
         a = 1 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
         b = (noise - 1) * (_ALPHA * a) + _ALPHA * a * p

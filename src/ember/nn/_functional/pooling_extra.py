@@ -6,7 +6,6 @@ from ..._device import array_module
 from ..._ops import nn_ops
 from ..._ops.conv import _tuple
 from ..._ops.unary import relu, sign
-from ..._ops.registry import apply
 from ..._tensor import _make
 from . import conv as _conv
 
@@ -25,7 +24,7 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
     spatial = default if output_size is None else _unpool_size(output_size, default, s)
     # torch assigns (never sums) values that overlapping windows send to one index;
     # the scatter's assignment mode does that, and its backward is a plain gather.
-    y = apply(nn_ops.spatial_scatter_op, (x, idx), {"spatial": spatial, "unique": True})
+    y = nn_ops.spatial_scatter(x, idx, spatial, unique=True)
     return y.squeeze(0) if unbatched else y
 
 

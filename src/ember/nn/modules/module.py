@@ -10,6 +10,7 @@ from collections import OrderedDict, namedtuple
 from ..._tensor import Tensor
 from ...autograd import grad_mode
 from ..parameter import Buffer, Parameter
+from ...utils.hooks import RemovableHandle
 
 
 def typename(obj):
@@ -39,25 +40,6 @@ def _addindent(s, spaces):
     return lines[0] + "\n" + "\n".join(pad + line for line in lines[1:])
 
 
-class _HookHandle:
-    """RemovableHandle: ``handle.remove()`` unregisters the hook."""
-    _next_id = itertools.count()
-
-    def __init__(self, *dicts):
-        self.id = next(self._next_id)
-        self._dicts = dicts
-
-    def remove(self):
-        for d in self._dicts:
-            d.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-
-
 class Module:
     """Base class for all neural network modules."""
 
@@ -79,10 +61,10 @@ class Module:
         d["_non_persistent_buffers_set"] = set()
         d["_modules"] = {}
         d["_forward_pre_hooks"] = OrderedDict()
-        d["_forward_pre_hooks_with_kwargs"] = {}
+        d["_forward_pre_hooks_with_kwargs"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
-        d["_forward_hooks_with_kwargs"] = {}
-        d["_forward_hooks_always_called"] = {}
+        d["_forward_hooks_with_kwargs"] = OrderedDict()
+        d["_forward_hooks_always_called"] = OrderedDict()
         d["_backward_hooks"] = OrderedDict()
         d["_backward_pre_hooks"] = OrderedDict()
         d["_state_dict_hooks"] = OrderedDict()
@@ -584,20 +566,20 @@ class Module:
                 missing.append(key)
 
     def register_state_dict_post_hook(self, hook):
-        h = _HookHandle(self._state_dict_hooks)
+        h = RemovableHandle(self._state_dict_hooks)
         self._state_dict_hooks[h.id] = hook
         return h
 
     register_state_dict_hook = register_state_dict_post_hook
 
     def register_load_state_dict_pre_hook(self, hook):
-        h = _HookHandle(self._load_state_dict_pre_hooks)
+        h = RemovableHandle(self._load_state_dict_pre_hooks)
         self._load_state_dict_pre_hooks[h.id] = lambda *a: hook(self, *a)
         return h
 
     # ---- hooks and calling ----------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
-        h = _HookHandle(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs)
+        h = RemovableHandle(self._forward_pre_hooks, extra_dict=self._forward_pre_hooks_with_kwargs)
         self._forward_pre_hooks[h.id] = hook
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs[h.id] = True
@@ -607,8 +589,8 @@ class Module:
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False,
                               always_call=False):
-        h = _HookHandle(self._forward_hooks, self._forward_hooks_with_kwargs,
-                        self._forward_hooks_always_called)
+        h = RemovableHandle(self._forward_hooks, extra_dict=[
+            self._forward_hooks_with_kwargs, self._forward_hooks_always_called])
         self._forward_hooks[h.id] = hook
         if with_kwargs:
             self._forward_hooks_with_kwargs[h.id] = True
@@ -619,14 +601,14 @@ class Module:
         return h
 
     def register_full_backward_hook(self, hook, prepend=False):
-        h = _HookHandle(self._backward_hooks)
+        h = RemovableHandle(self._backward_hooks)
         self._backward_hooks[h.id] = hook
         if prepend:
             self._backward_hooks.move_to_end(h.id, last=False)
         return h
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
-        h = _HookHandle(self._backward_pre_hooks)
+        h = RemovableHandle(self._backward_pre_hooks)
         self._backward_pre_hooks[h.id] = hook
         if prepend:
             self._backward_pre_hooks.move_to_end(h.id, last=False)
