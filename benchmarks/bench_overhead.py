@@ -109,7 +109,7 @@ def main():
 
     print(f"{'case':34} {'ember':>10} {'torch':>10} {'blas':>10} {'ratio':>16}")
     for name, med, ref in rows:
-        def fmt(k):
+        def fmt(k, med=med):
             return f"{med[k] * 1e3:8.3f}ms" if k in med else f"{'-':>10}"
         ratio = f"{med['ember'] / med[ref]:.2f}x {ref}" if ref in med else "-"
         extra = f" ({med['ember'] / med['torch']:.2f}x torch)" if ref != "torch" and "torch" in med else ""

@@ -9,7 +9,6 @@ import torch
 
 import ember
 import ember.nn as nn
-import ember.optim as optim
 from ember.serialization import load, safe_globals, save
 
 

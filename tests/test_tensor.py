@@ -66,10 +66,10 @@ def test_transposes():
     same_error(lambda m: m.arange(3.).mT, RuntimeError)
     for shape in [(), (3,), (2, 3, 4)]:
         with pytest.warns(UserWarning, match="x.T"):
-            ember.ones(shape).T
+            _ = ember.ones(shape).T
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        ember.ones(2, 3).T
+        _ = ember.ones(2, 3).T
     same(lambda m: m.tensor([[1 + 2j, 3j]]).mH)
 
 

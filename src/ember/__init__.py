@@ -27,7 +27,7 @@ from . import autograd
 from ._tensor_str import set_printoptions, get_printoptions, printoptions
 
 
-def result_type(tensor, other):
+def result_type(tensor, other):  # noqa: F811 (torch's parameter name)
     """torch.result_type(tensor, other): the dtype an op on both would produce."""
     return _result_type_pair(tensor, other)
 

@@ -13,7 +13,6 @@ import numpy as np
 
 from . import _dtype as D
 from ._device import CPU, as_device, data_ptr, device_of, to_device_array
-from .autograd import grad_mode
 from .utils.hooks import add_hook
 
 _new = object.__new__

@@ -5,7 +5,6 @@ Ember ops, then runs one of the three registry ops of ``_ops/fft_ops.py``; gradi
 follow from those.  Dtypes as torch: real and integral inputs give the complex dtype of
 their float dtype (integers use the default float dtype).
 """
-import numpy as np
 
 import ember
 from . import _dtype as D

@@ -60,7 +60,7 @@ def test_freed_error():
         x = T.randn(3, requires_grad=True)
         o = _exp_function(T).apply(x)
         o.sum().backward()
-        o.grad_fn.saved_tensors
+        _ = o.grad_fn.saved_tensors
 
     def hooked(T):
         x = T.randn(3, requires_grad=True)

@@ -110,7 +110,7 @@ LAYERS = [
 
 
 @pytest.mark.parametrize("name,args,kwargs,shapes", LAYERS,
-                         ids=[f"{l[0]}-{i}" for i, l in enumerate(LAYERS)])
+                         ids=[f"{layer[0]}-{i}" for i, layer in enumerate(LAYERS)])
 def test_layer_matches_torch(name, args, kwargs, shapes):
     e, t = both(name, *args, **kwargs)
     assert repr(e) == repr(t)

@@ -100,9 +100,9 @@ def test_uninitialized_parameter_and_buffer():
 def test_errors_match_torch():
     ew, tw = nn.LazyLinear(3).weight, torch.nn.LazyLinear(3).weight
     with pytest.raises(RuntimeError) as te:
-        tw.shape
+        _ = tw.shape
     with pytest.raises(RuntimeError) as ee:
-        ew.shape
+        _ = ew.shape
     assert str(ee.value) == str(te.value)
     with pytest.raises(ValueError) as te:
         tw + 1

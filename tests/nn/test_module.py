@@ -161,7 +161,7 @@ def test_setattr_getattr_delattr_dir():
     assert m._buffers["buf"]._data[0] == 0
     assert {"weight", "bias", "buf"} <= set(dir(m))
     with pytest.raises(AttributeError):
-        m.missing
+        _ = m.missing
 
 
 def test_parameter_basics():

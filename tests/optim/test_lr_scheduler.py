@@ -6,7 +6,6 @@ import pytest
 import torch
 
 import ember
-import ember.optim as optim
 
 
 def _optimizer(lib, kind="sgd"):

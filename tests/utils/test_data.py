@@ -65,7 +65,7 @@ class _Samples:
 @pytest.mark.parametrize("kind", ["dict", "numpy", "namedtuple", "nested"])
 def test_default_collate_types_equal_torch(kind):
     out = []
-    for lib, data in LIBS:
+    for _lib, data in LIBS:
         loader = data.DataLoader(_Samples(kind), batch_size=3)
         out.append([_as_py(b) for b in loader])
     assert out[0] == out[1]
@@ -73,7 +73,7 @@ def test_default_collate_types_equal_torch(kind):
 
 def test_batch_size_none_converts_without_batching():
     out = []
-    for lib, data in LIBS:
+    for _lib, data in LIBS:
         loader = data.DataLoader(_Samples("numpy"), batch_size=None)
         out.append([_as_py(b) for b in loader])
     assert out[0] == out[1]
@@ -105,7 +105,7 @@ def test_random_split_lengths_and_disjointness_like_torch():
         assert [len(s) for s in mine] == [len(s) for s in ref]
         items = [v for s in mine for v in s]
         assert sorted(items) == list(range(10))
-    for lib, data in LIBS:
+    for _lib, data in LIBS:
         with pytest.raises(ValueError, match="Sum of input lengths does not equal"):
             data.random_split(range(10), [3, 3])
 
@@ -128,7 +128,7 @@ def test_subset_and_concat_dataset_indexing_equal_torch():
 
 def test_iterable_dataset_batches_like_torch():
     out = []
-    for lib, data in LIBS:
+    for _lib, data in LIBS:
         class Stream(data.IterableDataset):
             def __iter__(self):
                 return iter(range(11))

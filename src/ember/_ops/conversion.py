@@ -13,7 +13,7 @@ def _to_dtype_bwd(ctx, g):
 
 
 def _to_dtype_fwd(a, dtype):
-    if a.dtype.kind == "c" and dtype == bool:
+    if a.dtype.kind == "c" and dtype.kind == "b":
         return a != 0  # a complex number is true when either part is nonzero
     if a.dtype.kind == "c" and dtype.kind != "c":
         import warnings

@@ -281,7 +281,7 @@ def _kernel_node(cls, name, saves_result, backward_error):
         if saves_result or backward_error:
             def apply(node, grads):
                 if saves_result:
-                    node.result  # raises if the written tensor was modified since
+                    _ = node.result  # raises if the written tensor was modified since
                 if backward_error:
                     raise RuntimeError(backward_error)
                 return cls.apply(node, grads)

@@ -117,7 +117,7 @@ class autocast:
             from .. import cuda
             if not cuda.is_available():
                 warnings.warn("CUDA is not available or torch_xla is imported. Disabling "
-                              "autocast.")
+                              "autocast.", stacklevel=2)
                 self._enabled = False
             elif self.fast_dtype == D.bfloat16 and not cuda.is_bf16_supported():
                 raise RuntimeError("Current CUDA Device does not support bfloat16. Please "
@@ -126,11 +126,11 @@ class autocast:
             if self.fast_dtype not in (D.bfloat16, D.float16):
                 warnings.warn("In CPU autocast, but the target dtype is not supported. "
                               "Disabling autocast.\nCPU Autocast only supports dtypes of "
-                              "torch.bfloat16, torch.float16 currently.")
+                              "torch.bfloat16, torch.float16 currently.", stacklevel=2)
                 self._enabled = False
         else:
             warnings.warn(f"User specified an unsupported autocast device_type "
-                          f"'{device_type}'")
+                          f"'{device_type}'", stacklevel=2)
             self._enabled = False
 
     def __enter__(self):

@@ -25,7 +25,7 @@ class GradScaler:
             from .. import cuda
             if not cuda.is_available():
                 warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not "
-                              "available.  Disabling.")
+                              "available.  Disabling.", stacklevel=2)
                 self._enabled = False
         if self._enabled:
             if growth_factor <= 1.0:

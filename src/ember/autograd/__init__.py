@@ -119,7 +119,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if is_grads_batched:
         return _batched_grad(outputs, inputs_t, grad_outputs, retain_graph, create_graph,
                              allow_unused, materialize_grads)
-    for i, t in enumerate(inputs_t):
+    for t in inputs_t:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     grads = _make_grads(outputs, grad_outputs)

@@ -142,7 +142,7 @@ def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exceptio
         if inputs[i].dtype not in (float64, complex128):
             warnings.warn(f"Input #{i} requires gradient and is not a double precision floating "
                           "point or complex. This check will likely fail if all the inputs are "
-                          "not of double precision floating point or complex. ")
+                          "not of double precision floating point or complex. ", stacklevel=2)
 
     with grad_mode.enable_grad():
         outputs = _differentiable(_as_tuple(func(*inputs)))

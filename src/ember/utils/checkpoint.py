@@ -96,7 +96,8 @@ class CheckpointFunction(Function):
 
 def _checkpoint_reentrant(function, preserve, args):
     if not any(isinstance(a, Tensor) and a.requires_grad for a in args):
-        warnings.warn("None of the inputs have requires_grad=True. Gradients will be None")
+        warnings.warn("None of the inputs have requires_grad=True. Gradients will be None",
+                      stacklevel=3)
     return CheckpointFunction.apply(function, preserve, *args)
 
 

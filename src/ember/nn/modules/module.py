@@ -355,7 +355,7 @@ class Module:
             for m in self.children():
                 m._apply(fn)
         with grad_mode.no_grad():
-            for key, p in self._parameters.items():
+            for p in self._parameters.values():
                 if p is None:
                     continue
                 if _is_placeholder(p):
