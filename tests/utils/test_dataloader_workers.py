@@ -252,17 +252,21 @@ def test_random_augmentations_repeat_with_the_same_seed():
     assert len(set(rows)) == len(rows)  # the workers do not repeat each other's draws
 
 
+def _probe_pass(lib, data, seed):
+    loader = data.DataLoader(Probe(lib.__name__), batch_size=None, num_workers=2,
+                             generator=lib.Generator().manual_seed(seed))
+    return loader, list(loader)
+
+
 def test_worker_info_and_seeds_like_torch():
     assert edata.get_worker_info() is None
     assert [f for f in edata._worker.WorkerInfo.__dataclass_fields__] == \
         [f for f in tdata._utils.worker.WorkerInfo.__dataclass_fields__]
     for lib, data in LIBS:
-        g, replay = lib.Generator().manual_seed(5), lib.Generator().manual_seed(5)
-        base = lib.empty((), dtype=lib.int64).random_(generator=replay).item()
-        items = list(data.DataLoader(Probe(lib.__name__), batch_size=None, num_workers=2,
-                                     generator=g))
+        loader, items = _probe_pass(lib, data, 5)
         assert [it["i"] for it in items] == list(range(8))
         assert [it["id"] for it in items] == [0, 1] * 4
+        base = items[0]["seed"]
         for it in items:
             seed = base + it["id"]
             assert it["num_workers"] == 2 and it["same_type"]
@@ -276,6 +280,24 @@ def test_worker_info_and_seeds_like_torch():
             # NumPy's global RNG is seeded from the base seed and worker id, as torch does
             state = np.random.SeedSequence([wid, base & 0xFFFFFFFF, base >> 32, 0])
             assert it["np_random"] == np.random.RandomState(state.generate_state(4)).random()
+        # The generator decides the seeds: the same seed repeats them, every pass has new ones
+        assert _probe_pass(lib, data, 5)[1][0]["seed"] == base
+        assert _probe_pass(lib, data, 6)[1][0]["seed"] != base
+        assert next(iter(loader))["seed"] != base
+        if lib is torch:
+            replay = torch.Generator().manual_seed(5)
+            assert base == torch.empty((), dtype=torch.int64).random_(generator=replay).item()
+
+
+def test_workers_do_not_shift_the_random_stream():
+    """Unlike torch's, Ember's loader does not draw the workers' seed from the generator,
+    so what is drawn after a pass is the same with workers as without."""
+    def after_two_passes(workers):
+        ember.manual_seed(0)
+        loader = edata.DataLoader(Squares(12), batch_size=5, shuffle=True, num_workers=workers)
+        orders = [[b[1].tolist() for b in loader] for _ in range(2)]
+        return orders, ember.rand(3).tolist()
+    assert after_two_passes(2) == after_two_passes(0)
 
 
 @pytest.mark.parametrize("kwargs", [dict(batch_size=2), dict(batch_size=2, drop_last=True),

@@ -1,9 +1,8 @@
 """Fetching batches, shared by the main process and the workers, and the iterators'
-common part: the index stream, the workers' base seed and torch's pin_memory warnings."""
+common part: the index stream and torch's pin_memory warnings."""
 import itertools
 import warnings
 
-from ... import _random
 from ..._device import cuda_is_available
 
 
@@ -75,10 +74,7 @@ class BaseIter:
         if loader.pin_memory and not cuda_is_available():
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
                           "then device pinned memory won't be used.", stacklevel=3)
-        # torch makes the index stream before it draws the seed: a sampler whose iter()
-        # draws at once (not lazily) draws first.
         self._sampler_iter = self._new_sampler_iter()
-        self._base_seed = int(_random._rng(loader.generator).integers(0, 1 << 63))
 
     def _new_sampler_iter(self):
         if self._is_iterable:  # each worker's copy decides what it yields
