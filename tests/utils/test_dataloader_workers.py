@@ -8,6 +8,7 @@ import mmap
 import multiprocessing
 import os
 import random
+import re
 import signal
 import sys
 import time
@@ -70,7 +71,7 @@ class Probe(edata.Dataset):
                 "same_type": type(info.dataset) is Probe, "pid": os.getpid(),
                 "initial_seed": lib.initial_seed(), "py_random": random.random(),
                 "np_random": float(np.random.random()),
-                "draw": float(lib.rand(1)[0])}
+                "draw": float(lib.rand(1)[0]), "threads": lib.get_num_threads()}
 
 
 class _Stream:
@@ -252,6 +253,14 @@ def test_random_augmentations_repeat_with_the_same_seed():
     assert len(set(rows)) == len(rows)  # the workers do not repeat each other's draws
 
 
+def _blas_pools():
+    try:
+        import threadpoolctl
+    except ImportError:
+        return False
+    return any(p.get("user_api") == "blas" for p in threadpoolctl.threadpool_info())
+
+
 def _probe_pass(lib, data, seed):
     loader = data.DataLoader(Probe(lib.__name__), batch_size=None, num_workers=2,
                              generator=lib.Generator().manual_seed(seed))
@@ -272,6 +281,7 @@ def test_worker_info_and_seeds_like_torch():
             assert it["num_workers"] == 2 and it["same_type"]
             assert it["seed"] == seed and it["initial_seed"] == seed
             assert it["pid"] != os.getpid()
+            assert it["threads"] == 1 or not _blas_pools()
         first = {it["id"]: it for it in reversed(items)}  # each worker's first item
         for wid, it in first.items():
             seed = base + wid
@@ -347,10 +357,24 @@ def test_worker_init_fn_error_and_iteration_goes_on_after_an_error():
 def test_dead_worker_raises_promptly_like_torch(how):
     for lib, data in LIBS:
         start = time.monotonic()
-        with pytest.raises(RuntimeError,
-                           match=r"^DataLoader worker \(pid\(s\) \d+\) exited unexpectedly$"):
-            list(data.DataLoader(Failing(how), batch_size=2, num_workers=2))
+        it = iter(data.DataLoader(Failing(how), batch_size=2, num_workers=2))
+        err = _error_of(lambda: list(it))
+        assert err[0] is RuntimeError
+        assert re.fullmatch(r"DataLoader worker \(pid\(s\) \d+\) exited unexpectedly", err[1])
         assert time.monotonic() - start < 3
+        if lib is ember:  # the pool is gone; the pass is over
+            assert next(it, None) is None and multiprocessing.active_children() == []
+        del it
+
+
+def test_persistent_loader_restarts_after_a_dead_worker():
+    loader = edata.DataLoader(Failing("exit"), batch_size=2, num_workers=2,
+                              persistent_workers=True)
+    first = _error_of(lambda: list(loader))
+    again = _error_of(lambda: list(loader))  # from a new pool, not the closed one
+    assert first[0] is again[0] is RuntimeError and first[1] != again[1]
+    assert "exited unexpectedly" in again[1]
+    del loader
 
 
 def test_hanging_worker_times_out():

@@ -143,7 +143,13 @@ class MultiProcessIter(BaseIter):
             if deadline is not None and time.monotonic() >= deadline:
                 raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
 
+    @property
+    def closed(self):
+        return not self._finalizer.alive
+
     def _next_data(self):
+        if self.closed:  # after the end of the data, or a worker's death
+            raise StopIteration
         while True:
             # Skip tasks that will never be answered: their worker's data ran out.
             while self._rcvd_idx < self._send_idx:

@@ -81,8 +81,11 @@ class Resume:
     """Start a new epoch with persistent workers; echoed back once the worker is ready."""
 
 
-def _seed_worker(base_seed, worker_id):
-    from ... import _random
+def _setup_worker(base_seed, worker_id):
+    """torch's worker setup: one BLAS thread (the workers are the parallelism) and seeds."""
+    from ... import _random, _runtime
+    if _runtime._threadpoolctl is not None:  # without it, set_num_threads only warns
+        _runtime.set_num_threads(1)
     seed = base_seed + worker_id
     random.seed(seed)
     _random.manual_seed(seed)
@@ -113,7 +116,7 @@ def worker_loop(is_iterable, dataset, index_queue, result_queue, done_event, aut
     the main process is gone.  Each reply is ``(task index, pickled batch)``."""
     global _worker_info
     try:
-        seed = _seed_worker(base_seed, worker_id)
+        seed = _setup_worker(base_seed, worker_id)
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed,
                                   dataset=dataset)
         where = f"in DataLoader worker process {worker_id}"

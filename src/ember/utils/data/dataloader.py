@@ -181,7 +181,7 @@ class DataLoader:
         and serve every later one."""
         if not (self.persistent_workers and self.num_workers > 0):
             return self._get_iterator()
-        if self._iterator is None:
+        if self._iterator is None or self._iterator.closed:
             self._iterator = self._get_iterator()
         else:
             self._iterator._reset(self)
