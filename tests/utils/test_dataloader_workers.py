@@ -288,8 +288,8 @@ def test_worker_info_and_seeds_like_torch():
             assert it["py_random"] == random.Random(seed).random()
             assert it["draw"] == float(lib.rand(1, generator=lib.Generator().manual_seed(seed))[0])
             # NumPy's global RNG is seeded from the base seed and worker id, as torch does
-            state = np.random.SeedSequence([wid, base & 0xFFFFFFFF, base >> 32, 0])
-            assert it["np_random"] == np.random.RandomState(state.generate_state(4)).random()
+            state = tdata._utils.worker._generate_state(base, wid)
+            assert it["np_random"] == np.random.RandomState(state).random()
         # The generator decides the seeds: the same seed repeats them, every pass has new ones
         assert _probe_pass(lib, data, 5)[1][0]["seed"] == base
         assert _probe_pass(lib, data, 6)[1][0]["seed"] != base

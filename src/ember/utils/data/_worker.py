@@ -138,8 +138,11 @@ def worker_loop(is_iterable, dataset, index_queue, result_queue, done_event, aut
                 break
             if isinstance(request, Resume):
                 ended = False
-                fetcher = make_fetcher(is_iterable, dataset, auto_collation, collate_fn,
-                                       drop_last)
+                try:  # a new pass over an IterableDataset calls its __iter__ again
+                    fetcher = make_fetcher(is_iterable, dataset, auto_collation, collate_fn,
+                                           drop_last)
+                except Exception:
+                    init_error = ExceptionWrapper(where)
                 result_queue.put((request, None))
                 continue
             if done_event.is_set() or ended:
