@@ -10,6 +10,7 @@ import os
 import random
 import re
 import signal
+import subprocess
 import sys
 import time
 import warnings
@@ -502,3 +503,29 @@ def test_defaults_warnings_and_frozen_attributes_like_torch():
                     sorted(str(w.message) for w in caught), str(info.value)))
         del too_many
     assert out[0] == out[1]
+
+
+def test_interpreter_exit_with_a_live_iterator_cleans_up(tmp_path):
+    script = tmp_path / "live.py"
+    script.write_text(
+        "import os, numpy as np\n"
+        "from ember.utils.data import DataLoader, Dataset\n"
+        "class D(Dataset):\n"
+        "    def __len__(self): return 64\n"
+        "    def __getitem__(self, i): return np.full(1000, i)\n"
+        "it = iter(DataLoader(D(), batch_size=2, num_workers=2, prefetch_factor=4))\n"
+        "keep = DataLoader(D(), batch_size=2, num_workers=2, persistent_workers=True)\n"
+        "next(it), next(iter(keep))\n"
+        "workers = it._pool.processes + keep._iterator._pool.processes\n"
+        "print(os.getpid(), *[p.pid for p in workers])\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=30, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "leaked" not in done.stderr
+    pid, *workers = done.stdout.split()
+    assert len(workers) == 4
+    for worker in workers:  # stopped and reaped, not left running or as zombies
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(worker), 0)
+    assert glob.glob(os.path.join(_shared.SEGMENT_DIR, f"ember-dl-{pid}-*")) == []
