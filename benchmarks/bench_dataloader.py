@@ -16,7 +16,6 @@ import time
 
 import numpy as np
 
-import ember
 from ember.utils.data import DataLoader, Dataset
 
 try:

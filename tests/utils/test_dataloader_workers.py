@@ -326,7 +326,7 @@ def test_iterable_dataset_sharding_like_torch(kwargs):
 @pytest.mark.parametrize("exc", [ValueError, KeyError, IndexError])
 def test_worker_exception_reraised_like_torch(exc):
     messages = []
-    for lib, data in LIBS:
+    for _lib, data in LIBS:
         loader = data.DataLoader(Failing("raise", exc), batch_size=2, num_workers=2)
         err_type, msg = _error_of(lambda: list(loader))
         assert err_type is exc
@@ -340,7 +340,7 @@ def test_worker_exception_reraised_like_torch(exc):
 
 
 def test_worker_init_fn_error_and_iteration_goes_on_after_an_error():
-    for lib, data in LIBS:
+    for _lib, data in LIBS:
         err = _error_of(lambda: list(data.DataLoader(Squares(), batch_size=2, num_workers=2,
                                                      worker_init_fn=_init_fails)))
         assert err[0] is ValueError
@@ -351,7 +351,7 @@ def test_worker_init_fn_error_and_iteration_goes_on_after_an_error():
         assert _error_of(lambda: next(it))[0] is ValueError
         got.append(next(it).tolist())
         assert got == [[0, 1], [2, 3], [6, 7]]
-        del it
+        it = None  # drop the iterator (and its workers) before the next library
 
 
 @pytest.mark.parametrize("how", ["exit", "kill"])
@@ -365,7 +365,7 @@ def test_dead_worker_raises_promptly_like_torch(how):
         assert time.monotonic() - start < 3
         if lib is ember:  # the pool is gone; the pass is over
             assert next(it, None) is None and multiprocessing.active_children() == []
-        del it
+        it = None  # drop the iterator (and its workers) before the next library
 
 
 def test_persistent_loader_restarts_after_a_dead_worker():
@@ -375,7 +375,7 @@ def test_persistent_loader_restarts_after_a_dead_worker():
     again = _error_of(lambda: list(loader))  # from a new pool, not the closed one
     assert first[0] is again[0] is RuntimeError and first[1] != again[1]
     assert "exited unexpectedly" in again[1]
-    del loader
+    loader = None  # the persistent pool goes with the loader
 
 
 def test_hanging_worker_times_out():
@@ -481,7 +481,7 @@ def test_spawn_context():
 ])
 def test_option_errors_equal_torch(kwargs, exc):
     messages = []
-    for lib, data in LIBS:
+    for _lib, data in LIBS:
         with pytest.raises(exc) as info:
             data.DataLoader(Squares(), **kwargs)
         messages.append(str(info.value))
@@ -490,7 +490,7 @@ def test_option_errors_equal_torch(kwargs, exc):
 
 def test_defaults_warnings_and_frozen_attributes_like_torch():
     out = []
-    for lib, data in LIBS:
+    for _lib, data in LIBS:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             loader = data.DataLoader(Squares(4), batch_size=2, num_workers=2, pin_memory=True)
