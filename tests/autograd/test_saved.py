@@ -1,6 +1,9 @@
 """Saved tensors (autograd.saved): version checks, saved outputs, saved-tensor hooks, the
 freed error, and calling grad_fn nodes directly; compared with torch."""
 import pytest
+import torch
+
+import ember
 
 from tests._compare import same, same_error
 
@@ -156,3 +159,25 @@ def test_node_called_directly():
         e = x.exp().grad_fn(T.ones(2))
         return y.grad_fn(T.ones(2)), e.requires_grad, _rounded(e)
     same(f)
+
+
+def test_einsum_saves_its_operands_through_saved_tensor_hooks():
+    # einsum takes any number of operands; they are saved as every op's inputs are: through
+    # the hooks (torch packs its bmm's reshaped operands, Ember the operands themselves),
+    # and version-checked with torch's error after an in-place write.
+    a = ember.randn(2, 3, requires_grad=True)
+    b = ember.randn(3, 4, requires_grad=True)
+    packed = []
+    with ember.autograd.graph.saved_tensors_hooks(lambda t: packed.append(t) or t, lambda t: t):
+        ember.einsum("ij,jk->ik", a, b)
+    assert len(packed) == 2 and packed[0] is a and packed[1] is b
+
+    def modified(T):
+        a = T.ones(2, 3, requires_grad=True)
+        c = T.ones(3, 4, requires_grad=True) * 1
+        z = T.einsum("ij,jk->ik", a, c)
+        c.mul_(2)
+        with pytest.raises(RuntimeError) as err:
+            z.sum().backward()
+        return type(err.value), str(err.value).split(": [")[0]  # torch names its bmm operand
+    assert modified(ember) == modified(torch)

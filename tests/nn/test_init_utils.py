@@ -154,3 +154,14 @@ def test_clip_grad_errors_value_and_vectors():
     assert np.array_equal(data(vec), expected)
     nn.utils.vector_to_parameters(ember.arange(8.0), m.parameters())
     assert (data(m.weight).ravel() == np.arange(6)).all() and (data(m.bias) == [6, 7]).all()
+
+
+def test_initialisers_bump_the_version_as_torch():
+    # Every write torch's initialisers make is an in-place op, seen by autograd's
+    # saved-tensor checks; sparse_ writes once per column, Embedding zeroes padding_idx.
+    def versions(lib):
+        w = lib.empty(4, 3)
+        lib.nn.init.sparse_(w, 0.5)
+        return [w._version, lib.nn.Embedding(4, 3, padding_idx=0).weight._version,
+                lib.nn.EmbeddingBag(4, 3, padding_idx=1).weight._version]
+    assert versions(ember) == versions(torch)

@@ -11,13 +11,12 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ._declare import declare
-from ..autograd.saved import raise_modified
-from .registry import apply, defop
+from .registry import ALL_INPUTS, apply, defop
 
 _FREE = string.ascii_letters
 
 
-def _einsum_fwd(*arrays, inputs, output, operands, versions):
+def _einsum_fwd(*arrays, inputs, output):
     equation = ",".join(inputs) + "->" + output
     half = arrays[0].dtype
     if half.itemsize == 2 and half.kind in "fV":
@@ -28,18 +27,9 @@ def _einsum_fwd(*arrays, inputs, output, operands, versions):
     return np.asarray(np.einsum(equation, *arrays, optimize=True))
 
 
-def _saved_operands(ctx):
-    # The op takes any number of operands, so it keeps them in its params (with their
-    # versions, checked here as the registry checks ``save``d inputs).
-    for t, v in zip(ctx.operands, ctx.versions):
-        if t._vc[0] != v:
-            raise_modified(ctx, t, v)
-    return ctx.operands
-
-
 def _einsum_bwd(ctx, g):
     inputs, output = ctx.inputs, ctx.output
-    ops = _saved_operands(ctx)
+    ops = ctx.saved
     grads = []
     for k, sub in enumerate(inputs):
         if not ctx.needs_input_grad[k]:
@@ -58,14 +48,12 @@ def _einsum_bwd(ctx, g):
     return tuple(grads)
 
 
-einsum_op = defop("einsum", _einsum_fwd, _einsum_bwd, autocast="lower")
+einsum_op = defop("einsum", _einsum_fwd, _einsum_bwd, save=ALL_INPUTS, autocast="lower")
 
 
 def _einsum(inputs, output, operands):
     operands = tuple(operands)
-    return apply(einsum_op, operands, {"inputs": tuple(inputs), "output": output,
-                                       "operands": operands,
-                                       "versions": tuple(t._vc[0] for t in operands)})
+    return apply(einsum_op, operands, {"inputs": tuple(inputs), "output": output})
 
 
 def _parse(equation, operands):

@@ -15,7 +15,6 @@ from ._declare import declare
 from .registry import FLOAT, apply, defop
 
 _max = builtins.max
-_min = builtins.min
 
 
 def normalize_dims(dim, ndim):

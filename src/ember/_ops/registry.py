@@ -77,6 +77,19 @@ PROMOTE_FLOAT = 2    # as PROMOTE, then integral results go to the default float
 FLOAT = 3            # unary: integral input goes to the default float dtype
 
 
+class _AllInputs(tuple):
+    """``save=ALL_INPUTS``: an op with any number of inputs (einsum) saves them all."""
+
+    def __contains__(self, index):
+        return True
+
+    def __bool__(self):
+        return True
+
+
+ALL_INPUTS = _AllInputs()
+
+
 class Op:
     """One registry entry.  See the module docstring for the contract."""
 
@@ -105,7 +118,7 @@ class Op:
         self.forward = forward
         self.backward = backward
         self.promote = promote
-        self.save = tuple(save)
+        self.save = save if save is ALL_INPUTS else tuple(save)
         self.save_result = save_result
         self.nout = nout
         self.differentiable = differentiable and backward is not None
@@ -455,7 +468,8 @@ def _record(op, inputs, params):
     node._params = params
     node._result = None
     if op.save:
-        node._saved, node._versions = _save(node, [inputs[i] for i in op.save])
+        saved = inputs if op.save is ALL_INPUTS else [inputs[i] for i in op.save]
+        node._saved, node._versions = _save(node, saved)
     else:
         node._saved = ()
         node._versions = ()

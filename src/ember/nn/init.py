@@ -185,9 +185,10 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
     normal_(tensor, 0, std, generator)
-    for c in range(cols):
-        perm = _random.randperm(rows, generator=generator)._data
-        tensor._data[perm[:num_zeros], c] = 0
+    with grad_mode.no_grad():
+        for c in range(cols):
+            perm = _random.randperm(rows, generator=generator)
+            tensor[perm[:num_zeros], c] = 0  # an in-place write: bumps the version, as torch
     return tensor
 
 
