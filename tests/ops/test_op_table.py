@@ -9,8 +9,8 @@ import torch
 import ember
 from ember._ops.registry import REGISTRY
 
-from .harness import (assert_close, build, cotangent, grad_leaves, numerical_grads, pick,
-                      to_numpy)
+from .harness import (OpTrace, assert_close, build, cotangent, grad_leaves, numerical_grads,
+                      pick, to_numpy)
 from .table import OP_TABLE
 
 # The samples must not depend on PYTHONHASHSEED (hash() of a str is randomised per process):
@@ -29,11 +29,43 @@ GRAD_IDS = [f"{info.name}-{i}" for info, i, s in GRAD_CASES]
 
 
 def test_every_registered_op_has_a_table_entry():
+    # test_covers_are_reached makes each entry's covers true, so this means every
+    # registered op is reached by some entry's samples.
     covered = {c for info in OP_TABLE for c in info.covers}
     missing = sorted(set(REGISTRY) - covered)
     assert not missing, f"ops without an op-table entry: {missing}"
     unknown = sorted(covered - set(REGISTRY))
     assert not unknown, f"table entries naming no registered op: {unknown}"
+
+
+def _trace_gradients(info, sample, idx, create_graph, trace):
+    args, kwargs = build(ember, sample, True)
+    leaves = grad_leaves(args) + grad_leaves(list(kwargs.values()))
+    out = pick(info.ember_fn(*args, **kwargs), info.output_index)
+    trace.add_graph(out)
+    v = cotangent(np.random.default_rng([BASE_SEED, idx]), out)
+    grads = ember.autograd.grad(_weighted(out, v, ember), leaves, create_graph=create_graph,
+                                allow_unused=True)
+    grads = [g for g in grads if g is not None and g.requires_grad]
+    if grads:
+        trace.add_graph(*grads)
+        ember.autograd.grad(sum(g.sum() for g in grads), leaves, allow_unused=True)
+
+
+@pytest.mark.parametrize("info", OP_TABLE, ids=[info.name for info in OP_TABLE])
+def test_covers_are_reached(info):
+    """An entry's covers are the registry ops its samples run, forward or backward, as
+    the other tests run them (values; gradients; float64 second derivatives)."""
+    with OpTrace() as trace:
+        for idx, sample in enumerate(info.samples(sample_rng(info.name))):
+            args, kwargs = build(ember, sample, False)
+            info.ember_fn(*args, **kwargs)
+            if info.grad and sample.grad:
+                _trace_gradients(info, sample, idx, False, trace)
+                if info.gradgrad:
+                    _trace_gradients(info, _float64(sample), idx, True, trace)
+    unreached = sorted(set(info.covers) - trace.ops)
+    assert not unreached, f"{info.name} covers {unreached}, which its samples never run"
 
 
 @pytest.mark.parametrize("info,idx,sample", CASES, ids=IDS)
