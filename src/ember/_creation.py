@@ -321,9 +321,9 @@ def _check_fill(value, d):
 
 
 def _factory(fill):
-    def make(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-             pin_memory=False, memory_format=None):
-        shape = _size(size, make.__name__)
+    def make(*args, size=None, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False, memory_format=None):
+        shape = _size(args if size is None else (size,), make.__name__)
         d = dtype or D.get_default_dtype()
         xp = module_for(as_device(device))
         arr = fill(xp, shape, d.np)

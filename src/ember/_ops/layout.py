@@ -22,7 +22,8 @@ flip_op = defop("flip", lambda a, dims: np.flip(a, dims).copy(),
                 lambda ctx, g: apply(flip_op, (g,), {"dims": ctx.dims}))
 
 
-def flip(input, *dims):
+def flip(input, *args, dims=None):
+    dims = args if dims is None else (dims,)
     if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
         dims = dims[0]
     dims = _dims(dims, input.ndim)

@@ -71,8 +71,8 @@ def view(input, *shape):
     return apply_view(view_op, (input,), {"shape": shape})
 
 
-def reshape(input, *shape):
-    shape = infer_size(_shape_arg(shape), input._data.size)
+def reshape(input, *args, shape=None):
+    shape = infer_size(_shape_arg(args if shape is None else (shape,)), input._data.size)
     a = input._data
     if a.flags.c_contiguous or _viewable(a, shape):
         return apply_view(view_op, (input,), {"shape": shape})
@@ -122,8 +122,8 @@ transpose_op = defop("transpose", lambda a, d0, d1: np.swapaxes(a, d0, d1),
                      lambda ctx, g: g.transpose(ctx.d0, ctx.d1), view=True)
 
 
-def permute(input, *dims):
-    dims = _shape_arg(dims)
+def permute(input, *args, dims=None):
+    dims = _shape_arg(args if dims is None else (dims,))
     nd = input.ndim
     if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "
