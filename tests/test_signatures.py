@@ -285,3 +285,23 @@ def test_keywords_torch_accepts(call):
     e, t = call(ember, ember.tensor(x)), call(torch, torch.tensor(x))
     assert tuple(e.shape) == tuple(t.shape)
     np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_defaults_match_torch_python_functions():
+    """Defaults, where torch's function is Python (its ATen schema spells defaults in its
+    own terms: stride=1 as (1, 1), enums as ints), compared by ==."""
+    problems = []
+    for ns_name, name, ef, tf in _pairs():
+        try:
+            tsig, esig = inspect.signature(tf), inspect.signature(ef)
+        except (ValueError, TypeError):
+            continue
+        eparams = esig.parameters
+        for p in tsig.parameters.values():
+            if p.default is p.empty or p.name not in eparams:
+                continue
+            e = eparams[p.name].default
+            same = e is p.default or (type(e) is not np.ndarray and e == p.default)
+            if same is not True:
+                problems.append(f"{ns_name}.{name}: {p.name}={e!r}, torch {p.default!r}")
+    assert not problems, "\n".join(problems)
