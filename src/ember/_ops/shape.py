@@ -141,7 +141,12 @@ def transpose(input, dim0, dim1):
     return apply_view(transpose_op, (input,), {"d0": d0, "d1": d1})
 
 
-swapaxes = swapdims = transpose
+swapdims = transpose
+
+
+def swapaxes(input, axis0, axis1):
+    # torch spells swapaxes' keywords as NumPy's, swapdims' as transpose's.
+    return transpose(input, axis0, axis1)
 
 
 def t(input):
