@@ -22,7 +22,8 @@ def sample_rng(name):
     return np.random.default_rng([BASE_SEED, zlib.crc32(name.encode())])
 
 
-CASES = [(info, i, s) for info in OP_TABLE for i, s in enumerate(info.samples(sample_rng(info.name)))]
+CASES = [(info, i, s) for info in OP_TABLE
+         for i, s in enumerate(info.samples(sample_rng(info.name)))]
 IDS = [f"{info.name}-{i}-{s!r}"[:90] for info, i, s in CASES]
 GRAD_CASES = [(info, i, s) for info, i, s in CASES if info.grad and s.grad]
 GRAD_IDS = [f"{info.name}-{i}" for info, i, s in GRAD_CASES]
