@@ -26,7 +26,6 @@ NAMESPACES = [("torch", ember, torch), ("nn.functional", F, TF),
 IGNORED = {"out"}
 
 # Deliberate differences: "namespace.function" -> {torch parameter: why Ember lacks it}.
-_VARARGS = "Ember takes the sizes as *args only (x.f(2, 3) and x.f((2, 3)) both work)"
 _SPLIT = ("one Ember parameter takes an int or a list; torch names its overloads' parameter "
           "sections / indices by type")
 _NO_OUT_DTYPE = "out_dtype (torch 2.13's low-precision matmul output dtype) is not supported"
@@ -49,9 +48,6 @@ ALLOWED = {
                                         _SPLIT),
     "Tensor.tensor_split": dict.fromkeys(("sections", "indices", "tensor_indices_or_sections"),
                                          _SPLIT),
-    "Tensor.expand": {"size": _VARARGS, "implicit": "an internal flag of torch's tracer"},
-    "Tensor.repeat": {"repeats": _VARARGS},
-    "Tensor.view": {"size": _VARARGS, "dtype": _VARARGS + "; x.view(dtype) works positionally"},
     "torch.max": {"other": "max(input, other) works positionally (a Tensor where dim goes)"},
     "torch.min": {"other": "min(input, other) works positionally (a Tensor where dim goes)"},
     "Tensor.max": {"other": "x.max(other) works positionally (a Tensor where dim goes)"},
@@ -283,11 +279,16 @@ def test_flip_takes_dims_by_keyword():
     lambda m, x: x.new_ones(size=(2,)),
     lambda m, x: m.dot(x[0], tensor=x[1]),
     lambda m, x: m.swapaxes(x, axis0=0, axis1=1),
+    lambda m, x: x.view(size=(12,)),
+    lambda m, x: x.view(dtype=m.int32),
+    lambda m, x: x[:1].expand(size=(2, 4)),
+    lambda m, x: x.repeat(repeats=(2, 1)),
     lambda m, x: m.rand_like(x, generator=m.Generator().manual_seed(1)) * 0,
     lambda m, x: m.linalg.matrix_norm(input=x),
     lambda m, x: m.linalg.cholesky(input=x[:, :3] @ x[:, :3].mT + m.eye(3)),
 ], ids=["reshape", "Tensor.reshape", "permute", "Tensor.permute", "zeros", "new_ones", "dot",
-        "swapaxes", "rand_like", "matrix_norm", "cholesky"])
+        "swapaxes", "view", "view_dtype", "expand", "repeat", "rand_like", "matrix_norm",
+        "cholesky"])
 def test_keywords_torch_accepts(call):
     x = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
     e, t = call(ember, ember.tensor(x)), call(torch, torch.tensor(x))

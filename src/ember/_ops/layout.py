@@ -100,8 +100,8 @@ def _repeat_bwd(ctx, g):
 repeat_op = defop("repeat", lambda a, repeats: np.tile(a, repeats), _repeat_bwd)
 
 
-def repeat(input, *sizes):
-    sizes = S._shape_arg(sizes)
+def repeat(input, *sizes, repeats=None):
+    sizes = S._shape_arg(sizes if repeats is None else (repeats,))
     if len(sizes) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")

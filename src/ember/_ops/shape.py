@@ -63,7 +63,9 @@ unsafe_view_op = defop("reshape_copy", lambda a, shape: a.reshape(shape), _resha
                        node="UnsafeViewBackward0")
 
 
-def view(input, *shape):
+def view(input, *shape, size=None, dtype=None):
+    if size is not None or dtype is not None:
+        shape = (dtype if size is None else size,)
     if len(shape) == 1 and hasattr(shape[0], "np") and hasattr(shape[0], "category"):
         from .conversion import view_dtype
         return view_dtype(input, shape[0])
@@ -203,8 +205,8 @@ def _expand_bwd(ctx, g):
 expand_op = defop("expand", _expand_fwd, _expand_bwd, view=True)
 
 
-def expand(input, *sizes):
-    sizes = _shape_arg(sizes)
+def expand(input, *sizes, size=None, implicit=False):
+    sizes = _shape_arg(sizes if size is None else (size,))
     shape = input._data.shape
     if len(sizes) < len(shape):
         raise RuntimeError(f"expand({input.type()}{{{list(shape)}}}, size={list(sizes)}): the "
