@@ -4,7 +4,7 @@
 
 runs tests/ops/test_op_table.py once per EMBER_OPTABLE_SEED in FIRST..LAST (default 0..49),
 each in its own process, writes each run's output to DIR/seed_N.txt (default
-optable_seeds/) and prints, per failing test id, the seeds it failed under.
+$TMPDIR/optable_seeds) and prints, per failing test id, the seeds it failed under.
 """
 import argparse
 import collections
@@ -13,6 +13,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -36,10 +37,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("first", type=int, nargs="?", default=0)
     parser.add_argument("last", type=int, nargs="?", default=49)
-    parser.add_argument("--out", default="optable_seeds")
+    parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "optable_seeds"))
     args = parser.parse_args()
     out_dir = pathlib.Path(args.out)
-    out_dir.mkdir(exist_ok=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
     by_test = collections.defaultdict(list)
     for seed in range(args.first, args.last + 1):
         failed, summary = run_seed(seed, out_dir)
