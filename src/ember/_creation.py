@@ -321,9 +321,9 @@ def _check_fill(value, d):
 
 
 def _factory(fill):
-    def make(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-             pin_memory=False, memory_format=None):
-        shape = _size(size, make.__name__)
+    def make(*args, size=None, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False, pin_memory=False, memory_format=None):
+        shape = _size(args if size is None else (size,), make.__name__)
         d = dtype or D.get_default_dtype()
         xp = module_for(as_device(device))
         arr = fill(xp, shape, d.np)
@@ -359,7 +359,7 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
 
 def _like(fill_name):
     def make(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-             memory_format=None):
+             pin_memory=False, memory_format=None):
         d = dtype or input.dtype
         dev = as_device(device) or input.device
         xp = module_for(dev)
@@ -376,7 +376,7 @@ empty_like = _like("empty")
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+              pin_memory=False, memory_format=None):
     d = dtype or input.dtype
     dev = as_device(device) or input.device
     if isinstance(fill_value, Tensor):
@@ -453,7 +453,7 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
-             requires_grad=False):
+             requires_grad=False, pin_memory=False):
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     start, end = _num(start), _num(end)
@@ -468,7 +468,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
-             requires_grad=False):
+             requires_grad=False, pin_memory=False):
     d = dtype or D.get_default_dtype()
     arr = np.power(float(base), np.linspace(_num(start), _num(end), steps, dtype=np.float64))
     return _finish(arr.astype(d.np), d, device, requires_grad)

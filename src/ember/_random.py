@@ -130,10 +130,10 @@ def _uniform01(g, shape, d):
     return g.random(shape, dtype=_gen_dtype(d))
 
 
-def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
     """Uniform samples on [0, 1)."""
-    shape = _shape(size, "rand")
+    shape = _shape(args if size is None else (size,), "rand")
     d = _float_dtype(dtype, "check_uniform_bounds")
     g = _rng(generator)
     arr = _uniform01(g, shape, d)
@@ -142,10 +142,10 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     return _finish(arr, d, device, requires_grad)
 
 
-def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+def randn(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
     """Standard normal samples."""
-    shape = _shape(size, "randn")
+    shape = _shape(args if size is None else (size,), "randn")
     d = _float_dtype(dtype, "normal_kernel_cpu")
     g = _rng(generator)
     arr = g.standard_normal(shape, dtype=_gen_dtype(d))
@@ -182,23 +182,23 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     return _finish(_rng(generator).permutation(n), dtype or D.int64, device, requires_grad)
 
 
-def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
-    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device,
-                requires_grad=requires_grad)
+def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,
+              requires_grad=False, pin_memory=False, memory_format=None):
+    return rand(input.shape, generator=generator, dtype=dtype or input.dtype,
+                device=device or input.device, requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-               memory_format=None):
-    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device,
-                 requires_grad=requires_grad)
+def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
+               requires_grad=False, pin_memory=False, memory_format=None):
+    return randn(input.shape, generator=generator, dtype=dtype or input.dtype,
+                 device=device or input.device, requires_grad=requires_grad)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None,
-                 requires_grad=False, memory_format=None):
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None,
+                 device=None, requires_grad=False, pin_memory=False, memory_format=None):
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype,
+    return randint(low, high, tuple(input.shape), generator=generator, dtype=dtype or input.dtype,
                    device=device or input.device, requires_grad=requires_grad)
 
 

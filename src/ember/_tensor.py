@@ -441,10 +441,10 @@ class Tensor:
     def bool(self, memory_format=None):
         return self.to(D.bool)
 
-    def cfloat(self):
+    def cfloat(self, memory_format=None):
         return self.to(D.complex64)
 
-    def cdouble(self):
+    def cdouble(self, memory_format=None):
         return self.to(D.complex128)
 
     # ---- new_* factories: this tensor's dtype and device unless told otherwise -------
@@ -466,14 +466,14 @@ class Tensor:
             return C.full(tuple(size), *fill, **kwargs)
         return getattr(C, name)(*size, **kwargs)
 
-    def new_zeros(self, *size, **kwargs):
-        return self._new_factory("zeros", size, kwargs)
+    def new_zeros(self, *args, size=None, **kwargs):
+        return self._new_factory("zeros", args if size is None else (size,), kwargs)
 
-    def new_ones(self, *size, **kwargs):
-        return self._new_factory("ones", size, kwargs)
+    def new_ones(self, *args, size=None, **kwargs):
+        return self._new_factory("ones", args if size is None else (size,), kwargs)
 
-    def new_empty(self, *size, **kwargs):
-        return self._new_factory("empty", size, kwargs)
+    def new_empty(self, *args, size=None, **kwargs):
+        return self._new_factory("empty", args if size is None else (size,), kwargs)
 
     def new_full(self, size, fill_value, **kwargs):
         return self._new_factory("full", size, kwargs, fill_value)

@@ -34,7 +34,9 @@ class OpInfo:
     ember_fn: Callable
     torch_fn: Callable
     samples: Callable                 # rng -> list[Sample]
-    covers: tuple = ()                # registry entries this table entry exercises
+    # Registry ops this entry's samples run (test_covers_are_reached checks it); by default
+    # the op named as the entry; () for a public function that runs no registry op.
+    covers: Optional[tuple] = None
     grad: bool = True                 # differentiable at all
     gradgrad: bool = True             # second derivatives checked too (smooth ops)
     fd: bool = True                   # finite-difference check
@@ -45,7 +47,7 @@ class OpInfo:
     output_index: Optional[int] = None  # for ops returning tuples: which output to compare/differentiate
 
     def __post_init__(self):
-        if not self.covers:
+        if self.covers is None:
             self.covers = (self.name,)
 
 
@@ -155,3 +157,47 @@ def numerical_grads(fn, args, kwargs, leaves, v, eps=1e-6):
             gflat[i] = (plus - minus) / (2 * eps)
         grads.append(g)
     return grads
+
+
+class OpTrace:
+    """Records the names of the registry ops run while it is active.
+
+    It relies on two registry internals only: ``registry._autocast.cast`` (a thread-local
+    hook that ``apply`` calls with each op before running it, and ``autocast_entry`` with
+    a non-op kind) and the ``op`` attribute of graph nodes (read with getattr, so nodes
+    of other kinds are skipped).  The hook sees the ops of forward and backward formulas;
+    walking ``grad_fn`` graphs catches any op whose node was recorded without the hook."""
+
+    def __init__(self):
+        from ember._ops import registry
+        self._hook = registry._autocast
+        self._registry = registry.REGISTRY
+        self.ops = set()
+
+    def _cast(self, op, inputs):
+        # autocast_entry passes a non-op kind, whose name is no registry entry.
+        name = getattr(op, "name", None)
+        if name in self._registry:
+            self.ops.add(name)
+        return self._prev(op, inputs) if self._prev is not None else inputs
+
+    def __enter__(self):
+        self._prev = self._hook.cast
+        self._hook.cast = self._cast
+        return self
+
+    def __exit__(self, *exc):
+        self._hook.cast = self._prev
+
+    def add_graph(self, *tensors):
+        stack = [getattr(t, "grad_fn", None) for t in tensors]
+        seen = set()
+        while stack:
+            node = stack.pop()
+            if node is None or id(node) in seen:
+                continue
+            seen.add(id(node))
+            name = getattr(getattr(node, "op", None), "name", None)
+            if name in self._registry:
+                self.ops.add(name)
+            stack.extend(fn for fn, _ in getattr(node, "next_functions", ()) or ())

@@ -14,7 +14,7 @@ from .table_fill import ENTRIES as _fill
 from .table_loss import ENTRIES as _loss
 from .table_special import ENTRIES as _special
 from .table_rnn import ENTRIES as _rnn
+from .table_fft import ENTRIES as _fft
 
 OP_TABLE = _pointwise + _unary + _binary + _reduction + _scan + _sorting + _shape + _linalg + _join + _indexing
-OP_TABLE += _nn + _fill + _loss + _special + _rnn
-from .table_fft import ENTRIES as _fft; OP_TABLE += _fft
+OP_TABLE += _nn + _fill + _loss + _special + _rnn + _fft

@@ -26,9 +26,12 @@ def squared(lib, name):
 
 
 def entry(name, covers, samples, complex_input=False):
+    # An FFT's rounding error scales with the whole transform, not with each element: in
+    # float32 the libraries differ by up to ~5e-7 of the largest squared value (about 100
+    # here), so a small element can be 2e-5 apart (1 sample in 6000 over 300 seeds).
     return OpInfo(f"fft_{name}" + ("_complex" if complex_input else ""), squared(ember, name),
                   squared(torch, name), samples, covers=(covers,), fd=not complex_input,
-                  gradgrad=not complex_input)
+                  gradgrad=not complex_input, atol=1e-4)
 
 
 def real_1d(rng):

@@ -11,7 +11,7 @@ def S(*args, **kwargs):
     return Sample(args, kwargs)
 
 
-def I(*values):
+def I(*values):  # noqa: E743 (reads as an index literal in the samples)
     return np.array(values, dtype=np.int64)
 
 
@@ -76,7 +76,7 @@ ENTRIES = [
         S(arr(rng, (4, 2)), (I(1, 3),), arr(rng, (2,)))]),
     OpInfo("setitem", _setitem(ember), _setitem(torch), lambda rng: [
         S(arr(rng, (3, 4)), arr(rng, (2, 2))), S(arr(rng, (3, 4)), arr(rng, (2,)))],
-           covers=("index_put", "slice", "copy_slices", "as_strided")),
+           covers=("index_put",)),
     OpInfo("index_put_", _index_put_(ember), _index_put_(torch), lambda rng: [
         S(arr(rng, (3, 2)), arr(rng, (3, 2)))], covers=("index_put",)),
     OpInfo("index_select", ember.index_select, torch.index_select, lambda rng: [
@@ -214,5 +214,5 @@ ENTRIES += [
            grad=False, covers=("index",)),
     OpInfo("searchsorted_rows", _search_2d(ember), _search_2d(torch), lambda rng: [
         S(np.array([[1, 3, 5, 7], [2, 4, 6, 8]]), np.array([[3, 6], [8, 0]]))],
-           grad=False, covers=("index",)),
+           grad=False, covers=()),
 ]

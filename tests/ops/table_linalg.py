@@ -17,6 +17,7 @@ ENTRIES = [
                         Sample((arr(rng, (4,)), arr(rng, (2, 4, 3)))),
                         Sample((arr(rng, (2, 1, 3, 4)), arr(rng, (3, 4, 2)))),
                         Sample((arr(rng, (3, 4)), arr(rng, (4,)))),
+                        Sample((arr(rng, (3, 4)), arr(rng, (4, 2)))),
                         Sample((arr(rng, (4,)), arr(rng, (4,))))],
            covers=("matmul", "dot", "mv", "mm")),
     OpInfo("matmul_cases", ember.matmul, torch.matmul,
@@ -39,6 +40,17 @@ def _spd(rng, n):
     return (a @ a.T + n * np.eye(n)).astype(np.float32)
 
 
+def _conditioned(rng, shape):
+    """A matrix with singular values in [1, 2.2], at least 0.3 apart: pinv, lstsq and the
+    SVD's gradients stay accurate in float32 (a uniform random matrix can be nearly singular)."""
+    m, n = shape
+    k = min(m, n)
+    u = np.linalg.qr(rng.standard_normal((m, k)))[0]
+    v = np.linalg.qr(rng.standard_normal((n, k)))[0]
+    s = 1.0 + 0.5 * np.arange(k) + rng.uniform(0.0, 0.2, k)
+    return ((u * s) @ v.T).astype(np.float32)
+
+
 def _sym(rng, n):
     a = rng.standard_normal((n, n))
     return (a + a.T).astype(np.float32)
@@ -58,7 +70,11 @@ EL, TL = ember.linalg, torch.linalg
 
 ENTRIES += [
     OpInfo("vdot", ember.vdot, torch.vdot, lambda rng: [S(arr(rng, (4,)), arr(rng, (4,)))],
-           covers=("dot", "conj")),
+           covers=("dot",)),
+    # Only complex operands are conjugated; |vdot| is real, so both libraries differentiate it.
+    OpInfo("vdot_complex", lambda a, b: ember.vdot(a, b).abs(), lambda a, b: torch.vdot(a, b).abs(),
+           lambda rng: [S(arr(rng, (4,), "complex128"), arr(rng, (4,), "complex128"))],
+           fd=False, gradgrad=False, covers=("dot", "conj")),
     OpInfo("outer", ember.outer, torch.outer, lambda rng: [S(arr(rng, (3,)), arr(rng, (2,)))],
            covers=("mul", "unsqueeze")),
     OpInfo("inner", ember.inner, torch.inner, lambda rng: [
@@ -115,15 +131,16 @@ ENTRIES += [
            _sign_fixed(_sym_input(TL.eigh), 1), lambda rng: [S(_sym(rng, 3))],
            covers=("linalg_eigh",), grad_atol=1e-3),
     OpInfo("linalg_svd", EL.svdvals, TL.svdvals, lambda rng: [
-        S(arr(rng, (3, 2))), S(arr(rng, (2, 3)))], covers=("linalg_svd",)),
+        S(_conditioned(rng, (3, 2))), S(_conditioned(rng, (2, 3)))], covers=("linalg_svd",)),
     OpInfo("linalg_svd_vectors", _sign_fixed(lambda a: EL.svd(a, full_matrices=False), 0),
            _sign_fixed(lambda a: TL.svd(a, full_matrices=False), 0),
-           lambda rng: [S(arr(rng, (4, 3))), S(arr(rng, (3, 4)))], covers=("linalg_svd",),
-           grad_atol=1e-3),
-    OpInfo("linalg_pinv", EL.pinv, TL.pinv, lambda rng: [S(arr(rng, (4, 3)))],
+           lambda rng: [S(_conditioned(rng, (4, 3))), S(_conditioned(rng, (3, 4)))],
+           covers=("linalg_svd",), grad_atol=1e-3),
+    OpInfo("linalg_pinv", EL.pinv, TL.pinv, lambda rng: [S(_conditioned(rng, (4, 3)))],
            covers=("linalg_svd",), grad_atol=1e-3),
     OpInfo("linalg_lstsq", lambda a, b: EL.lstsq(a, b).solution,
-           lambda a, b: TL.lstsq(a, b).solution, lambda rng: [S(arr(rng, (4, 3)), arr(rng, (4, 2)))],
+           lambda a, b: TL.lstsq(a, b).solution,
+           lambda rng: [S(_conditioned(rng, (4, 3)), arr(rng, (4, 2)))],
            covers=("linalg_svd",), grad_atol=1e-3),
     OpInfo("linalg_qr", lambda a: EL.qr(a)[0], lambda a: TL.qr(a)[0],
            lambda rng: [S(arr(rng, (4, 3))), S(arr(rng, (3, 3)))],
@@ -157,7 +174,7 @@ ENTRIES += [
                          torch.svd(b)[0] ** 2, torch.svd(b)[1], torch.qr(b)[1] ** 2,
                          torch.cholesky(a @ a.mT + torch.eye(3, dtype=a.dtype)),
                          TL.multi_dot([a[0], a, a[:, 1]])),
-           lambda rng: [S(_spd(rng, 3), arr(rng, (4, 3)))], grad=False,
+           lambda rng: [S(_spd(rng, 3), _conditioned(rng, (4, 3)))], grad=False,
            covers=("linalg_det", "linalg_inv", "linalg_slogdet", "linalg_svd", "linalg_qr",
                    "linalg_cholesky", "mm")),
 ]

@@ -164,6 +164,6 @@ def out_forms(lib):
 ENTRIES += [
     OpInfo("out", out_forms(ember), out_forms(torch),
            lambda rng: [Sample((distinct(rng, (3, 4)),), grad=False)], grad=False,
-           covers=("sum", "mean", "prod", "amax", "logsumexp", "var", "std", "nansum", "max_dim",
-                   "all")),
+           covers=("sum", "mean", "prod", "amax", "logsumexp", "var", "std", "nansum",
+                   "max_dim", "all")),
 ]

@@ -268,16 +268,18 @@ addcdiv_op = defop("addcdiv", _addc_fwd(np.true_divide), _addcdiv_bwd, promote=P
                    save=(1, 2))
 
 
-def _value(value=1):
-    return {"value": value}
+def _addc_inplace(op):
+    def method(self, tensor1, tensor2, *, value=1):
+        return apply_inplace(op, self, (tensor1, tensor2), {"value": value})
+    return method
 
 
-@declare(inplace=inplace_method(addcmul_op, 3, _value))
+@declare(inplace=_addc_inplace(addcmul_op))
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     return _out(apply(addcmul_op, (input, tensor1, tensor2), {"value": value}), out)
 
 
-@declare(inplace=inplace_method(addcdiv_op, 3, _value))
+@declare(inplace=_addc_inplace(addcdiv_op))
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     if not tensor1.is_floating_point() and not tensor1.is_complex() and \
             not tensor2.is_floating_point() and not tensor2.is_complex():

@@ -201,7 +201,9 @@ cholesky_op = defop("linalg_cholesky", _cholesky_fwd, _cholesky_bwd, save_result
                     node="LinalgCholeskyExBackward0", autocast="fp32")
 
 
-def cholesky(A, *, upper=False, out=None):
+def cholesky(input, *, upper=False, out=None):
+    # torch.linalg's keyword is input here and below (its docs say A; its parser rejects A=).
+    A = input
     _check_square(A, "linalg.cholesky")
     L = apply(cholesky_op, (A,))
     return L.mH if upper else L
@@ -247,15 +249,16 @@ def _detached_like(o, node, i):
     return t
 
 
-def eigh(A, UPLO="L", *, out=None):
+def eigh(input, UPLO="L", *, out=None):
+    A = input
     _check_square(A, "linalg.eigh")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     return EighResult(*_with_outputs(apply(eigh_op, (A,), {"UPLO": UPLO})))
 
 
-def eigvalsh(A, UPLO="L", *, out=None):
-    return eigh(A, UPLO).eigenvalues
+def eigvalsh(input, UPLO="L", *, out=None):
+    return eigh(input, UPLO).eigenvalues
 
 
 # ---- svd / svdvals / pinv ----------------------------------------------------------------
@@ -305,7 +308,8 @@ def svdvals(A, *, driver=None, out=None):
     return svd(A, full_matrices=False).S
 
 
-def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+def pinv(input, *, atol=None, rtol=None, hermitian=False, out=None):
+    A = input
     U, S, Vh = svd(A, full_matrices=False)
     smax = S.amax(-1, keepdim=True) if S.shape[-1] else S
     tol = _tolerance(A, smax, atol, rtol)
@@ -324,13 +328,15 @@ def _tolerance(A, smax, atol, rtol):
     return tol
 
 
-def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+def matrix_rank(input, *, atol=None, rtol=None, hermitian=False, out=None):
+    A = input
     S = svdvals(A.detach())
     smax = S.amax(-1, keepdim=True)
     return (S > _tolerance(A, smax, atol, rtol)).sum(-1)
 
 
-def lstsq(A, B, rcond=None, *, driver=None):
+def lstsq(input, b, rcond=None, *, driver=None):
+    A, B = input, b
     vector = B.ndim == A.ndim - 1
     Bm = B.unsqueeze(-1) if vector else B
     X = pinv(A) @ Bm
@@ -382,7 +388,8 @@ def qr(A, mode="reduced", *, out=None):
 
 
 # ---- matrix_power / norms -------------------------------------------------------------------
-def matrix_power(A, n):
+def matrix_power(input, n):
+    A = input
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they "
                            f"are {A.shape[-2] if A.ndim > 1 else 1} by {A.shape[-1]} matrices")
@@ -415,7 +422,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     return _norm(x, float(ord), dim, keepdim)
 
 
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+def matrix_norm(input, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    A = input
     if dtype is not None:
         A = A.to(dtype)
     _check_float(A, "linalg.matrix_norm")
@@ -440,7 +448,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+def norm(input, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+    A = input
     if isinstance(dim, int):
         dim = (dim,)
     if ord is None:

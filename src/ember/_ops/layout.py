@@ -24,7 +24,8 @@ flip_op = defop("flip", lambda a, dims: np.flip(a, dims).copy(),
 
 
 @declare
-def flip(input, *dims):
+def flip(input, *args, dims=None):
+    dims = args if dims is None else (dims,)
     if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
         dims = dims[0]
     dims = _dims(dims, input.ndim)
@@ -106,8 +107,8 @@ repeat_op = defop("repeat", lambda a, repeats: np.tile(a, repeats), _repeat_bwd)
 
 
 @declare(function=False)
-def repeat(input, *sizes):
-    sizes = S._shape_arg(sizes)
+def repeat(input, *sizes, repeats=None):
+    sizes = S._shape_arg(sizes if repeats is None else (repeats,))
     if len(sizes) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")

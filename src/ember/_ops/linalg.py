@@ -178,11 +178,11 @@ def mm(input, mat2, *, out=None):
 
 
 @declare
-def dot(input, other, *, out=None):
-    _need_tensors("dot", input, other)
-    if input.ndim != 1 or other.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
-    return apply(dot_op, (input, other))
+def dot(input, tensor, *, out=None):
+    _need_tensors("dot", input, tensor)
+    if input.ndim != 1 or tensor.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")
+    return apply(dot_op, (input, tensor))
 
 
 @declare

@@ -35,8 +35,9 @@ _F16 = np.dtype(np.float16)
 
 
 class _AutocastHook(threading.local):
-    # ember.amp sets ``cast`` on this thread while an autocast region is active; apply
-    # pays one attribute read for it otherwise.
+    # ember.amp sets ``cast`` on this thread while an autocast region is active (the op
+    # table's tracer sets it too, to see every op run); apply calls ``cast(op, inputs)``
+    # and autocast_entry ``cast(category, args)``, and pays one attribute read otherwise.
     cast = None
 
 
@@ -377,7 +378,7 @@ def broadcast_error(inputs):
 def apply(op, inputs, params=_EMPTY):
     """Run ``op`` on ``inputs`` (tensors and Python scalars) and record the graph."""
     if _autocast.cast is not None:
-        inputs = _autocast.cast(op.autocast, inputs)
+        inputs = _autocast.cast(op, inputs)
     rule = op.promote
     forward = op.forward
     if rule is None:

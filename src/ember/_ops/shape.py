@@ -65,7 +65,9 @@ unsafe_view_op = defop("reshape_copy", lambda a, shape: a.reshape(shape), _resha
 
 
 @declare
-def view(input, *shape):
+def view(input, *shape, size=None, dtype=None):
+    if size is not None or dtype is not None:
+        shape = (dtype if size is None else size,)
     if len(shape) == 1 and hasattr(shape[0], "np") and hasattr(shape[0], "category"):
         from .conversion import view_dtype
         return view_dtype(input, shape[0])
@@ -74,8 +76,8 @@ def view(input, *shape):
 
 
 @declare
-def reshape(input, *shape):
-    shape = infer_size(_shape_arg(shape), input._data.size)
+def reshape(input, *args, shape=None):
+    shape = infer_size(_shape_arg(args if shape is None else (shape,)), input._data.size)
     a = input._data
     if a.flags.c_contiguous or _viewable(a, shape):
         return apply_view(view_op, (input,), {"shape": shape})
@@ -129,8 +131,8 @@ transpose_op = defop("transpose", lambda a, d0, d1: np.swapaxes(a, d0, d1),
 
 
 @declare
-def permute(input, *dims):
-    dims = _shape_arg(dims)
+def permute(input, *args, dims=None):
+    dims = _shape_arg(args if dims is None else (dims,))
     nd = input.ndim
     if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "
@@ -142,14 +144,20 @@ def permute(input, *dims):
     return apply_view(permute_op, (input,), {"dims": dims})
 
 
-@declare(aliases=("swapaxes", "swapdims"))
+@declare(aliases=("swapdims",))
 def transpose(input, dim0, dim1):
     nd = input.ndim
     d0, d1 = _wrap_dim(dim0, nd), _wrap_dim(dim1, nd)
     return apply_view(transpose_op, (input,), {"d0": d0, "d1": d1})
 
 
-swapaxes = swapdims = transpose
+swapdims = transpose
+
+
+@declare
+def swapaxes(input, axis0, axis1):
+    # torch spells swapaxes' keywords as NumPy's, swapdims' as transpose's.
+    return transpose(input, axis0, axis1)
 
 
 @declare
@@ -207,8 +215,8 @@ expand_op = defop("expand", _expand_fwd, _expand_bwd, view=True)
 
 
 @declare
-def expand(input, *sizes):
-    sizes = _shape_arg(sizes)
+def expand(input, *sizes, size=None, implicit=False):
+    sizes = _shape_arg(sizes if size is None else (size,))
     shape = input._data.shape
     if len(sizes) < len(shape):
         raise RuntimeError(f"expand({input.type()}{{{list(shape)}}}, size={list(sizes)}): the "
@@ -457,11 +465,16 @@ def t_(self):
     return _restride_(self, t_op.variant("TBackward1"), _EMPTY_PARAMS)
 
 
-@declare(function=False, aliases=("swapaxes_", "swapdims_"))
+@declare(function=False, aliases=("swapdims_",))
 def transpose_(self, dim0, dim1):
     nd = self.ndim
     return _restride_(self, transpose_op.variant("TransposeBackward1"),
                       {"d0": _wrap_dim(dim0, nd), "d1": _wrap_dim(dim1, nd)})
+
+
+@declare(function=False)
+def swapaxes_(self, axis0, axis1):
+    return transpose_(self, axis0, axis1)
 
 
 @declare(function=False)

@@ -42,8 +42,10 @@ def _state():
     return st
 
 
-def _cast(kind, inputs):
-    # kind: the op's autocast category (registry.AUTOCAST_LOWER/AUTOCAST_FP32) or None.
+def _cast(op, inputs):
+    # op: the registry op being applied (its autocast category: op.autocast), or the category
+    # itself (registry.AUTOCAST_LOWER/AUTOCAST_FP32) for an autocast_entry function.
+    kind = op if type(op) is str else op.autocast
     if kind is None:
         return inputs
     lower = kind == _registry.AUTOCAST_LOWER

@@ -102,10 +102,14 @@ def prelu(input, weight):
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    return _rrelu(input, lower, upper, training, inplace, None)
+
+
+def _rrelu(input, lower, upper, training, inplace, generator):
     _floating(input, "rrelu_with_noise_out" if training else "leaky_relu")
     if training:
         from ..._random import rand_like
-        noise = rand_like(input) * (upper - lower) + lower
+        noise = rand_like(input, generator=generator) * (upper - lower) + lower
         error = None
 
         def fn(x):
@@ -120,8 +124,8 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
                        backward_error=error)
 
 
-def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
-    return rrelu(input, lower, upper, training, True)
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
+    return _rrelu(input, lower, upper, training, True, generator)
 
 
 def _elu(x, alpha, scale=1.0, input_scale=1.0):

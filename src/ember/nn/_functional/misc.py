@@ -209,10 +209,10 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     return mat @ rows
 
 
-def one_hot(tensor, num_classes=-1):
-    if tensor._data.dtype.kind not in "iu":
+def one_hot(input, num_classes=-1):
+    if input._data.dtype.kind not in "iu":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    a = tensor._data
+    a = input._data
     xp = array_module(a)
     if num_classes == -1:
         num_classes = int(a.max()) + 1 if a.size else 0
