@@ -211,20 +211,36 @@ def _write(self, out, grad_on):
     node = out._grad_fn
     rebase_view = (grad_on and base is not None and node is not None
                    and self._data.dtype.kind in "fcV")
-    if rebase_view:
-        pos = view_positions(self, base)  # before the write: it can refuse the view
+    # The positions before the write: computing them can refuse the view.
+    pos = view_positions(self, base) if rebase_view else None
     self._data[...] = out._data
     self._vc[0] += 1
     if node is None:
         return None
-    if rebase_view:
+    _continue_history(self, out, pos)
+    return node
+
+
+def _continue_history(self, out, pos):
+    """``self`` now holds ``out``'s values: its history continues through ``out``'s node;
+    through a view (``pos``: its positions in the base), the base's too, as CopySlices."""
+    base = self._base
+    if pos is not None:
         _rebase_view(self, base, out, pos)
         _refresh_views(base, self)
     else:
-        _set_history(self, node, out._output_nr)
+        _set_history(self, out._grad_fn, out._output_nr)
         if base is None and "_views" in self.__dict__:
             _refresh_views(self, None)
-    return node
+
+
+def rebase_history(self, node, output_nr=0):
+    """``self`` was written in place by ``node`` (a custom Function that marked it dirty):
+    the same history rebase as every in-place op, CopySlices for a view included."""
+    out = _make(self._data)
+    _set_history(out, node, output_nr)
+    rebase_view = self._base is not None and self._data.dtype.kind in "fcV"
+    _continue_history(self, out, view_positions(self, self._base) if rebase_view else None)
 
 
 def apply_inplace(op, self, others, params=_EMPTY):

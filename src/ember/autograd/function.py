@@ -138,6 +138,9 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                     (t._base is None or not t._base._requires_grad):
                 raise RuntimeError("a leaf Variable that requires grad has been used in an "
                                    "in-place operation.")
+            if t._base is not None and t._base._requires_grad and t._base._grad_fn is None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used "
+                                   "in an in-place operation.")
         non_diff = {id(t) for t in node._non_differentiable}
         input_ids = {id(args[i]) for i in tensor_positions}
         new_outs = []
@@ -156,9 +159,15 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                 o._vc[0] += 1
             metas.append((o._data.shape, o.dtype))
             if id(o) not in non_diff and o.dtype.category >= 2:
-                o._grad_fn = node
-                o._output_nr = nr
-                o._requires_grad = True
+                if id(o) in dirty:
+                    # The one in-place mechanism's rebase: through a view, the base's history
+                    # continues through node too (CopySlices), as for every in-place op.
+                    from .._ops.inplace import rebase_history
+                    rebase_history(o, node, nr)
+                else:
+                    o._grad_fn = node
+                    o._output_nr = nr
+                    o._requires_grad = True
             nr += 1
             new_outs.append(o)
         node._num_outputs = nr
