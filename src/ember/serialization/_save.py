@@ -93,6 +93,14 @@ def _root(array):
     return root
 
 
+def _strides(t, strides):
+    """Strides in elements; an empty tensor's, which NumPy may leave as zeros, as torch
+    gives them (contiguous)."""
+    if t._data.size == 0:
+        return t.stride()
+    return tuple(s // t.dtype.itemsize for s in strides)
+
+
 def _is_block(array):
     return array.flags.c_contiguous or array.flags.f_contiguous
 
@@ -117,11 +125,11 @@ class StorageTable:
                             if data.size else 0)
             if offset >= 0 and offset % k == 0 and end <= root.nbytes and \
                     all(s >= 0 and s % k == 0 for s in strides):
-                return self._ref(root, dtype, t), offset // k, tuple(s // k for s in strides)
+                return self._ref(root, dtype, t), offset // k, _strides(t, strides)
         # Not a plain strided view of one memory block (negative strides, say): the
         # tensor gets a contiguous copy as its own storage.
         copy = data.copy()
-        return self._ref(copy, dtype, t), 0, tuple(s // k for s in copy.strides)
+        return self._ref(copy, dtype, t), 0, _strides(t, copy.strides)
 
     def _ref(self, array, dtype, t):
         key = id(array)
@@ -144,10 +152,6 @@ class TorchPicklerMixin:
     """Mixed into a pure-Python ``Pickler``: tensors, dtypes, devices and Size are
     written as torch writes them; storages become persistent ids (``legacy`` gives the
     6-element ids of the pre-zip format)."""
-
-    dispatch = dict(pickle._Pickler.dispatch)
-    dispatch[TorchName] = _save_torch_name
-    dispatch[D.dtype] = _save_dtype
 
     def __init__(self, *args, legacy=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -192,9 +196,13 @@ class TorchPicklerMixin:
 
 
 def pickler_class(pickle_module):
-    """The Pickler class to use: the pickle module's own Pickler if it is a pure-Python
-    one (its dispatch table can be extended), else Python's pure-Python pickler."""
-    base = getattr(pickle_module, "Pickler", pickle._Pickler)
-    if pickle_module is pickle or not isinstance(getattr(base, "dispatch", None), dict):
-        base = pickle._Pickler
-    return type("_EmberTorchPickler", (TorchPicklerMixin, base), {})
+    """A Pickler class built on ``pickle_module.Pickler``, which must be a pure-Python
+    pickler (``pickle._Pickler`` or a subclass, as dill's is): only its dispatch table can
+    be taught to write torch's names.  For ``pickle`` itself that is ``pickle._Pickler``."""
+    base = pickle._Pickler if pickle_module is pickle else pickle_module.Pickler
+    if not isinstance(getattr(base, "dispatch", None), dict):
+        raise TypeError(f"ember.save needs a pure-Python Pickler (a subclass of "
+                        f"pickle._Pickler) to write torch's global names without torch; "
+                        f"{base.__module__}.{base.__qualname__} is not one")
+    dispatch = {**base.dispatch, TorchName: _save_torch_name, D.dtype: _save_dtype}
+    return type("_EmberTorchPickler", (TorchPicklerMixin, base), {"dispatch": dispatch})

@@ -14,6 +14,7 @@ ALIGNMENT = 64
 # Sizes and offsets from here on need zip64 fields (a module constant so that the tests
 # can exercise the zip64 layout on small files).
 ZIP64_LIMIT = 0xFFFFFFFF
+_MAX32 = 0xFFFFFFFF      # the value that says "see the zip64 field"
 _FLAGS = 0x0808          # bit 3: sizes in a data descriptor; bit 11: UTF-8 names
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
@@ -68,11 +69,11 @@ class ZipWriter:
                 fields += (at,)
             extra = struct.pack(f"<HH{len(fields)}Q", 1, 8 * len(fields), *fields) \
                 if fields else b""
-            small = min(size, ZIP64_LIMIT)
+            small = _MAX32 if size >= ZIP64_LIMIT else size
             self._write(_CENTRAL.pack(0x02014B50, 0, 0, _FLAGS if size else _FLAGS & ~0x8,
                                       0, 0, 0, crc, small, small,
                                       len(name_b), len(extra), 0, 0, 0, 0,
-                                      min(at, ZIP64_LIMIT)) + name_b + extra)
+                                      _MAX32 if at >= ZIP64_LIMIT else at) + name_b + extra)
         cd_size = self.pos - cd_start
         n = len(self.entries)
         eocd64_at = self.pos
@@ -80,8 +81,8 @@ class ZipWriter:
                                 cd_size, cd_start))
         self._write(struct.pack("<IIQI", 0x07064B50, 0, eocd64_at, 1))
         self._write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, min(n, 0xFFFF),
-                                min(n, 0xFFFF), min(cd_size, ZIP64_LIMIT),
-                                min(cd_start, ZIP64_LIMIT), 0))
+                                min(n, 0xFFFF), _MAX32 if cd_size >= ZIP64_LIMIT else cd_size,
+                                _MAX32 if cd_start >= ZIP64_LIMIT else cd_start, 0))
 
 
 class CorruptFile(Exception):
