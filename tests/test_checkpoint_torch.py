@@ -297,6 +297,28 @@ def test_malicious_pickle_runs_nothing(tmp_path, module, name):
     assert marker.exists()
 
 
+def test_a_pickle_cannot_rewrite_a_storage_or_read_past_it():
+    def archive(pkl):
+        buf = io.BytesIO()
+        w = _zip.ZipWriter(buf)
+        w.write_record("archive/data.pkl", pkl)
+        w.write_record("archive/data/0", np.ones(4, np.float32))
+        w.close()
+        return io.BytesIO(buf.getvalue())
+
+    storage = b"(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000" \
+              b"X\x03\x00\x00\x00cpuK\x04tQ"
+    with pytest.raises(pickle.UnpicklingError, match="Can only build"):
+        ember.load(archive(b"\x80\x02" + storage + b"}b."))
+    # _rebuild_tensor_v2(storage, offset=2, size=(8,), stride=(1,)): past the 4 elements.
+    past = (b"\x80\x02ctorch._utils\n_rebuild_tensor_v2\n(" + storage +
+            b"K\x02K\x08\x85K\x01\x85\x89ccollections\nOrderedDict\n)RtR.")
+    with pytest.raises(RuntimeError, match="reaches past the end of its storage"):
+        ember.load(archive(past))
+    with pytest.raises(RuntimeError):
+        torch.load(archive(past))
+
+
 def test_safe_globals_api():
     Point = collections.namedtuple("Point", "x y")
     Point.__module__ = __name__
@@ -399,6 +421,11 @@ def test_safetensors_against_the_package(tmp_path):
         _same(e[k], from_ember[k])
         _same(from_torch[k], t[k])
     assert est.metadata((tmp_path / "t.safetensors").read_bytes()) == meta
+    # ember.load, as torch.load, reads a path ending in .safetensors as safetensors.
+    via_load = ember.load(tmp_path / "t.safetensors", map_location="cpu")
+    _same(via_load["bf"], torch.load(tmp_path / "t.safetensors")["bf"])
+    with pytest.raises(RuntimeError, match="dict map_location is not supported"):
+        ember.load(tmp_path / "t.safetensors", map_location={"cpu": "cpu"})
     loaded = est.load(st.save(t))
     loaded["w"][0, 0] = 5.0       # writable
     _same(loaded["bf"], t["bf"])

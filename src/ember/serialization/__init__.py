@@ -237,10 +237,9 @@ def _load_zip(fh, f, place, pickle_module, weights_only, mmap_file, pickle_load_
         name = f"data/{key}"
         nbytes = numel * dtype.itemsize
         info = reader.info(name)
+        if info.file_size != nbytes:    # checked before allocating what the pickle claims
+            raise CorruptFile(f"record {name} holds {info.file_size} bytes, expected {nbytes}")
         if mmap_file is not None and info.compress_type == 0:
-            if info.file_size != nbytes:
-                raise CorruptFile(f"record {name} holds {info.file_size} bytes, expected "
-                                  f"{nbytes}")
             array = np.frombuffer(mmap_file, dtype=dtype.np, count=numel,
                                   offset=reader.data_offset(info))
         else:
@@ -285,11 +284,17 @@ def _load_legacy(fh, place, pickle_module, weights_only, pickle_load_args):
     _load.unpickler(None, _load.ScanMixin, note, fh, **pickle_load_args).load()
     keys = header()
     storages = {}
+    here = fh.tell()
+    left = fh.seek(0, os.SEEK_END) - here
+    fh.seek(here)
     for key in keys:
         if key not in seen:
             raise CorruptFile(f"storage {key!r} is not used by the pickle")
         dtype, location, _ = seen[key]
         count = int.from_bytes(_read_exact(fh, 8), "little")
+        left -= 8 + count * dtype.itemsize
+        if left < 0:
+            raise EOFError("unexpected end of file in a storage")
         array = np.empty(count, dtype=dtype.np)
         if fh.readinto(array.view(np.uint8)) != array.nbytes:
             raise EOFError("unexpected end of file in a storage")
@@ -325,6 +330,18 @@ def _read_exact(fh, n):
     return data
 
 
+def _load_safetensors(f, map_location):
+    """As torch.load: a path ending in .safetensors is read as safetensors."""
+    if isinstance(map_location, dict):
+        raise RuntimeError("Loading safetensors file with dict map_location is not supported. "
+                           "Use a device string or torch.device instead.")
+    if callable(map_location) and not isinstance(map_location, _device):
+        raise RuntimeError("Loading safetensors file with callable map_location is not "
+                           "supported. Use a device string or torch.device instead.")
+    from ..utils.safetensors import load_file
+    return load_file(f, device="cpu" if map_location is None else str(map_location))
+
+
 @contextlib.contextmanager
 def _opened(f):
     if isinstance(f, (str, os.PathLike)):
@@ -354,6 +371,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         warnings.warn("pickle_load_args only works if `weights_only=False`.", stacklevel=2)
         pickle_load_args = {}
     pickle_load_args.setdefault("encoding", "utf-8")
+    if isinstance(f, (str, os.PathLike)) and os.fspath(f).endswith(".safetensors"):
+        return _load_safetensors(f, map_location)
     place = _Placer(map_location)
     with _opened(f) as fh:
         start = fh.tell()

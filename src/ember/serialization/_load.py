@@ -79,6 +79,10 @@ class Storage:
     def __repr__(self):
         return f"Storage(dtype={self.dtype}, device={self.device}, size={self.size()})"
 
+    def __setstate__(self, state):   # a pickle's BUILD must not retarget a storage
+        raise pickle.UnpicklingError("Can only build Tensor, Parameter, OrderedDict or types "
+                                     f"allowlisted via `add_safe_globals`, but got {type(self)}")
+
     def view(self, offset, size, stride):
         """A tensor over this storage: ``size``/``stride``/``offset`` in elements."""
         n = len(self.array)
