@@ -303,6 +303,7 @@ def test_a_pickle_cannot_rewrite_a_storage_or_read_past_it():
         w = _zip.ZipWriter(buf)
         w.write_record("archive/data.pkl", pkl)
         w.write_record("archive/data/0", np.ones(4, np.float32))
+        w.write_record("archive/version", b"3\n")
         w.close()
         return io.BytesIO(buf.getvalue())
 
@@ -317,6 +318,15 @@ def test_a_pickle_cannot_rewrite_a_storage_or_read_past_it():
         ember.load(archive(past))
     with pytest.raises(RuntimeError):
         torch.load(archive(past))
+    # Setting attributes of an allowlisted class or dtype (BUILD) or appending to anything
+    # but a list is refused, as torch's unpickler refuses it.
+    for pkl in (b"\x80\x02ctorch\nSize\n}X\x01\x00\x00\x00aK\x01sb.",
+                b"\x80\x02ctorch\nfloat32\nN}X\x02\x00\x00\x00npK\x01s\x86b.",
+                b"\x80\x02ctorch\nSize\n)RK\x01a."):
+        for lib in (torch, ember):
+            with pytest.raises(pickle.UnpicklingError, match="Can only"):
+                lib.load(archive(pkl))
+    assert ember.float32.np == np.float32 and not hasattr(ember.Size, "a")
 
 
 def test_safe_globals_api():

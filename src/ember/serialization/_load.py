@@ -9,6 +9,7 @@ a hostile pickle can build nothing but tensors, containers and allowlisted objec
 import collections
 import importlib
 import pickle
+import struct
 from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 
 import numpy as np
@@ -303,7 +304,26 @@ class _PersistentStorages:
 
 
 class WeightsOnlyMixin(_PersistentStorages):
-    """find_class limited to torch's allowlist and the user's safe globals."""
+    """find_class limited to torch's allowlist and the user's safe globals, and torch's
+    limits on what the other opcodes may touch: only allowlisted callables are called or
+    instantiated, BUILD only sets the state of tensors, OrderedDicts and allowlisted
+    types, items only go into lists and dicts.  (Mixed into the pure-Python unpickler,
+    whose opcodes can be overridden one by one.)"""
+
+    class _Dispatch(dict):
+        def __missing__(self, opcode):
+            raise pickle.UnpicklingError(f"Unsupported operand {opcode}")
+
+    dispatch = _Dispatch(pickle._Unpickler.dispatch)
+
+    def load(self):
+        # Malformed data fails inside the pure-Python opcodes with whatever error the
+        # bytes provoke; like torch's unpickler, report it as an UnpicklingError.
+        try:
+            return pickle._Unpickler.load(self)
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError,
+                struct.error) as e:
+            raise pickle.UnpicklingError(f"{type(e).__name__}: {e}") from None
 
     def find_class(self, module, name):
         module, name = _python3_name(module, name)
@@ -323,6 +343,70 @@ class WeightsOnlyMixin(_PersistentStorages):
             f"Please use `torch.serialization.add_safe_globals([{shown}])` or the "
             f"`torch.serialization.safe_globals([{shown}])` context manager to allowlist "
             "this global if you trust this class/function.")
+
+    def _allowed(self, obj):
+        return any(obj is v for v in torch_names().values()) or \
+            any(obj is v for v in _user_names().values())
+
+    def _check_callable(self, func, what):
+        if not self._allowed(func):
+            raise pickle.UnpicklingError(f"Trying to {what} unrecognized function {func}")
+
+    def load_reduce(self):
+        self._check_callable(self.stack[-2], "call reduce for")
+        pickle._Unpickler.load_reduce(self)
+
+    def load_newobj(self):
+        cls = self.stack[-2]
+        if not self._allowed(cls):
+            raise pickle.UnpicklingError("Can only create new object for nn.Parameter or "
+                                         f"classes allowlisted via `add_safe_globals` but got "
+                                         f"{cls}")
+        pickle._Unpickler.load_newobj(self)
+
+    def load_build(self):
+        inst = self.stack[-2]
+        if not (type(inst) in (collections.OrderedDict, collections.Counter) or
+                isinstance(inst, Tensor) and not isinstance(inst, type) or
+                self._allowed(type(inst))):
+            raise pickle.UnpicklingError("Can only build Tensor, Parameter, OrderedDict or "
+                                         "types allowlisted via `add_safe_globals`, but got "
+                                         f"{type(inst)}")
+        pickle._Unpickler.load_build(self)
+
+    def _check_list(self, target, what):
+        if type(target) is not list:
+            raise pickle.UnpicklingError(f"Can only {what} lists, but got {type(target)}")
+
+    def _check_dict(self, target, opcode):
+        if type(target) not in (dict, collections.OrderedDict, collections.Counter):
+            raise pickle.UnpicklingError(f"Can only {opcode} for dict, collections.OrderedDict, "
+                                         f"collections.Counter, but got {type(target)}")
+
+    def load_append(self):
+        self._check_list(self.stack[-2], "append to")
+        pickle._Unpickler.load_append(self)
+
+    def load_appends(self):
+        self._check_list(self.metastack[-1][-1], "extend")
+        pickle._Unpickler.load_appends(self)
+
+    def load_setitem(self):
+        self._check_dict(self.stack[-3], "SETITEM")
+        pickle._Unpickler.load_setitem(self)
+
+    def load_setitems(self):
+        self._check_dict(self.metastack[-1][-1], "SETITEMS")
+        pickle._Unpickler.load_setitems(self)
+
+    for _op, _fn in ((pickle.REDUCE, load_reduce), (pickle.NEWOBJ, load_newobj),
+                     (pickle.BUILD, load_build), (pickle.APPEND, load_append),
+                     (pickle.APPENDS, load_appends), (pickle.SETITEM, load_setitem),
+                     (pickle.SETITEMS, load_setitems)):
+        dispatch[_op[0]] = _fn
+    for _op in (pickle.NEWOBJ_EX, pickle.OBJ, pickle.INST, pickle.ADDITEMS):
+        dispatch.pop(_op[0], None)     # forms torch's weights-only unpickler refuses too
+    del _op, _fn
 
 
 class FullMixin(_PersistentStorages):
@@ -399,7 +483,10 @@ class ScanMixin(_PersistentStorages):
 
 
 def unpickler(pickle_module, mixin, storage_for, fh, **kwargs):
-    base = pickle.Unpickler if pickle_module is None else pickle_module.Unpickler
+    if mixin is WeightsOnlyMixin:
+        base = pickle._Unpickler
+    else:
+        base = pickle.Unpickler if pickle_module is None else pickle_module.Unpickler
     cls = type("_EmberTorchUnpickler", (mixin, base), {"storage_for": staticmethod(storage_for)})
     return cls(fh, **kwargs)
 
