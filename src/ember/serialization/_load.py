@@ -348,65 +348,48 @@ class WeightsOnlyMixin(_PersistentStorages):
         return any(obj is v for v in torch_names().values()) or \
             any(obj is v for v in _user_names().values())
 
-    def _check_callable(self, func, what):
-        if not self._allowed(func):
-            raise pickle.UnpicklingError(f"Trying to {what} unrecognized function {func}")
-
-    def load_reduce(self):
-        self._check_callable(self.stack[-2], "call reduce for")
-        pickle._Unpickler.load_reduce(self)
-
-    def load_newobj(self):
-        cls = self.stack[-2]
-        if not self._allowed(cls):
-            raise pickle.UnpicklingError("Can only create new object for nn.Parameter or "
-                                         f"classes allowlisted via `add_safe_globals` but got "
-                                         f"{cls}")
-        pickle._Unpickler.load_newobj(self)
-
-    def load_build(self):
-        inst = self.stack[-2]
-        if not (type(inst) in (collections.OrderedDict, collections.Counter) or
-                isinstance(inst, Tensor) and not isinstance(inst, type) or
-                self._allowed(type(inst))):
-            raise pickle.UnpicklingError("Can only build Tensor, Parameter, OrderedDict or "
-                                         "types allowlisted via `add_safe_globals`, but got "
-                                         f"{type(inst)}")
-        pickle._Unpickler.load_build(self)
-
-    def _check_list(self, target, what):
-        if type(target) is not list:
-            raise pickle.UnpicklingError(f"Can only {what} lists, but got {type(target)}")
-
-    def _check_dict(self, target, opcode):
-        if type(target) not in (dict, collections.OrderedDict, collections.Counter):
-            raise pickle.UnpicklingError(f"Can only {opcode} for dict, collections.OrderedDict, "
+    def _check(self, opcode, target):
+        """Refuse ``opcode`` on ``target`` where torch's weights-only unpickler does."""
+        if opcode in (pickle.REDUCE, pickle.NEWOBJ):
+            if not self._allowed(target):
+                raise pickle.UnpicklingError(
+                    f"Trying to call reduce for unrecognized function {target}"
+                    if opcode == pickle.REDUCE else
+                    "Can only create new object for nn.Parameter or classes allowlisted via "
+                    f"`add_safe_globals` but got {target}")
+        elif opcode == pickle.BUILD:
+            if not (type(target) in (collections.OrderedDict, collections.Counter) or
+                    isinstance(target, Tensor) or self._allowed(type(target))):
+                raise pickle.UnpicklingError(
+                    "Can only build Tensor, Parameter, OrderedDict or types allowlisted via "
+                    f"`add_safe_globals`, but got {type(target)}")
+        elif opcode in (pickle.APPEND, pickle.APPENDS):
+            if type(target) is not list:
+                what = "append to" if opcode == pickle.APPEND else "extend"
+                raise pickle.UnpicklingError(f"Can only {what} lists, but got {type(target)}")
+        elif type(target) not in (dict, collections.OrderedDict, collections.Counter):
+            name = "SETITEM" if opcode == pickle.SETITEM else "SETITEMS"
+            raise pickle.UnpicklingError(f"Can only {name} for dict, collections.OrderedDict, "
                                          f"collections.Counter, but got {type(target)}")
 
-    def load_append(self):
-        self._check_list(self.stack[-2], "append to")
-        pickle._Unpickler.load_append(self)
+    def _guarded(opcode, target, load):
+        def guarded(self):
+            self._check(opcode, target(self))
+            load(self)
+        return guarded
 
-    def load_appends(self):
-        self._check_list(self.metastack[-1][-1], "extend")
-        pickle._Unpickler.load_appends(self)
-
-    def load_setitem(self):
-        self._check_dict(self.stack[-3], "SETITEM")
-        pickle._Unpickler.load_setitem(self)
-
-    def load_setitems(self):
-        self._check_dict(self.metastack[-1][-1], "SETITEMS")
-        pickle._Unpickler.load_setitems(self)
-
-    for _op, _fn in ((pickle.REDUCE, load_reduce), (pickle.NEWOBJ, load_newobj),
-                     (pickle.BUILD, load_build), (pickle.APPEND, load_append),
-                     (pickle.APPENDS, load_appends), (pickle.SETITEM, load_setitem),
-                     (pickle.SETITEMS, load_setitems)):
-        dispatch[_op[0]] = _fn
+    for _op, _target, _load in (
+            (pickle.REDUCE, lambda u: u.stack[-2], pickle._Unpickler.load_reduce),
+            (pickle.NEWOBJ, lambda u: u.stack[-2], pickle._Unpickler.load_newobj),
+            (pickle.BUILD, lambda u: u.stack[-2], pickle._Unpickler.load_build),
+            (pickle.APPEND, lambda u: u.stack[-2], pickle._Unpickler.load_append),
+            (pickle.APPENDS, lambda u: u.metastack[-1][-1], pickle._Unpickler.load_appends),
+            (pickle.SETITEM, lambda u: u.stack[-3], pickle._Unpickler.load_setitem),
+            (pickle.SETITEMS, lambda u: u.metastack[-1][-1], pickle._Unpickler.load_setitems)):
+        dispatch[_op[0]] = _guarded(_op, _target, _load)
     for _op in (pickle.NEWOBJ_EX, pickle.OBJ, pickle.INST, pickle.ADDITEMS):
-        dispatch.pop(_op[0], None)     # forms torch's weights-only unpickler refuses too
-    del _op, _fn
+        del dispatch[_op[0]]     # forms torch's weights-only unpickler refuses too
+    del _op, _target, _load, _guarded
 
 
 class FullMixin(_PersistentStorages):
