@@ -401,6 +401,11 @@ def test_file_objects(tmp_path):
     assert zipfile.ZipFile(tmp_path / "f.pt").namelist()[0] == "archive/data.pkl"
     with pytest.raises(AttributeError, match="file-like object with a 'write' attribute"):
         ember.save(e, 3)
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="Parent directory .*nowhere does not exist"):
+            lib.save(1, tmp_path / "nowhere" / "x.pt")
+    ember.save(1, tmp_path / "n\u00e4me.pt")    # a name torch's writer cannot take in ASCII
+    assert zipfile.ZipFile(tmp_path / "n\u00e4me.pt").namelist()[0] == "archive/data.pkl"
 
 
 # ---- safetensors ----------------------------------------------------------------------

@@ -8,11 +8,11 @@ a hostile pickle can build nothing but tensors, containers and allowlisted objec
 """
 import collections
 import importlib
+import math
 import pickle
 import struct
 from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 
-import numpy as np
 
 from .. import _dtype as D
 from .._device import array_module, device as _device, to_device_array
@@ -91,7 +91,7 @@ class Storage:
                 len(size) != len(stride):
             raise CorruptRecord(f"invalid tensor geometry: offset {offset}, size "
                                 f"{tuple(size)}, stride {tuple(stride)}")
-        numel = int(np.prod(size, dtype=np.int64)) if size else 1
+        numel = math.prod(size)
         if numel and offset + sum((a - 1) * s for a, s in zip(size, stride)) >= n:
             raise CorruptRecord(f"a tensor of size {tuple(size)} reaches past the end of "
                                 f"its storage of {n} elements")
