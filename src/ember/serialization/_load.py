@@ -13,7 +13,6 @@ import pickle
 import struct
 from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 
-
 from .. import _dtype as D
 from .._device import array_module, device as _device, to_device_array
 from .._tensor import Size, Tensor, _make, _new
