@@ -154,10 +154,17 @@ def test_map_location_forms():
     assert _roundtrip(t, map_location=lambda s, loc: None).tolist() == [1.0, 1.0]
 
 
-def test_not_a_checkpoint():
+def test_not_a_checkpoint(tmp_path):
     for lib in (torch, ember):
         with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
             lib.load(io.BytesIO(b"garbage that is not a checkpoint"))
+    with open(tmp_path / "plain.pkl", "wb") as fh:
+        pickle.dump([1, 2], fh, protocol=2)
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="Invalid magic number; corrupt file?"):
+            lib.load(tmp_path / "plain.pkl")
+    with pytest.raises(RuntimeError, match="plain.pkl"):
+        ember.load(tmp_path / "plain.pkl")
     with pytest.raises(RuntimeError, match="Can not safely load weights when explicit "
                                            "pickle_module is specified"):
         load(io.BytesIO(), pickle_module=pickle, weights_only=True)

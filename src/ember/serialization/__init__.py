@@ -272,10 +272,10 @@ def _load_legacy(fh, place, pickle_module, weights_only, pickle_load_args):
                                **pickle_load_args).load()
 
     if header() != MAGIC_NUMBER:
-        raise RuntimeError("Invalid magic number; corrupt file?")
+        raise _load.CorruptRecord("Invalid magic number; corrupt file?")
     version = header()
     if version != PROTOCOL_VERSION:
-        raise RuntimeError(f"Invalid protocol version: {version}")
+        raise _load.CorruptRecord(f"Invalid protocol version: {version}")
     header()   # system info: sizes and byte order (Ember reads little-endian files)
     start = fh.tell()
     seen = {}
@@ -403,8 +403,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         except CorruptFile as e:
             raise _corrupt(f, str(e)) from None
         except _load.CorruptRecord as e:
-            raise RuntimeError(f"ember.load: {e} in {_describe(f)}; the file is "
-                               "corrupted") from None
+            raise RuntimeError(f"{e} (in {_describe(f)})") from None
         except (EOFError, ValueError) as e:
             if isinstance(e, ValueError) and "endianness" in str(e):
                 raise

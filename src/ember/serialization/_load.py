@@ -93,7 +93,7 @@ class Storage:
         numel = math.prod(size)
         if numel and offset + sum((a - 1) * s for a, s in zip(size, stride)) >= n:
             raise CorruptRecord(f"a tensor of size {tuple(size)} reaches past the end of "
-                                f"its storage of {n} elements")
+                                f"its storage of {n} elements: the file is corrupted")
         arr = self.array
         xp = array_module(arr)
         k = arr.itemsize
