@@ -109,6 +109,30 @@ def test_objects_besides_tensors_both_ways():
     assert back["nested"] == e["nested"] and back["set"] == {1, 2}
 
 
+class _Tagged(ember.Tensor):
+    pass
+
+
+def test_tensor_attributes_and_subclasses():
+    x = ember.ones(2)
+    x.note = 5
+    p = nn.Parameter(ember.zeros(1))
+    p.note = 6
+    out = torch.load(io.BytesIO(_to_bytes(ember.save, [x, p])), weights_only=True)
+    assert type(out[0]) is torch.Tensor and out[0].note == 5
+    assert isinstance(out[1], torch.nn.Parameter) and out[1].note == 6
+    back = ember.load(io.BytesIO(_to_bytes(torch.save, out)))
+    assert back[0].note == 5 and isinstance(back[1], nn.Parameter) and back[1].note == 6
+    from ember._tensor import _new
+    sub = _new(_Tagged)
+    sub.__dict__.update(ember.arange(3.0).__dict__)
+    data = _to_bytes(ember.save, sub)
+    with pytest.raises(pickle.UnpicklingError, match="_Tagged"):
+        ember.load(io.BytesIO(data))
+    with serialization.safe_globals([_Tagged]):
+        assert type(ember.load(io.BytesIO(data))) is _Tagged
+
+
 def _models(seed=0):
     rng = np.random.default_rng(seed)
     # (A bias right before BatchNorm has no gradient but rounding noise, which Adam

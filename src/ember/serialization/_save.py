@@ -37,6 +37,7 @@ class TorchName:
 
 REBUILD_TENSOR = TorchName("torch._utils", "_rebuild_tensor_v2")
 REBUILD_PARAMETER = TorchName("torch._utils", "_rebuild_parameter")
+REBUILD_PARAMETER_WITH_STATE = TorchName("torch._utils", "_rebuild_parameter_with_state")
 REBUILD_FROM_TYPE = TorchName("torch._tensor", "_rebuild_from_type_v2")
 
 
@@ -172,15 +173,18 @@ class TorchPicklerMixin:
                 return NotImplemented
             from ..nn.parameter import Buffer, Parameter
             cls = type(obj)
-            if cls is Parameter:
-                return (REBUILD_PARAMETER, (_Plain(obj), obj._requires_grad,
-                                            collections.OrderedDict()))
             state = _public_state(obj)
-            if cls is Tensor or cls is Buffer:
-                if not state or cls is Buffer:
-                    return self._tensor_args(obj, obj._requires_grad)
+            if cls is Parameter:
+                args = (_Plain(obj), obj._requires_grad, collections.OrderedDict())
+                if state:
+                    return (REBUILD_PARAMETER_WITH_STATE, args + (state,))
+                return (REBUILD_PARAMETER, args)
+            # A Buffer is a plain tensor once registered, as torch's nn.Buffer.
+            if (cls is Tensor and not state) or cls is Buffer:
+                return self._tensor_args(obj, obj._requires_grad)
             func, args = self._tensor_args(obj, obj._requires_grad)
-            return (REBUILD_FROM_TYPE, (func, cls, args, state))
+            return (REBUILD_FROM_TYPE, (func, TorchName("torch", "Tensor") if cls is Tensor
+                                        else cls, args, state))
         if type(obj) is Size:
             return (TorchName("torch", "Size"), (tuple(obj),))
         from .._device import device
