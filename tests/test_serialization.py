@@ -147,13 +147,23 @@ def test_map_location_forms():
     assert _roundtrip(t, map_location=ember.device("cpu")).tolist() == [1.0, 1.0]
     assert _roundtrip(t, map_location={"cuda:0": "cpu"}).device.type == "cpu"
     seen = []
-    out = _roundtrip(t, map_location=lambda s, loc: seen.append(loc) or s * 2)
-    assert seen == ["cpu"] and out.tolist() == [2.0, 2.0]
+    # As torch's: the callable gets each storage (loaded on the CPU) and its saved location.
+    out = _roundtrip(t, map_location=lambda s, loc: seen.append((s.dtype, loc)) or s.cpu())
+    assert seen == [(ember.float32, "cpu")] and out.tolist() == [1.0, 1.0]
+    assert _roundtrip(t, map_location=lambda s, loc: None).tolist() == [1.0, 1.0]
 
 
-def test_not_an_ember_file():
-    with pytest.raises(RuntimeError, match="Invalid magic number"):
-        load(io.BytesIO(b"garbage that is not a checkpoint"))
+def test_not_a_checkpoint(tmp_path):
+    for lib in (torch, ember):
+        with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+            lib.load(io.BytesIO(b"garbage that is not a checkpoint"))
+    with open(tmp_path / "plain.pkl", "wb") as fh:
+        pickle.dump([1, 2], fh, protocol=2)
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="Invalid magic number; corrupt file?"):
+            lib.load(tmp_path / "plain.pkl")
+    with pytest.raises(RuntimeError, match="plain.pkl"):
+        ember.load(tmp_path / "plain.pkl")
     with pytest.raises(RuntimeError, match="Can not safely load weights when explicit "
                                            "pickle_module is specified"):
         load(io.BytesIO(), pickle_module=pickle, weights_only=True)
@@ -161,10 +171,13 @@ def test_not_an_ember_file():
 
 @pytest.mark.parametrize("lib", [torch, ember], ids=["torch", "ember"])
 def test_pickle_module_is_used(lib):
-    """save pickles with pickle_module.Pickler and load unpickles with its Unpickler."""
+    """save pickles with pickle_module.Pickler and load unpickles with its Unpickler.
+
+    Ember writes torch's global names through a pure-Python pickler's dispatch table, so
+    its Pickler must derive from pickle._Pickler (as dill's does)."""
     calls = []
 
-    class Pickler(pickle.Pickler):
+    class Pickler(pickle._Pickler):
         def __init__(self, *args, **kwargs):
             calls.append("Pickler")
             super().__init__(*args, **kwargs)
@@ -184,3 +197,9 @@ def test_pickle_module_is_used(lib):
     assert out["view"].tolist() == [2.0, 3.0, 4.0, 5.0]
     out["base"][3] = 10.0
     assert out["view"][1].item() == 10.0   # the view still shares its base's memory
+
+
+def test_a_c_pickler_is_refused_with_a_clear_error():
+    module = type("module", (), {"Pickler": pickle.Pickler, "Unpickler": pickle.Unpickler})
+    with pytest.raises(TypeError, match="pure-Python Pickler"):
+        save(ember.ones(1), io.BytesIO(), pickle_module=module)
