@@ -420,3 +420,22 @@ def equal(input, other):
     if tuple(input.shape) != tuple(other.shape):
         return False
     return bool((input._data == other._data).all())
+
+
+# ---- nextafter ---------------------------------------------------------------------------
+def _nextafter_bwd(ctx, g):
+    # torch: the step is locally constant in self (gradient 1) and independent of other.
+    need = ctx.needs_input_grad
+    return (g if need[0] else None, g * 0 if need[1] else None)
+
+
+nextafter_op = defop("nextafter", real_only(_float_only("nextafter")(np.nextafter),
+                                            "nextafter"), _nextafter_bwd, promote=PROMOTE)
+
+
+@declare(inplace=inplace_method(nextafter_op, 2))
+def nextafter(input, other, *, out=None):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"nextafter(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+    return _out(apply(nextafter_op, (input, other)), out)
