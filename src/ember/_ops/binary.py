@@ -424,13 +424,16 @@ def equal(input, other):
 
 # ---- nextafter ---------------------------------------------------------------------------
 def _nextafter_bwd(ctx, g):
-    # torch: the step is locally constant in self (gradient 1) and independent of other.
+    # torch's: the result moves with self (gradient 1) except where self == other, where
+    # it is other; it does not move with other.
+    a, b = ctx.saved
     need = ctx.needs_input_grad
-    return (g if need[0] else None, g * 0 if need[1] else None)
+    return (where(a == b, 0.0, g) if need[0] else None, g * 0 if need[1] else None)
 
 
 nextafter_op = defop("nextafter", real_only(_float_only("nextafter")(np.nextafter),
-                                            "nextafter"), _nextafter_bwd, promote=PROMOTE)
+                                            "nextafter"), _nextafter_bwd, promote=PROMOTE,
+                     save=(0, 1))
 
 
 @declare(inplace=inplace_method(nextafter_op, 2))

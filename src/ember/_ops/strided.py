@@ -34,17 +34,18 @@ def _storage(t):
     return flat, span, offset
 
 
-def _geometry(name, size, stride, storage_offset):
-    """torch's argument checks; returns (size, stride, storage_offset) as ints."""
-    for arg, pos, value in (("size", 2, size), ("stride", 3, stride)):
-        if not isinstance(value, (tuple, list)) and not hasattr(value, "__index__"):
+def _geometry(name, size, stride, storage_offset, first=2):
+    """torch's argument checks (``first``: the position torch numbers ``size`` with);
+    returns (size, stride, storage_offset) as ints."""
+    for arg, pos, value in (("size", first, size), ("stride", first + 1, stride)):
+        if not isinstance(value, (tuple, list)):
             raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be tuple of ints, "
                             f"not {type(value).__name__}")
     if storage_offset is not None and not hasattr(storage_offset, "__index__"):
-        raise TypeError(f"{name}(): argument 'storage_offset' (position 4) must be int, not "
-                        f"{type(storage_offset).__name__}")
-    size = (int(size),) if hasattr(size, "__index__") else tuple(int(s) for s in size)
-    stride = (int(stride),) if hasattr(stride, "__index__") else tuple(int(s) for s in stride)
+        raise TypeError(f"{name}(): argument 'storage_offset' (position {first + 2}) must be "
+                        f"int, not {type(storage_offset).__name__}")
+    size = tuple(int(s) for s in size)
+    stride = tuple(int(s) for s in stride)
     if len(size) != len(stride):
         raise RuntimeError("mismatch in length of strides and shape")
     if any(s < 0 for s in size):
@@ -98,8 +99,8 @@ strided_view_op = defop("strided_view", _strided_fwd, _strided_bwd, view=True,
                         node="AsStridedBackward0")
 
 
-def _view_params(input, size, stride, storage_offset, name="as_strided"):
-    size, stride, storage_offset = _geometry(name, size, stride, storage_offset)
+def _view_params(input, size, stride, storage_offset, first=2):
+    size, stride, storage_offset = _geometry("as_strided", size, stride, storage_offset, first)
     storage, span, own = _storage(input)
     offset = own if storage_offset is None else int(storage_offset)
     _check_bounds(size, stride, offset, span, input._data.itemsize)
@@ -112,7 +113,8 @@ def _view_params(input, size, stride, storage_offset, name="as_strided"):
 
 
 def _as_strided_method(self, size, stride, storage_offset=None):
-    return as_strided(self, size, stride, storage_offset)
+    return apply_view(strided_view_op, (self,),
+                      _view_params(self, size, stride, storage_offset, first=1))
 
 
 def _as_strided_(self, size, stride, storage_offset=None):
@@ -120,7 +122,7 @@ def _as_strided_(self, size, stride, storage_offset=None):
     if self._requires_grad or "_inference" in self.__dict__:
         check_inplace(self, _state.enabled)
     out = apply_view(strided_view_op.variant("AsStridedBackward1"), (self,),
-                     _view_params(self, size, stride, storage_offset))
+                     _view_params(self, size, stride, storage_offset, first=1))
     self._data = out._data
     if out._grad_fn is not None:
         self._grad_fn, self._output_nr = out._grad_fn, 0
