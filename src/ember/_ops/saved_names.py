@@ -15,10 +15,11 @@ from ..autograd.grad_mode import _state
 from ..autograd.saved import SavedTensor, unpack, unpack_result
 
 # Saved inputs' names where they are not (self, other).
-_INPUT_NAMES = {"mm": ("self", "mat2"), "bmm": ("self", "mat2"), "pow": ("self", "exponent"),
+_INPUT_NAMES = {"mm": ("self", "mat2"), "bmm": ("self", "mat2"),
+                "addmm": ("self", "mat1", "mat2"), "pow": ("self", "exponent"),
                 "clamp": ("self", "min", "max"), "where": ("condition", "self", "other"),
-                "addcmul": ("self", "tensor1", "tensor2"), "addcdiv": ("self", "tensor1",
-                                                                      "tensor2"),
+                "addcmul": ("self", "tensor1", "tensor2"),
+                "addcdiv": ("self", "tensor1", "tensor2"),
                 "lerp": ("self", "end", "weight"), "index_select": ("self", "index")}
 # torch saves an input only when the gradient it serves is needed: name -> input index.
 _SAVED_FOR = {"mul": {"self": 1, "other": 0}, "div": {"self": 1}}
