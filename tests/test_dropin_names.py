@@ -204,3 +204,13 @@ def test_gumbel_softmax_dim_and_eps_warning():
     np.testing.assert_allclose(F.gumbel_softmax(x, dim=0).sum(0).numpy(), 1.0, rtol=1e-5)
     with pytest.warns(UserWarning, match="`eps` parameter is deprecated"):
         F.gumbel_softmax(x, eps=1e-5)
+
+
+def test_as_strided_overlapping_view_refuses_inplace_writes():
+    same_error(lambda lib: lib.zeros(4).as_strided((2, 2), (0, 1)).add_(1))
+
+    def f(lib):
+        x = lib.zeros(4)
+        x.as_strided((2, 2), (2, 1)).add_(1)
+        return x
+    same(f)

@@ -34,7 +34,8 @@ def _addmm_fwd(bias, m1, m2, beta, alpha):
 def _addmm_bwd(ctx, g):
     m1, m2 = ctx.saved
     need = ctx.needs_input_grad
-    beta, alpha = ctx.beta, ctx.alpha
+    # Complex scales enter the gradients conjugated (torch's maybe_multiply(grad, s.conj())).
+    beta, alpha = ctx.beta.conjugate(), ctx.alpha.conjugate()
     g_bias = (g if beta == 1 else g * beta) if need[0] else None
     g_m1 = g.mm(m2.mH) if need[1] else None
     g_m2 = m1.mH.mm(g) if need[2] else None

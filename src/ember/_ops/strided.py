@@ -82,8 +82,12 @@ def _positions(size, stride, offset):
 def _strided_fwd(a, size, stride, storage_offset, storage, pos=None, input_pos=None):
     item = storage.itemsize
     xp = array_module(storage)
-    return xp.lib.stride_tricks.as_strided(storage[storage_offset:], size,
+    view = xp.lib.stride_tricks.as_strided(storage[storage_offset:], size,
                                            tuple(s * item for s in stride))
+    if xp is np and any(s == 0 and n > 1 for n, s in zip(size, stride)):
+        # Elements sharing memory: in-place writes get torch's internal-overlap error.
+        view.flags.writeable = False
+    return view
 
 
 def _strided_bwd(ctx, g):
