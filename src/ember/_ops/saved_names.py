@@ -28,7 +28,7 @@ _DEFAULTS = {"add": {"alpha": 1}, "sub": {"alpha": 1}}
 # Params that are Ember's own bookkeeping, not torch's saved values.
 _HIDDEN = frozenset({"dtype", "sizes", "pos", "input_pos", "storage"})
 # Tensor arguments torch receives a Python number for as a 0-dim "wrapped number" tensor.
-_WRAPPED = frozenset({"other", "exponent_tensor"})
+_WRAPPED = frozenset({"other"})
 _WRAPPED_DTYPE = {bool: D.bool, int: D.int64, float: D.float64, complex: D.complex128}
 
 
