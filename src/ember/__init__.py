@@ -9,7 +9,8 @@ from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, dou
                      long, short, uint8, can_cast, get_default_dtype, promote_types,
                      set_default_dtype, finfo, iinfo)
 from ._dtype import result_type as _result_type_pair
-from ._device import device
+from math import e, inf, nan, pi  # torch.e, torch.inf, ... are Python floats too
+from ._device import device, get_default_device, set_default_device
 from ._tensor import Size, Tensor
 from . import _ops
 from ._ops import *  # noqa: F401,F403  (the op functions: ember.add, ember.exp, ...)

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from . import _dtype as D
-from ._device import as_device, module_for, to_device_array
+from ._device import as_device, factory_device, module_for, to_device_array
 from .autograd import grad_mode
 from ._tensor import Size, Tensor, _host, _make
 
@@ -39,7 +39,7 @@ def _leaf(arr, requires_grad):
 
 
 def _finish(arr, dtype, device, requires_grad):
-    dev = as_device(device)
+    dev = factory_device(device)
     if dev is not None and dev.type != "cpu":
         arr = to_device_array(arr, dev)
     return _leaf(arr, requires_grad)
@@ -325,7 +325,7 @@ def _factory(fill):
              requires_grad=False, pin_memory=False, memory_format=None):
         shape = _size(args if size is None else (size,), make.__name__)
         d = dtype or D.get_default_dtype()
-        xp = module_for(as_device(device))
+        xp = module_for(factory_device(device))
         arr = fill(xp, shape, d.np)
         return _leaf(arr, requires_grad)
     return make
@@ -349,7 +349,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     if dtype is None:
         dtype = D.scalar_dtype(fill_value)
     fill_value = _check_fill(fill_value, dtype)
-    return _leaf(module_for(as_device(device)).full(shape, fill_value, dtype=dtype.np), requires_grad)
+    return _leaf(module_for(factory_device(device)).full(shape, fill_value, dtype=dtype.np), requires_grad)
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
@@ -427,7 +427,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if (end - start) / step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = math.ceil((end - start) / step)
-    xp = module_for(as_device(device))
+    xp = module_for(factory_device(device))
     # computed in float64 then cast, so float32 steps accumulate no error (as torch)
     arr = (start + step * xp.arange(n, dtype=np.float64)).astype(dtype.np) \
         if dtype.category >= D._FLOAT else xp.arange(start, end, step, dtype=dtype.np)
@@ -448,7 +448,7 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
     start, end, step = _range_bound(start), _range_bound(end), _range_bound(step)
     n = int(math.floor((end - start) / step)) + 1
     d = dtype or D.get_default_dtype()
-    return _finish(module_for(as_device(device)).asarray(
+    return _finish(module_for(factory_device(device)).asarray(
         start + step * np.arange(n, dtype=np.float64)).astype(d.np), d, None, requires_grad)
 
 
@@ -480,7 +480,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     if m is not None and m < 0:
         raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     d = dtype or D.get_default_dtype()
-    return _leaf(module_for(as_device(device)).eye(n, m, dtype=d.np), requires_grad)
+    return _leaf(module_for(factory_device(device)).eye(n, m, dtype=d.np), requires_grad)
 
 
 # ---- legacy constructors ------------------------------------------------------------

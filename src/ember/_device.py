@@ -94,6 +94,27 @@ _builtin_type = type
 
 CPU = device("cpu")
 
+# torch.set_default_device: the device factories use when given none (None: the CPU).
+_default_device = [None]
+
+
+def set_default_device(device):
+    """Make factory functions (zeros, randn, tensor, ...) create tensors on ``device``."""
+    _default_device[0] = None if device is None else as_device(device)
+
+
+def get_default_device():
+    d = _default_device[0] or CPU
+    if d.type == "cuda" and d.index is None:  # torch names the current device's index
+        from . import cuda
+        d = device("cuda", cuda.current_device())
+    return d
+
+
+def factory_device(d):
+    """A factory's ``device=`` argument, the default device when it is None."""
+    return _default_device[0] if d is None else as_device(d)
+
 
 def as_device(d):
     if d is None or isinstance(d, device):

@@ -6,7 +6,7 @@ so streams are reproducible under ``manual_seed`` but are not torch's mt19937 nu
 import numpy as np
 
 from . import _dtype as D
-from ._device import as_device, to_device_array
+from ._device import as_device, factory_device, to_device_array
 from ._creation import _leaf, _size
 from ._tensor import Tensor, _make
 
@@ -108,7 +108,7 @@ def _float_dtype(dtype, kernel):
 
 def _finish(arr, dtype, device, requires_grad):
     arr = np.asarray(arr).astype(dtype.np, copy=False)
-    dev = as_device(device)
+    dev = factory_device(device)
     if dev is not None and dev.type != "cpu":
         arr = to_device_array(arr, dev)
     return _leaf(arr, requires_grad)

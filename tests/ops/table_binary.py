@@ -187,3 +187,11 @@ ENTRIES = [
     OpInfo("positive", lambda x: ember.positive(x) * 1, lambda x: torch.positive(x) * 1,
            lambda rng: [Sample((arr(rng, (3,)),))], covers=("mul",)),
 ]
+
+ENTRIES += [
+    # Each element moves one ulp, so values compare exactly; float16 shows the step.
+    _binary("nextafter", ints=False),
+    OpInfo("nextafter_half", ember.nextafter, torch.nextafter,
+           lambda rng: [Sample((arr(rng, (4,), "float16"), arr(rng, (4,), "float16")),
+                               grad=False)], grad=False, covers=("nextafter",)),
+]

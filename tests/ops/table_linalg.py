@@ -86,8 +86,14 @@ ENTRIES += [
            covers=("mm", "permute", "view")),
     OpInfo("addmm", ember.addmm, torch.addmm, lambda rng: [
         S(arr(rng, (3, 2)), arr(rng, (3, 4)), arr(rng, (4, 2))),
-        S(arr(rng, (2,)), arr(rng, (3, 4)), arr(rng, (4, 2)), beta=0.5, alpha=2.0)],
-           covers=("mm", "add", "mul")),
+        S(arr(rng, (2,)), arr(rng, (3, 4)), arr(rng, (4, 2)), beta=0.5, alpha=2.0),
+        S(arr(rng, (1, 2)), arr(rng, (3, 4)), arr(rng, (4, 2)), beta=0, alpha=-1),
+        Sample((arr(rng, (2,), "float16"), arr(rng, (3, 4), "float16"),
+                arr(rng, (4, 2), "float16")), grad=False)],
+           covers=("addmm",)),
+    OpInfo("linear_addmm", ember.nn.functional.linear, torch.nn.functional.linear,
+           lambda rng: [S(arr(rng, (3, 4)), arr(rng, (2, 4)), arr(rng, (2,)))],
+           covers=("addmm", "t")),
     OpInfo("addmv", ember.addmv, torch.addmv, lambda rng: [
         S(arr(rng, (3,)), arr(rng, (3, 4)), arr(rng, (4,)), alpha=-1.5)], covers=("mv", "add")),
     OpInfo("addr", ember.addr, torch.addr, lambda rng: [

@@ -130,3 +130,20 @@ ENTRIES += [
            lambda rng: [Sample((arr(rng, (2, 3)),))],
            covers=("t", "transpose", "squeeze", "unsqueeze")),
 ]
+
+
+def _strided(lib):
+    """as_strided views (overlapping windows, an offset, a view's storage) and their grads."""
+    def fn(x):
+        a = x * 1
+        win = lib.as_strided(a, (3, 4), (2, 1), 1)
+        tail = a[1:].as_strided((2, 2), (1, 3))  # offset defaults to the view's
+        return win.sum(1) * tail.reshape(-1)[:3]
+    return fn
+
+
+ENTRIES += [
+    OpInfo("as_strided_public", _strided(ember), _strided(torch),
+           lambda rng: [Sample((arr(rng, (10,)),))], covers=("strided_view", "as_strided",
+                                                            "as_strided_scatter")),
+]

@@ -9,7 +9,7 @@ touches it unless a new family module is added.
 from .._tensor import Tensor
 from . import (binary, contraction, conversion, indexing, join, layout, linalg,  # noqa: F401
                linalg_torch, pointwise, reduction, scan, scatter, shape, sorting, unary)
-from . import conv, fft_ops, fill, loss_ops, nn_ops, rnn_ops, special  # noqa: F401
+from . import conv, fft_ops, fill, fused, loss_ops, nn_ops, rnn_ops, special, strided  # noqa: F401
 from ._declare import FUNCTIONS, METHODS
 
 __all__ = list(FUNCTIONS)

@@ -422,3 +422,25 @@ def equal(input, other):
     if tuple(input.shape) != tuple(other.shape):
         return False
     return bool((input._data == other._data).all())
+
+
+# ---- nextafter ---------------------------------------------------------------------------
+def _nextafter_bwd(ctx, g):
+    # torch's: the result moves with self (gradient 1) except where self == other, where
+    # it is other; it does not move with other.
+    a, b = ctx.saved
+    need = ctx.needs_input_grad
+    return (where(a == b, 0.0, g) if need[0] else None, g * 0 if need[1] else None)
+
+
+nextafter_op = defop("nextafter", real_only(_float_only("nextafter")(np.nextafter),
+                                            "nextafter"), _nextafter_bwd, promote=PROMOTE,
+                     save=(0, 1))
+
+
+@declare(inplace=inplace_method(nextafter_op, 2))
+def nextafter(input, other, *, out=None):
+    if not isinstance(other, Tensor):
+        raise TypeError(f"nextafter(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+    return _out(apply(nextafter_op, (input, other)), out)

@@ -131,7 +131,7 @@ def apply_view(op, inputs, params=_EMPTY):
     out = apply(op, inputs, params)
     if _state.enabled:
         outs = out if type(out) is tuple else (out,)
-        base = outs[0]._base
+        base = outs[0]._base if outs else None  # unbind of an empty dim has no outputs
         if base is not None:
             views = base.__dict__.get("_views")
             if views is None:

@@ -362,3 +362,21 @@ def meshgrid(*tensors, indexing=None):
         view_shape[order.index(i)] = -1
         out.append(S.expand(S.view(t, view_shape), shape))
     return tuple(out)
+
+
+@declare(method=False)
+def cartesian_prod(*tensors):
+    """The Cartesian product of 1-D tensors: one row per combination (itertools.product)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    for t in tensors:
+        if t.ndim != 1:
+            raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    if any(t.dtype is not tensors[0].dtype for t in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([S.flatten(g) for g in grids], 1)

@@ -115,8 +115,17 @@ def repeat(input, *sizes, repeats=None):
     return apply(repeat_op, (input,), {"repeats": sizes})
 
 
-@declare
+def _tile_method(self, *args, dims=None):
+    # The method takes its dims as varargs (x.tile(2), x.tile(2, 2)) or dims=; torch.tile
+    # wants a tuple.
+    return tile(self, S._shape_arg(args if dims is None else (dims,)))
+
+
+@declare(method=_tile_method)
 def tile(input, dims):
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(f"tile(): argument 'dims' (position 2) must be tuple of ints, not "
+                        f"{type(dims).__name__}")
     dims = tuple(int(d) for d in dims)
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 

@@ -276,6 +276,9 @@ def tensordot(a, b, dims=2, out=None):
 @declare
 @autocast_entry(AUTOCAST_LOWER)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    from .fused import addmm_op, fused_addmm_ok
+    if isinstance(input, Tensor) and fused_addmm_ok(input, mat1, mat2):
+        return apply(addmm_op, (input, mat1, mat2), {"beta": beta, "alpha": alpha})
     prod = mm(mat1, mat2)
     return _scaled_sum(input, prod, beta, alpha)
 

@@ -179,6 +179,9 @@ class OpNode(Node):
                 return self._params[name]
             except KeyError:
                 pass
+        elif name.startswith(("_saved_", "_raw_saved_")):  # torch's names for saved values
+            from .saved_names import saved_attribute
+            return saved_attribute(self, name)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     @property

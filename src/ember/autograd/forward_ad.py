@@ -39,7 +39,7 @@ __all__ = ["dual_level", "make_dual", "unpack_dual", "UnpackedDualTensor",
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
 # One dict per entered level: id(dual) -> (dual, tangent, primal_required_grad).
-_levels = []
+_levels = grad_mode._dual_levels
 
 
 def enter_dual_level():
@@ -117,6 +117,47 @@ def unpack_dual(tensor, *, level=None):
     if entry is not None and entry[0] is tensor:
         return UnpackedDualTensor(primal, entry[1])
     return UnpackedDualTensor(primal, _tangent(tensor, duals))
+
+
+def custom_function_jvp(cls, ctx, args, outputs):
+    """Forward mode through a custom Function that defines ``jvp``: its outputs' tangents
+    are ``cls.jvp(ctx, *input tangents)`` (zeros for inputs without one; ``ctx.saved_tensors``
+    reads what ``save_for_forward`` kept), and the outputs become duals of the level with
+    those tangents.  None when no input has a tangent (the Function then runs as usual).
+
+    The outputs start afresh in the level: they carry no reverse-mode history through the
+    Function (torch keeps both; here a Function's tangent enters the recorded graph as a
+    new dual, so keeping the link too would count the inputs' tangents twice)."""
+    from .._creation import zeros_like
+    tangents = []
+    found = False
+    for a in args:
+        t = None
+        if isinstance(a, Tensor):
+            t = unpack_dual(a).tangent
+            found = found or t is not None
+            if t is None and (a.dtype.is_floating_point or a.dtype.is_complex):
+                t = zeros_like(a)
+        tangents.append(t)
+    if not found:
+        return None
+    ctx._in_jvp = ctx.__dict__.pop("_saved_for_forward", ())
+    try:
+        with grad_mode.no_grad():
+            out_tangents = cls.jvp(ctx, *tangents)
+    finally:
+        del ctx._in_jvp
+    is_tuple = isinstance(outputs, tuple)
+    outs = outputs if is_tuple else (outputs,)
+    if not isinstance(out_tangents, tuple):
+        out_tangents = (out_tangents,)
+    if len(out_tangents) != len(outs):
+        raise RuntimeError(f"jvp() returned an incorrect number of tangents (expected "
+                           f"{len(outs)}, got {len(out_tangents)})")
+    new = tuple(make_dual(o.detach(), t) if isinstance(o, Tensor) and t is not None
+                and (o.dtype.is_floating_point or o.dtype.is_complex) else o
+                for o, t in zip(outs, out_tangents))
+    return new if is_tuple else new[0]
 
 
 def _tangent(y, duals):

@@ -1,6 +1,7 @@
 """Custom differentiable operations: ``class F(autograd.Function)`` with static
 ``forward(ctx, ...)`` and ``backward(ctx, *grads)``, called as ``F.apply(...)``."""
 from . import grad_mode
+from .grad_mode import _dual_levels as _forward_levels
 from .saved import save as _save, unpack as _unpack
 from .graph import Node, edge_of
 
@@ -25,6 +26,9 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self):
+        forward = self.__dict__.get("_in_jvp")
+        if forward is not None:  # inside jvp: what save_for_forward kept, as torch's
+            return forward
         saved = self.__dict__.get("_saved")
         if saved is None and not self.__dict__.get("_freed"):
             return ()
@@ -107,6 +111,11 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
 
     vjp = backward
 
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         from .._tensor import Tensor
@@ -123,6 +132,11 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                 cls.setup_context(node, args, outputs)
             else:
                 outputs = cls.forward(node, *args, **kwargs)
+        if _forward_levels and cls.jvp is not Function.jvp:
+            from .forward_ad import custom_function_jvp
+            duals = custom_function_jvp(cls, node, args, outputs)
+            if duals is not None:
+                return duals
         is_tuple = isinstance(outputs, tuple)
         outs = outputs if is_tuple else (outputs,)
         record = grad_mode.is_grad_enabled() and any(needs)

@@ -137,6 +137,9 @@ def is_inference_mode_enabled():
 # Set once any inference tensor exists, so that the saved-tensor check costs nothing
 # in programs that never enter inference mode.
 _inference_used = [False]
+# forward_ad's open dual levels, here so that Function.apply can see them without importing
+# forward_ad (which needs Tensor) while the autograd package loads.
+_dual_levels = []
 
 INFERENCE_SAVE_MSG = (
     "Inference tensors cannot be saved for backward. Please do not use Tensors created in "

@@ -1,8 +1,8 @@
-"""ember.utils: data loading (``ember.utils.data``), checkpointing and hook handles, as
-torch.utils."""
+"""ember.utils: data loading (``ember.utils.data``), checkpointing, hook handles and
+timings (``ember.utils.benchmark``), as torch.utils."""
 import importlib
 
-__all__ = ["data", "checkpoint", "hooks"]
+__all__ = ["data", "checkpoint", "hooks", "benchmark"]
 
 
 def __getattr__(name):

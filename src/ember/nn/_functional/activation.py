@@ -6,7 +6,9 @@ delicate ones (softmax, log_softmax, softplus, gelu) which are ops of their own.
 takes the name of torch's in-place kernel.  The composites follow torch's kernels'
 branch conditions, so NaN, 0 and the boundaries get torch's values and gradients.
 """
-from ... import _ops as ops
+import warnings
+
+from ... import _creation, _ops as ops
 from ..._ops import nn_ops
 from ..._ops.inplace import apply_inplace_fn
 from ..._ops.pointwise import where
@@ -270,8 +272,22 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return input / where(norm > eps, norm, eps)
 
 
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """Samples from the Gumbel-softmax distribution; ``hard``: one-hot values with the soft
+    sample's gradient (straight-through), as torch's."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -_creation.empty_like(logits).exponential_().log()  # ~Gumbel(0, 1)
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = _creation.zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
+
+
 __all__ = ["relu", "relu_", "threshold", "threshold_", "hardtanh", "hardtanh_", "relu6",
            "leaky_relu", "leaky_relu_", "prelu", "rrelu", "rrelu_", "elu", "elu_", "celu",
            "celu_", "selu", "selu_", "gelu", "silu", "mish", "sigmoid", "tanh", "hardsigmoid",
            "hardswish", "hardshrink", "softshrink", "tanhshrink", "softsign", "softplus",
-           "logsigmoid", "softmax", "log_softmax", "softmin", "glu", "normalize"]
+           "logsigmoid", "softmax", "log_softmax", "softmin", "glu", "normalize", "gumbel_softmax"]

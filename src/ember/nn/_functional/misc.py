@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 
 from ..._device import array_module
+from ... import _ops as ops
 from ..._ops import nn_ops
 from ..._ops.registry import AUTOCAST_LOWER, autocast_entry
 from ..._tensor import _make
@@ -17,6 +18,14 @@ def linear(input, weight, bias=None):
         rows = int(np.prod(input.shape[:-1])) if input.dim() > 1 else 1
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} "
                            f"and {weight.shape[-1]}x{weight.shape[0]})")
+    if bias is not None and weight.dim() == 2:
+        # torch's fused paths: one addmm node for a matrix, and for a contiguous 3-D input
+        # (then viewed back).
+        if input.dim() == 2:
+            return ops.addmm(bias, input, weight.t())
+        if input.dim() == 3 and input.is_contiguous():
+            out = ops.addmm(bias, input.flatten(0, 1), weight.t())
+            return out.view(input.shape[0], input.shape[1], -1)
     out = input @ weight.t() if weight.dim() == 2 else input @ weight
     return out + bias if bias is not None else out
 

@@ -47,6 +47,9 @@ class Module:
     _version = 1
     call_super_init = False
     dump_patches = False
+    # Which kind of backward hooks the module has had: None (none yet), True (full), False
+    # (the deprecated register_backward_hook).
+    _is_full_backward_hook = None
 
     def __init__(self, *args, **kwargs):
         if args or kwargs:
@@ -600,7 +603,18 @@ class Module:
             self._forward_hooks.move_to_end(h.id, last=False)
         return h
 
+    def register_backward_hook(self, hook):
+        """Deprecated: ``hook(module, grad_input, grad_output)`` on the grad_fn of the
+        module's output (see ``_backward_hooks.attach_non_full_hooks``)."""
+        from ._backward_hooks import set_hook_kind
+        set_hook_kind(self, False)
+        h = RemovableHandle(self._backward_hooks)
+        self._backward_hooks[h.id] = hook
+        return h
+
     def register_full_backward_hook(self, hook, prepend=False):
+        from ._backward_hooks import set_hook_kind
+        set_hook_kind(self, True)
         h = RemovableHandle(self._backward_hooks)
         self._backward_hooks[h.id] = hook
         if prepend:
@@ -628,7 +642,8 @@ class Module:
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
         bw = None
-        if self._backward_hooks or self._backward_pre_hooks:
+        full = self._is_full_backward_hook is not False
+        if self._backward_hooks and full or self._backward_pre_hooks:
             from ._backward_hooks import BackwardHook
             bw = BackwardHook(self)
             args = bw.setup_input_hook(args)
@@ -642,6 +657,9 @@ class Module:
                 result = res
         if bw is not None:
             result = bw.setup_output_hook(result)
+        elif self._backward_hooks and not full:
+            from ._backward_hooks import attach_non_full_hooks
+            attach_non_full_hooks(self, args, result)
         return result
 
     __call__ = _call_impl

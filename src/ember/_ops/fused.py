@@ -1,0 +1,56 @@
+"""``addmm`` as one op (torch's AddmmBackward0): ``beta * input + alpha * (mat1 @ mat2)``.
+It is also what ``F.linear`` records for a matrix input with a bias, as torch's does, so a
+Linear layer's grad_fn, its next_functions and the deprecated module backward hooks (which
+see that one node's gradients) read as torch's."""
+import numpy as np
+
+from .linalg import _blas_ready, _check_same_dtype
+from .registry import AUTOCAST_LOWER, defop
+
+
+def _addmm_fwd(bias, m1, m2, beta, alpha):
+    _check_same_dtype(m1, m2, "mm")
+    if m1.shape[1] != m2.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({m1.shape[0]}x"
+                           f"{m1.shape[1]} and {m2.shape[0]}x{m2.shape[1]})")
+    dtype = m1.dtype
+    half = dtype.itemsize == 2 and dtype.kind in "fV"
+    if half:  # accumulate in float32 and round once, as torch
+        bias, m1, m2 = (x.astype(np.float32) for x in (bias, m1, m2))
+    out = np.matmul(_blas_ready(m1), _blas_ready(m2))
+    if alpha != 1:
+        out = out * alpha
+    if beta != 0:  # torch ignores input when beta == 0 (its NaNs do not propagate)
+        scaled = bias if beta == 1 else bias * beta
+        if np.broadcast_shapes(scaled.shape, out.shape) != out.shape:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({out.shape[-1]}) must match the existing size "
+                f"({scaled.shape[-1]}) at non-singleton dimension {out.ndim - 1}.  Target sizes: "
+                f"{list(out.shape)}.  Tensor sizes: {list(scaled.shape)}")
+        out = out + scaled
+    return out.astype(dtype) if half or out.dtype != dtype else out
+
+
+def _addmm_bwd(ctx, g):
+    m1, m2 = ctx.saved
+    need = ctx.needs_input_grad
+    # Complex scales enter the gradients conjugated (torch's maybe_multiply(grad, s.conj())).
+    beta, alpha = ctx.beta.conjugate(), ctx.alpha.conjugate()
+    g_bias = (g if beta == 1 else g * beta) if need[0] else None
+    g_m1 = g.mm(m2.mH) if need[1] else None
+    g_m2 = m1.mH.mm(g) if need[2] else None
+    if alpha != 1:
+        g_m1 = None if g_m1 is None else g_m1 * alpha
+        g_m2 = None if g_m2 is None else g_m2 * alpha
+    return g_bias, g_m1, g_m2
+
+
+addmm_op = defop("addmm", _addmm_fwd, _addmm_bwd, save=(1, 2), autocast=AUTOCAST_LOWER)
+
+
+def fused_addmm_ok(input, mat1, mat2):
+    """Whether the one-op path applies: matrices of one dtype and a bias of it that
+    broadcasts (other cases keep addmm's composite path and its promotion)."""
+    d = mat1._data.dtype
+    return (mat1.ndim == 2 and mat2.ndim == 2 and input.ndim <= 2
+            and input._data.dtype == d and mat2._data.dtype == d)

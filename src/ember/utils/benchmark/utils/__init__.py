@@ -1,0 +1,1 @@
+"""The modules of ember.utils.benchmark, laid out as torch.utils.benchmark.utils."""
