@@ -55,11 +55,13 @@ def is_nonzero(input):
 
 
 del _ops
+autograd._load_gradcheck()
 
 # Subpackages load on first use (PEP 562), so `import ember` stays quick; `ember.nn`,
 # `ember.optim`, ... then behave as torch's eagerly imported ones do.
 _SUBMODULES = ("nn", "optim", "utils", "func", "linalg", "special", "testing", "fft",
-               "serialization", "cuda", "backends", "distributions", "amp", "cpu")
+               "serialization", "cuda", "backends", "distributions", "amp", "cpu", "jit",
+               "compiler", "_dynamo", "_C", "version", "torch_version", "compat")
 _LAZY = {"save": "serialization", "load": "serialization",
          "autocast": "amp", "is_autocast_enabled": "amp", "get_autocast_dtype": "amp",
          "inference_mode": "autograd", "is_inference_mode_enabled": "autograd",
