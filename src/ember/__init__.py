@@ -10,6 +10,8 @@ from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, dou
                      set_default_dtype, finfo, iinfo)
 from ._dtype import result_type as _result_type_pair
 from ._device import device
+from ._memory_format import (channels_last, channels_last_3d, contiguous_format, memory_format,
+                             preserve_format)
 from ._tensor import Size, Tensor
 from . import _ops
 from ._ops import *  # noqa: F401,F403  (the op functions: ember.add, ember.exp, ...)

@@ -7,6 +7,9 @@ method, and the Python operator with its reflected and in-place forms.
 ``_ops/__init__.py`` builds ``__all__`` from ``FUNCTIONS`` and installs ``METHODS`` on
 Tensor, so adding an op never touches a list of names.
 """
+import numbers
+import warnings
+
 from ._common import op_function, with_out
 from .inplace import apply_inplace
 
@@ -50,6 +53,22 @@ def inplace_method(op, nargs=1, params=None):
         def method(self, *others):
             return apply_inplace(op, self, others)
     return method
+
+
+def scalar_first(method, name, scalar, signature, replacement):
+    """``method`` also taking torch's deprecated overload with the scalar first
+    (``x.add_(Number alpha, Tensor other)``), which torch still accepts with a warning:
+    the scalar moves to its keyword."""
+    def deprecated_overload(self, *args, **kwargs):
+        if len(args) >= 2 and isinstance(args[0], numbers.Number) and \
+                not isinstance(args[1], numbers.Number):
+            warnings.warn(f"This overload of {name} is deprecated:\n\t{signature}\nConsider "
+                          f"using one of the following signatures instead:\n\t{replacement}",
+                          UserWarning, stacklevel=2)
+            kwargs[scalar] = args[0]
+            args = args[1:]
+        return method(self, *args, **kwargs)
+    return deprecated_overload
 
 
 def declare(fn=None, *, name=None, aliases=(), function=True, method=True, inplace=None,

@@ -9,7 +9,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ._common import _conj, _out, real_only
-from ._declare import declare, declare_op, inplace_method
+from ._declare import declare, declare_op, inplace_method, scalar_first
 from .inplace import apply_inplace
 from .pointwise import pow, where
 from .registry import PROMOTE, PROMOTE_FLOAT, apply, defop
@@ -269,15 +269,21 @@ addcdiv_op = defop("addcdiv", _addc_fwd(np.true_divide), _addcdiv_bwd, promote=P
 
 
 def _value(value=1):
+    if isinstance(value, Tensor):  # torch takes a one-element tensor as the Scalar value
+        value = value.item()
     return {"value": value}
 
 
-@declare(inplace=inplace_method(addcmul_op, 3, _value))
+@declare(inplace=scalar_first(inplace_method(addcmul_op, 3, _value), "addcmul_", "value",
+                              "addcmul_(Number value, Tensor tensor1, Tensor tensor2)",
+                              "addcmul_(Tensor tensor1, Tensor tensor2, *, Number value = 1)"))
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     return _out(apply(addcmul_op, (input, tensor1, tensor2), {"value": value}), out)
 
 
-@declare(inplace=inplace_method(addcdiv_op, 3, _value))
+@declare(inplace=scalar_first(inplace_method(addcdiv_op, 3, _value), "addcdiv_", "value",
+                              "addcdiv_(Number value, Tensor tensor1, Tensor tensor2)",
+                              "addcdiv_(Tensor tensor1, Tensor tensor2, *, Number value = 1)"))
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     if not tensor1.is_floating_point() and not tensor1.is_complex() and \
             not tensor2.is_floating_point() and not tensor2.is_complex():
