@@ -55,16 +55,21 @@ def inplace_method(op, nargs=1, params=None):
     return method
 
 
+_WARNED_SCALAR_FIRST = []
+
+
 def scalar_first(method, name, scalar, signature, replacement):
     """``method`` also taking torch's deprecated overload with the scalar first
-    (``x.add_(Number alpha, Tensor other)``), which torch still accepts with a warning:
-    the scalar moves to its keyword."""
+    (``x.add_(Number alpha, Tensor other)``), which torch still accepts, warning once per
+    process (for the first such call of any op): the scalar moves to its keyword."""
     def deprecated_overload(self, *args, **kwargs):
         if len(args) >= 2 and isinstance(args[0], numbers.Number) and \
                 not isinstance(args[1], numbers.Number):
-            warnings.warn(f"This overload of {name} is deprecated:\n\t{signature}\nConsider "
-                          f"using one of the following signatures instead:\n\t{replacement}",
-                          UserWarning, stacklevel=2)
+            if not _WARNED_SCALAR_FIRST:
+                _WARNED_SCALAR_FIRST.append(name)
+                warnings.warn(f"This overload of {name} is deprecated:\n\t{signature}\nConsider "
+                              f"using one of the following signatures instead:\n\t"
+                              f"{replacement}", UserWarning, stacklevel=2)
             kwargs[scalar] = args[0]
             args = args[1:]
         return method(self, *args, **kwargs)

@@ -1,0 +1,85 @@
+"""What real torch libraries' test suites (tools/run_library_tests.py) found missing or
+different in Ember, each compared with torch."""
+import pickle
+import warnings
+
+import pytest
+import torch
+
+import ember
+
+
+@pytest.mark.parametrize("name", ["preserve_format", "contiguous_format", "channels_last",
+                                  "channels_last_3d"])
+def test_memory_format_tokens(name):
+    fmt = getattr(ember, name)
+    assert repr(fmt) == repr(getattr(torch, name)) and isinstance(fmt, ember.memory_format)
+    assert pickle.loads(pickle.dumps(fmt)) is fmt
+    x = ember.ones(2, 3)
+    assert ember.zeros_like(x, memory_format=ember.preserve_format).shape == (2, 3)
+
+
+def _new_outcomes(lib):
+    p = lib.nn.Parameter(lib.ones(2, dtype=lib.float64))
+    out = []
+    for args in [(2, 3), ([1, 2],), (), (lib.Size([4]),), ((2, 1),)]:
+        t = p.new(*args)
+        out.append((type(t).__name__, tuple(t.shape), str(t.dtype), t.requires_grad))
+    out.append(p.new([1.5, 2.5]).tolist())
+    return out
+
+
+def test_tensor_new_as_torch():
+    assert _new_outcomes(ember) == _new_outcomes(torch)
+    with pytest.raises(TypeError):
+        ember.ones(2, dtype=ember.float64).new(ember.ones(2))
+    with pytest.raises(TypeError):
+        torch.ones(2, dtype=torch.float64).new(torch.ones(2))
+
+
+_SCALAR_FIRST = {
+    "add_": "a.add_(0.5, b)", "sub_": "a.sub_(2, b)", "addcmul_": "a.addcmul_(0.5, b, b)",
+    "addcdiv_": "a.addcdiv_(-2, b, b + 1)"}
+
+
+@pytest.mark.parametrize("name", sorted(_SCALAR_FIRST))
+def test_deprecated_scalar_first_inplace_overloads(name, monkeypatch):
+    """Accepted with torch's warning, which torch gives once per process: compare with a
+    fresh torch process."""
+    import subprocess
+    import sys
+    code = _SCALAR_FIRST[name]
+    script = ("import warnings, torch\nwarnings.simplefilter('always')\n"
+              f"a, b = torch.arange(3.0), torch.tensor([1.0, 2.0, 4.0])\n"
+              f"with warnings.catch_warnings(record=True) as w:\n    r = {code}\n"
+              "print(repr((r.tolist(), str(w[0].message).split(' (Triggered')[0])))")
+    expected = eval(subprocess.run([sys.executable, "-c", script], capture_output=True,
+                                   text=True, check=True).stdout)
+    from ember._ops import _declare
+    monkeypatch.setattr(_declare, "_WARNED_SCALAR_FIRST", [])
+    a, b = ember.arange(3.0), ember.tensor([1.0, 2.0, 4.0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = eval(code).tolist()
+        eval(code)  # the second use does not warn again
+    assert [(result, str(w.message)) for w in caught] == [expected]
+
+
+def test_one_element_tensor_as_alpha_and_value():
+    for lib in (torch, ember):
+        a, b, s = lib.ones(3), lib.arange(3.0), lib.tensor(0.5)
+        assert lib.add(a, b, alpha=s).tolist() == [1.0, 1.5, 2.0]
+        assert a.clone().add_(b, alpha=s).tolist() == [1.0, 1.5, 2.0]
+        assert a.clone().sub_(b, alpha=s).tolist() == [1.0, 0.5, 0.0]
+        assert a.clone().addcmul_(b, b, value=s).tolist() == [1.0, 1.5, 3.0]
+
+
+def test_grad_under_create_graph_is_contiguous_and_owned():
+    """torch's AccumulateGrad copies a gradient obeying the parameter's layout, so the
+    gradient of a transposed use can be viewed and detached in place (AdamP, Adahessian)."""
+    for lib in (torch, ember):
+        w = lib.ones(4, 2, requires_grad=True)
+        (lib.ones(3, 2) @ w.t()).pow(2).sum().backward(create_graph=True)
+        assert w.grad.is_contiguous() and w.grad.requires_grad
+        assert w.grad.view(1, -1).shape == (1, 8)
+        assert w.grad.detach_() is w.grad and not w.grad.requires_grad
