@@ -111,9 +111,11 @@ class _Finder(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(f"No module named '{fullname}' (Ember has no "
                                       f"{ember_name})", name=fullname) from None
         _ORIGINAL_SPECS[ember_name] = module.__spec__
-        return importlib.machinery.ModuleSpec(fullname, _Loader(ember_name),
+        spec = importlib.machinery.ModuleSpec(fullname, _Loader(ember_name),
                                               origin=getattr(module, "__file__", None),
                                               is_package=hasattr(module, "__path__"))
+        spec.has_location = spec.origin is not None  # repr: <module 'torch' from '...'>
+        return spec
 
 
 _FINDER = _Finder()
