@@ -83,3 +83,39 @@ def test_grad_under_create_graph_is_contiguous_and_owned():
         assert w.grad.is_contiguous() and w.grad.requires_grad
         assert w.grad.view(1, -1).shape == (1, 8)
         assert w.grad.detach_() is w.grad and not w.grad.requires_grad
+
+
+def test_distributed_without_a_process_group():
+    import torch.distributed as tdist
+
+    import ember.distributed as edist
+    assert edist.is_initialized() is tdist.is_initialized() is False
+    assert edist.is_available() is False  # one process: no backend (torch: True)
+    for name in ("get_rank", "get_world_size"):
+        with pytest.raises(ValueError) as expected:
+            getattr(tdist, name)()
+        with pytest.raises(ValueError) as got:
+            getattr(edist, name)()
+        assert str(got.value) == str(expected.value)
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
+        edist.all_reduce(ember.ones(1), op=edist.ReduceOp.SUM)
+    assert [op.name for op in edist.ReduceOp] == \
+        ["SUM", "AVG", "PRODUCT", "MIN", "MAX", "BAND", "BOR", "BXOR", "PREMUL_SUM"]
+    assert all(hasattr(tdist.ReduceOp, op.name) for op in edist.ReduceOp)
+
+
+def test_parallel_wrappers_and_batchnorm_module_path():
+    from torch.nn.modules.batchnorm import _BatchNorm as TorchBatchNorm
+
+    from ember.nn.modules.batchnorm import _BatchNorm
+    assert isinstance(ember.nn.BatchNorm2d(3), _BatchNorm)
+    assert isinstance(torch.nn.BatchNorm2d(3), TorchBatchNorm)
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        inner = lib.nn.Linear(2, 1)
+        assert lib.nn.DataParallel(inner)(lib.ones(3, 2)).tolist() == inner(lib.ones(3, 2)).tolist()
+    with pytest.raises(ValueError) as expected:
+        torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(2, 1))
+    with pytest.raises(ValueError) as got:
+        ember.nn.parallel.DistributedDataParallel(ember.nn.Linear(2, 1))
+    assert str(got.value) == str(expected.value)

@@ -63,7 +63,8 @@ autograd._load_gradcheck()
 # `ember.optim`, ... then behave as torch's eagerly imported ones do.
 _SUBMODULES = ("nn", "optim", "utils", "func", "linalg", "special", "testing", "fft",
                "serialization", "cuda", "backends", "distributions", "amp", "cpu", "jit",
-               "compiler", "_dynamo", "_C", "version", "torch_version", "compat")
+               "compiler", "_dynamo", "_C", "version", "torch_version", "compat",
+               "distributed")
 _LAZY = {"save": "serialization", "load": "serialization",
          "autocast": "amp", "is_autocast_enabled": "amp", "get_autocast_dtype": "amp",
          "inference_mode": "autograd", "is_inference_mode_enabled": "autograd",
