@@ -119,3 +119,27 @@ def test_parallel_wrappers_and_batchnorm_module_path():
     with pytest.raises(ValueError) as got:
         ember.nn.parallel.DistributedDataParallel(ember.nn.Linear(2, 1))
     assert str(got.value) == str(expected.value)
+
+
+def _foreach_outcomes(lib):
+    a = [lib.ones(2), lib.arange(3.0)]
+    b = [lib.full((2,), 2.0), lib.ones(3)]
+    results = [lib._foreach_add(a, 1), lib._foreach_add(a, b, alpha=2),
+               lib._foreach_mul(a, [2.0, 3.0]), lib._foreach_neg(a), lib._foreach_norm(a),
+               lib._foreach_sqrt(a), lib._foreach_maximum(a, b), lib._foreach_div(a, 2.0)]
+    lib._foreach_addcdiv_(a, b, b, lib.tensor([2.0, 3.0]))
+    lib._foreach_lerp_(a, b, 0.5)
+    lib._foreach_addcmul_(a, b, b, value=0.1)
+    assert lib._foreach_sub_(a, b, alpha=0.5) is a
+    lib._foreach_zero_(b)
+    return ([type(r).__name__ for r in results],
+            [[x.tolist() for x in r] for r in results], [x.tolist() for x in a + b])
+
+
+def test_foreach_ops_as_torch():
+    assert _foreach_outcomes(ember) == _foreach_outcomes(torch)
+
+
+def test_grad_scaler_at_top_level():
+    assert ember.GradScaler is ember.amp.GradScaler
+    assert torch.GradScaler is torch.amp.GradScaler

@@ -58,6 +58,8 @@ def is_nonzero(input):
 
 del _ops
 autograd._load_gradcheck()
+from ._foreach import FUNCTIONS as _FOREACH
+globals().update(_FOREACH)
 
 # Subpackages load on first use (PEP 562), so `import ember` stays quick; `ember.nn`,
 # `ember.optim`, ... then behave as torch's eagerly imported ones do.
@@ -66,7 +68,7 @@ _SUBMODULES = ("nn", "optim", "utils", "func", "linalg", "special", "testing", "
                "compiler", "_dynamo", "_C", "version", "torch_version", "compat",
                "distributed")
 _LAZY = {"save": "serialization", "load": "serialization",
-         "autocast": "amp", "is_autocast_enabled": "amp", "get_autocast_dtype": "amp",
+         "autocast": "amp", "GradScaler": "amp", "is_autocast_enabled": "amp", "get_autocast_dtype": "amp",
          "inference_mode": "autograd", "is_inference_mode_enabled": "autograd",
          "is_anomaly_enabled": "autograd.anomaly_mode",
          "is_anomaly_check_nan_enabled": "autograd.anomaly_mode",
