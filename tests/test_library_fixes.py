@@ -143,3 +143,27 @@ def test_foreach_ops_as_torch():
 def test_grad_scaler_at_top_level():
     assert ember.GradScaler is ember.amp.GradScaler
     assert torch.GradScaler is torch.amp.GradScaler
+
+
+def test_comparison_with_foreign_objects_as_torch():
+    approx = pytest.approx(1.0)
+    for lib in (torch, ember):
+        t = lib.tensor(1.0)
+        assert (t == "a", t != "a", t == None, t != None, t == [1.0]) == \
+            (False, True, False, True, False)  # noqa: E711
+        assert t == approx and (t == 1.0).item() and (t == ember_np_one()).item()
+        with pytest.raises(TypeError, match="'<' not supported between instances of 'Tensor' "
+                                            "and 'str'"):
+            t < "a"
+
+
+def ember_np_one():
+    import numpy as np
+    return np.float32(1.0)
+
+
+def test_foreach_maximum_in_place():
+    for lib in (torch, ember):
+        a = [lib.ones(2), lib.arange(3.0)]
+        lib._foreach_maximum_(a, 1.5)
+        assert [x.tolist() for x in a] == [[1.5, 1.5], [1.5, 1.5, 2.0]]

@@ -43,7 +43,10 @@ def _binary(name):
 
     def in_place(self, other, **kwargs):
         for t, o in zip(self, _paired(other, len(self))):
-            getattr(t, name + "_")(o, **kwargs)
+            if hasattr(t, name + "_"):
+                getattr(t, name + "_")(o, **kwargs)
+            else:  # maximum, minimum: torch has no Tensor method to write in place
+                t.copy_(getattr(t, name)(o, **kwargs))
         return self
     return out_of_place, in_place
 

@@ -10,6 +10,8 @@ Tensor, so adding an op never touches a list of names.
 import numbers
 import warnings
 
+import numpy as np
+
 from ._common import op_function, with_out
 from .inplace import apply_inplace
 
@@ -53,6 +55,20 @@ def inplace_method(op, nargs=1, params=None):
         def method(self, *others):
             return apply_inplace(op, self, others)
     return method
+
+
+def _comparison_operator(fn):
+    """``t == x`` for an ``x`` that is neither a tensor nor a number gives NotImplemented,
+    as torch's does, so Python asks ``x`` (``pytest.approx``) or falls back to identity
+    (``t == "a"`` is False; ``t < "a"`` raises Python's TypeError)."""
+    from .._tensor import Tensor
+
+    def operator(self, other):
+        if not isinstance(other, (Tensor, numbers.Number, np.generic)):
+            return NotImplemented
+        return fn(self, other)
+    operator.__name__ = fn.__name__
+    return operator
 
 
 _WARNED_SCALAR_FIRST = []
@@ -105,7 +121,8 @@ def declare(fn=None, *, name=None, aliases=(), function=True, method=True, inpla
             if inplace is not None:
                 _put(METHODS, n + "_", inplace)
         if operator is not None:
-            _put(METHODS, f"__{operator}__", fn)
+            _put(METHODS, f"__{operator}__",
+                 fn if operator in _ARITHMETIC else _comparison_operator(fn))
             if operator in _ARITHMETIC:
                 _put(METHODS, f"__r{operator}__", reflected or _reflected(fn))
                 if inplace is not None:
