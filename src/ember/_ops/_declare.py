@@ -57,6 +57,9 @@ def inplace_method(op, nargs=1, params=None):
     return method
 
 
+_COMPARISONS = frozenset({"eq", "ne", "lt", "le", "gt", "ge"})
+
+
 def _comparison_operator(fn):
     """``t == x`` for an ``x`` that is neither a tensor nor a number gives NotImplemented,
     as torch's does, so Python asks ``x`` (``pytest.approx``) or falls back to identity
@@ -122,7 +125,7 @@ def declare(fn=None, *, name=None, aliases=(), function=True, method=True, inpla
                 _put(METHODS, n + "_", inplace)
         if operator is not None:
             _put(METHODS, f"__{operator}__",
-                 fn if operator in _ARITHMETIC else _comparison_operator(fn))
+                 _comparison_operator(fn) if operator in _COMPARISONS else fn)
             if operator in _ARITHMETIC:
                 _put(METHODS, f"__r{operator}__", reflected or _reflected(fn))
                 if inplace is not None:
