@@ -167,3 +167,16 @@ def test_foreach_maximum_in_place():
         a = [lib.ones(2), lib.arange(3.0)]
         lib._foreach_maximum_(a, 1.5)
         assert [x.tolist() for x in a] == [[1.5, 1.5], [1.5, 1.5, 2.0]]
+
+
+def test_numpy_scalars_count_as_python_numbers():
+    """np.float64 with a float32 tensor stays float32, as torch's (NumPy 2 alone would widen)."""
+    import numpy as np
+
+    def dtypes(lib):
+        t = lib.ones(2)
+        return [str(v.dtype) for v in (
+            t * np.float64(2.0), np.float64(2.0) * t, t / np.float32(2), t + np.int64(1),
+            lib.ones(2, dtype=lib.int32) + np.int64(1), lib.ones(2, dtype=lib.int64) * np.float64(1.5),
+            t.half() * np.float64(2))]
+    assert dtypes(ember) == dtypes(torch)
