@@ -11,6 +11,8 @@ from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, dou
 from ._dtype import result_type as _result_type_pair
 from math import e, inf, nan, pi  # torch.e, torch.inf, ... are Python floats too
 from ._device import device, get_default_device, set_default_device
+from ._memory_format import (channels_last, channels_last_3d, contiguous_format, memory_format,
+                             preserve_format)
 from ._tensor import Size, Tensor
 from . import _ops
 from ._ops import *  # noqa: F401,F403  (the op functions: ember.add, ember.exp, ...)
@@ -56,13 +58,18 @@ def is_nonzero(input):
 
 
 del _ops
+autograd._load_gradcheck()
+from ._foreach import FUNCTIONS as _FOREACH  # noqa: E402 (after _ops: the loops call its ops)
+globals().update(_FOREACH)
 
 # Subpackages load on first use (PEP 562), so `import ember` stays quick; `ember.nn`,
 # `ember.optim`, ... then behave as torch's eagerly imported ones do.
 _SUBMODULES = ("nn", "optim", "utils", "func", "linalg", "special", "testing", "fft",
-               "serialization", "cuda", "backends", "distributions", "amp", "cpu")
+               "serialization", "cuda", "backends", "distributions", "amp", "cpu", "jit",
+               "compiler", "_dynamo", "_C", "version", "torch_version", "compat",
+               "distributed")
 _LAZY = {"save": "serialization", "load": "serialization",
-         "autocast": "amp", "is_autocast_enabled": "amp", "get_autocast_dtype": "amp",
+         "autocast": "amp", "GradScaler": "amp", "is_autocast_enabled": "amp", "get_autocast_dtype": "amp",
          "inference_mode": "autograd", "is_inference_mode_enabled": "autograd",
          "is_anomaly_enabled": "autograd.anomaly_mode",
          "is_anomaly_check_nan_enabled": "autograd.anomaly_mode",

@@ -448,6 +448,12 @@ class Tensor:
         return self.to(D.complex128)
 
     # ---- new_* factories: this tensor's dtype and device unless told otherwise -------
+    def new(self, *args, **kwargs):
+        """The legacy ``x.new(...)``: as ``Tensor(...)`` with x's dtype and device."""
+        from ._creation import legacy_new
+        kwargs.setdefault("device", self.device)
+        return legacy_new(Tensor, self.dtype, args, kwargs, generic=False)
+
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False,
                    layout=None, pin_memory=False):
         from ._creation import tensor

@@ -7,6 +7,11 @@ method, and the Python operator with its reflected and in-place forms.
 ``_ops/__init__.py`` builds ``__all__`` from ``FUNCTIONS`` and installs ``METHODS`` on
 Tensor, so adding an op never touches a list of names.
 """
+import numbers
+import warnings
+
+import numpy as np
+
 from ._common import op_function, with_out
 from .inplace import apply_inplace
 
@@ -52,6 +57,44 @@ def inplace_method(op, nargs=1, params=None):
     return method
 
 
+_COMPARISONS = frozenset({"eq", "ne", "lt", "le", "gt", "ge"})
+
+
+def _comparison_operator(fn):
+    """``t == x`` for an ``x`` that is neither a tensor nor a number gives NotImplemented,
+    as torch's does, so Python asks ``x`` (``pytest.approx``) or falls back to identity
+    (``t == "a"`` is False; ``t < "a"`` raises Python's TypeError)."""
+    from .._tensor import Tensor
+
+    def operator(self, other):
+        if not isinstance(other, (Tensor, numbers.Number, np.generic)):
+            return NotImplemented
+        return fn(self, other)
+    operator.__name__ = fn.__name__
+    return operator
+
+
+_WARNED_SCALAR_FIRST = []
+
+
+def scalar_first(method, name, scalar, signature, replacement):
+    """``method`` also taking torch's deprecated overload with the scalar first
+    (``x.add_(Number alpha, Tensor other)``), which torch still accepts, warning once per
+    process (for the first such call of any op): the scalar moves to its keyword."""
+    def deprecated_overload(self, *args, **kwargs):
+        if len(args) >= 2 and isinstance(args[0], numbers.Number) and \
+                not isinstance(args[1], numbers.Number):
+            if not _WARNED_SCALAR_FIRST:
+                _WARNED_SCALAR_FIRST.append(name)
+                warnings.warn(f"This overload of {name} is deprecated:\n\t{signature}\nConsider "
+                              f"using one of the following signatures instead:\n\t"
+                              f"{replacement}", UserWarning, stacklevel=2)
+            kwargs[scalar] = args[0]
+            args = args[1:]
+        return method(self, *args, **kwargs)
+    return deprecated_overload
+
+
 def declare(fn=None, *, name=None, aliases=(), function=True, method=True, inplace=None,
             operator=None, reflected=None, out=False):
     """Declare a public function's variants; use as ``declare(fn, ...)`` or ``@declare(...)``.
@@ -81,7 +124,8 @@ def declare(fn=None, *, name=None, aliases=(), function=True, method=True, inpla
             if inplace is not None:
                 _put(METHODS, n + "_", inplace)
         if operator is not None:
-            _put(METHODS, f"__{operator}__", fn)
+            _put(METHODS, f"__{operator}__",
+                 _comparison_operator(fn) if operator in _COMPARISONS else fn)
             if operator in _ARITHMETIC:
                 _put(METHODS, f"__r{operator}__", reflected or _reflected(fn))
                 if inplace is not None:

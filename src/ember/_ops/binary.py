@@ -9,7 +9,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor
 from ._common import _conj, _out, real_only
-from ._declare import declare, declare_op, inplace_method
+from ._declare import declare, declare_op, inplace_method, scalar_first
 from .inplace import apply_inplace
 from .pointwise import pow, where
 from .registry import PROMOTE, PROMOTE_FLOAT, apply, defop
@@ -268,18 +268,22 @@ addcdiv_op = defop("addcdiv", _addc_fwd(np.true_divide), _addcdiv_bwd, promote=P
                    save=(1, 2))
 
 
-def _addc_inplace(op):
+def _addc_inplace(op, name):
     def method(self, tensor1, tensor2, *, value=1):
+        if isinstance(value, Tensor):  # torch takes a one-element tensor as the Scalar value
+            value = value.item()
         return apply_inplace(op, self, (tensor1, tensor2), {"value": value})
-    return method
+    return scalar_first(method, name, "value",
+                        f"{name}(Number value, Tensor tensor1, Tensor tensor2)",
+                        f"{name}(Tensor tensor1, Tensor tensor2, *, Number value = 1)")
 
 
-@declare(inplace=_addc_inplace(addcmul_op))
+@declare(inplace=_addc_inplace(addcmul_op, "addcmul_"))
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     return _out(apply(addcmul_op, (input, tensor1, tensor2), {"value": value}), out)
 
 
-@declare(inplace=_addc_inplace(addcdiv_op))
+@declare(inplace=_addc_inplace(addcdiv_op, "addcdiv_"))
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     if not tensor1.is_floating_point() and not tensor1.is_complex() and \
             not tensor2.is_floating_point() and not tensor2.is_complex():

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._common import _conj, _out, check_half_range, dtype_name, real_only
-from ._declare import declare, declare_op, inplace_method, tensor_method
+from ._declare import declare, declare_op, inplace_method, scalar_first, tensor_method
 from .inplace import apply_inplace
 from .registry import PROMOTE, PROMOTE_FLOAT, apply, defop
 
@@ -385,12 +385,16 @@ def _full_like_scalar(value, dt, like):
 
 # ---- arithmetic: public functions, methods, in-place forms and operators -------------
 def _alpha(alpha=1):
+    if isinstance(alpha, Tensor):  # torch takes a one-element tensor as the Scalar alpha
+        alpha = alpha.item()
     return {"alpha": alpha} if alpha != 1 else {}
 
 
-@declare(inplace=inplace_method(add_op, 2, _alpha), operator="add")
+@declare(inplace=scalar_first(inplace_method(add_op, 2, _alpha), "add_", "alpha",
+                              "add_(Number alpha, Tensor other)",
+                              "add_(Tensor other, *, Number alpha = 1)"), operator="add")
 def add(input, other, *, alpha=1, out=None):
-    return _out(apply(add_op, (input, other), {"alpha": alpha} if alpha != 1 else {}), out)
+    return _out(apply(add_op, (input, other), _alpha(alpha)), out)
 
 
 @declare(method=False)
@@ -405,10 +409,13 @@ def _sub_(self, other, *, alpha=1):
     return apply_inplace(sub_op, self, (other,), _alpha(alpha))
 
 
-@declare(aliases=("subtract",), inplace=_sub_, operator="sub", reflected=rsub)
+@declare(aliases=("subtract",), inplace=scalar_first(_sub_, "sub_", "alpha",
+                                                     "sub_(Number alpha, Tensor other)",
+                                                     "sub_(Tensor other, *, Number alpha = 1)"),
+         operator="sub", reflected=rsub)
 def sub(input, other, *, alpha=1, out=None):
     _check_sub(input, other)
-    return _out(apply(sub_op, (input, other), {"alpha": alpha} if alpha != 1 else {}), out)
+    return _out(apply(sub_op, (input, other), _alpha(alpha)), out)
 
 
 subtract = sub

@@ -302,6 +302,10 @@ def _promoted_arrays(inputs, rule):
             half_scalars = True
         elif type(x) is not bool and dt.category < D.scalar_dtype(x).category:
             out.append(npd.type(x))  # a scalar of a higher category is cast down to the result
+        elif isinstance(x, np.generic):
+            # A NumPy scalar counts as a Python number, as in torch; NumPy itself would let
+            # np.float64 widen a float32 array.
+            out.append(x.item())
         else:
             out.append(x)
     if not host:

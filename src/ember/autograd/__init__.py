@@ -160,14 +160,22 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
 
 # These import ember's Tensor, which itself imports this package: load them on first use.
 _LAZY_MODULES = ("functional", "forward_ad")
-_LAZY_NAMES = {"gradcheck": "gradcheck", "gradgradcheck": "gradcheck",
-               "GradcheckError": "gradcheck"}
+
+
+def _load_gradcheck():
+    """Bind the gradcheck functions; called by ``ember/__init__`` once Tensor exists.
+
+    ``autograd.gradcheck`` is the function, as in torch, though a submodule has that name:
+    importing the submodule first and binding the names after it means a later
+    ``import ember.autograd.gradcheck`` finds it in sys.modules and leaves the function be.
+    """
+    from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+    globals().update(gradcheck=gradcheck, gradgradcheck=gradgradcheck,
+                     GradcheckError=GradcheckError)
 
 
 def __getattr__(name):
     import importlib
     if name in _LAZY_MODULES:
         return importlib.import_module(f"{__name__}.{name}")
-    if name in _LAZY_NAMES:
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
     raise AttributeError(f"module '{__name__}' has no attribute '{name}'")

@@ -30,8 +30,11 @@ def accumulate_grad(variable, g, create_graph, shared):
             data = g._data
             if shared or data.base is not None or not data.flags.c_contiguous:
                 g = _clone_data(g)
-        elif shared:
-            g = g.clone()  # differentiable, as torch's copy under create_graph
+        elif shared or g._base is not None or not g._data.flags.c_contiguous:
+            # differentiable, as torch's copy under create_graph; the copy is contiguous and
+            # owns its memory (torch's layout contract), so grad.view(...) and
+            # grad.detach_() work as on torch's
+            g = g.clone()
         variable._grad = g
     elif create_graph or old._requires_grad:
         variable._grad = old + g

@@ -1,0 +1,26 @@
+"""ember.nn.parallel: torch.nn.parallel's wrappers for one process on one device."""
+from ..modules.module import Module
+
+__all__ = ["DistributedDataParallel", "DataParallel"]
+
+
+class DataParallel(Module):
+    """Runs ``module`` as is: Ember has one device per process, so there is nothing to
+    scatter to."""
+
+    def __init__(self, module, device_ids=None, output_device=None, dim=0):
+        super().__init__()
+        self.module = module
+        self.device_ids = [] if device_ids is None else list(device_ids)
+        self.dim = dim
+
+    def forward(self, *inputs, **kwargs):
+        return self.module(*inputs, **kwargs)
+
+
+class DistributedDataParallel(Module):
+    """Needs a process group, which Ember never has (``ember.distributed``)."""
+
+    def __init__(self, module, *args, **kwargs):
+        from ...distributed import _no_group
+        _no_group()
