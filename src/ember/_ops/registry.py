@@ -28,6 +28,7 @@ from ..autograd.saved import (save as _save, save_result as _save_result, unpack
 REGISTRY = {}
 _EMPTY = {}
 _state = grad_mode._state
+_inference_used = grad_mode._inference_used
 _anomaly = grad_mode._anomaly
 _NP2D = D.NP_TO_DTYPE
 _generic = np.generic
@@ -191,9 +192,7 @@ class OpNode(Node):
 
     saved_tensors = saved
 
-    @property
-    def result(self):
-        return _unpack_result(self)
+    result = property(_unpack_result)  # no extra frame: every save_result backward reads it
 
     def _release(self):
         if self._saved is not None and (self._saved or self._result is not None):
@@ -427,7 +426,12 @@ def apply(op, inputs, params=_EMPTY):
                 result._grad_fn = node
                 result._requires_grad = True
                 if op.save_result:
-                    _save_result(node, result)
+                    if _state.saved_hooks:
+                        _save_result(node, result)
+                    else:  # saved.save_result's common case, inlined (hot path)
+                        node._result = out
+                        node._result_vc = result._vc
+                        node._result_version = 0
         elif not enabled and _state.inference:
             result._inference = True
         return result
@@ -477,7 +481,11 @@ def _record(op, inputs, params):
     node._result = None
     if op.save:
         saved = inputs if op.save is ALL_INPUTS else [inputs[i] for i in op.save]
-        node._saved, node._versions = _save(node, saved)
+        if _state.saved_hooks or _inference_used[0]:
+            node._saved, node._versions = _save(node, saved)
+        else:  # saved.save's common case, inlined: every recorded op that saves pays for it
+            node._saved = tuple(saved)
+            node._versions = [x._vc[0] if isinstance(x, Tensor) else None for x in saved]
     else:
         node._saved = ()
         node._versions = ()
