@@ -384,6 +384,9 @@ def _full_like_scalar(value, dt, like):
 
 
 # ---- arithmetic: public functions, methods, in-place forms and operators -------------
+_NO_PARAMS = {}
+
+
 def _alpha(alpha=1):
     if isinstance(alpha, Tensor):  # torch takes a one-element tensor as the Scalar alpha
         alpha = alpha.item()
@@ -394,7 +397,8 @@ def _alpha(alpha=1):
                               "add_(Number alpha, Tensor other)",
                               "add_(Tensor other, *, Number alpha = 1)"), operator="add")
 def add(input, other, *, alpha=1, out=None):
-    return _out(apply(add_op, (input, other), _alpha(alpha)), out)
+    # alpha=1 skips _alpha's call: `x + y` is the hottest path there is.
+    return _out(apply(add_op, (input, other), _alpha(alpha) if alpha != 1 else _NO_PARAMS), out)
 
 
 @declare(method=False)
@@ -415,7 +419,7 @@ def _sub_(self, other, *, alpha=1):
          operator="sub", reflected=rsub)
 def sub(input, other, *, alpha=1, out=None):
     _check_sub(input, other)
-    return _out(apply(sub_op, (input, other), _alpha(alpha)), out)
+    return _out(apply(sub_op, (input, other), _alpha(alpha) if alpha != 1 else _NO_PARAMS), out)
 
 
 subtract = sub
