@@ -191,3 +191,20 @@ def test_the_scan_sees_what_it_is_meant_to_see():
     calls = [n for n in ast.walk(ast.parse("np.testing.assert_allclose(x.grad, x.grad)\n"
                                            "assert_close(x, y)\n")) if isinstance(n, ast.Call)]
     assert [_compares_with_itself(c) for c in calls] == [True, False]
+
+
+def test_no_merge_conflict_markers_left_in_the_tree():
+    # ruff parses only Python; a conflict left in a doc or config would pass it silently.
+    root = TESTS.parent
+    markers = ("<" * 7 + " ", "=" * 7 + "\n", ">" * 7 + " ")
+    found = []
+    for folder in ("src", "tests", "docs", "benchmarks", "examples", "tools"):
+        for p in sorted((root / folder).rglob("*")):
+            if p.suffix in (".py", ".md", ".toml", ".txt", ".cfg") and p.is_file():
+                for n, line in enumerate(p.read_text(errors="ignore").splitlines(True), 1):
+                    if line.startswith(markers):
+                        found.append(f"{p.relative_to(root)}:{n}")
+    for p in (root / "README.md", root / "pyproject.toml"):
+        found += [f"{p.name}:{n}" for n, line in enumerate(p.read_text().splitlines(True), 1)
+                  if line.startswith(markers)]
+    assert not found, found
