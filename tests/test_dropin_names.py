@@ -214,3 +214,13 @@ def test_as_strided_overlapping_view_refuses_inplace_writes():
         x.as_strided((2, 2), (2, 1)).add_(1)
         return x
     same(f)
+
+
+def test_as_strided_of_a_zero_dim_tensor_like_torch():
+    # torchdiffeq's adjoint takes `torch.as_strided(t, (), ())` of a 0-dim time tensor.
+    def run(lib):
+        t = lib.tensor(1.5, requires_grad=True)
+        u = lib.as_strided(t, (), ())
+        (u * 2).backward()
+        return [u.item(), tuple(u.shape), t.grad.item(), type(u.grad_fn).__name__]
+    assert run(ember) == run(torch)

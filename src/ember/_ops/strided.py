@@ -25,8 +25,9 @@ def _storage(t):
     item = r.itemsize
     if r.size == 0:
         return r.reshape(-1), 0, 0
+    # The trailing Ellipsis keeps a 0-dim root an array view (r[()] would be a NumPy scalar).
     first = r[tuple(slice(0, 1) if s >= 0 else slice(n - 1, n)
-                    for n, s in zip(r.shape, r.strides))]
+                    for n, s in zip(r.shape, r.strides)) + (Ellipsis,)]
     span = 1 + sum((n - 1) * abs(s) // item for n, s in zip(r.shape, r.strides))
     start = data_ptr(first)
     flat = array_module(r).lib.stride_tricks.as_strided(first, (span,), (item,))
