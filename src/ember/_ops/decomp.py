@@ -230,6 +230,9 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
                                     "unitriangular": bool(unitriangular)})
     if out is not None:
         from ._common import _out
+        if out.dtype is not X.dtype and not (X.requires_grad or out.requires_grad):
+            raise RuntimeError(f"expected scalar type {X.dtype._legacy} but found "
+                               f"{out.dtype._legacy}")
         return _out(X, out, "linalg_solve_triangular")
     return X
 
