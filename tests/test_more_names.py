@@ -129,7 +129,9 @@ def test_solve_triangular_out_and_signature():
     same_error(lambda lib: lib.linalg.solve_triangular(
         lib.ones(3, 3, requires_grad=True), lib.ones(3, 2), upper=True, out=lib.empty(0)))
     params = inspect.signature(ember.linalg.solve_triangular).parameters
-    assert list(params) == ["A", "B", "upper", "left", "unitriangular", "out"]
+    assert list(params) == ["input", "B", "upper", "left", "unitriangular", "out"]
+    X = ember.linalg.solve_triangular(input=ember.eye(2), B=ember.ones(2, 1), upper=True)
+    assert tuple(X.shape) == (2, 1)
     assert params["upper"].kind is inspect.Parameter.KEYWORD_ONLY
     assert "solve_triangular" in ember.linalg.__all__
 

@@ -204,7 +204,9 @@ trisolve_op = defop("linalg_solve_triangular", _trisolve_fwd, _trisolve_bwd, pro
                     save=(0,), save_result=True, autocast="fp32")
 
 
-def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+def solve_triangular(input, B, *, upper, left=True, unitriangular=False, out=None):
+    # torch documents the first argument as A, but its keyword is input (the schema's self).
+    A = input
     name = "linalg.solve_triangular"
     if A.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
