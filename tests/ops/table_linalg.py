@@ -51,6 +51,16 @@ def _conditioned(rng, shape):
     return ((u * s) @ v.T).astype(np.float32)
 
 
+def _triangular(rng, shape):
+    """A matrix whose diagonal is at least 1 away from 0 (the other triangle is random:
+    solve_triangular ignores it, and its gradient there is 0)."""
+    a = rng.uniform(-1.0, 1.0, shape)
+    d = rng.uniform(1.0, 2.0, shape[:-1]) * rng.choice([-1.0, 1.0], shape[:-1])
+    n = shape[-1]
+    a[..., np.arange(n), np.arange(n)] = d
+    return a.astype(np.float32)
+
+
 def _sym(rng, n):
     a = rng.standard_normal((n, n))
     return (a + a.T).astype(np.float32)
@@ -128,6 +138,12 @@ ENTRIES += [
     OpInfo("linalg_solve", EL.solve, TL.solve, lambda rng: [
         S(_spd(rng, 3), arr(rng, (3, 2))), S(_spd(rng, 3), arr(rng, (3,))),
         S(_spd(rng, 2), arr(rng, (3, 2)), left=False)]),
+    OpInfo("linalg_solve_triangular", EL.solve_triangular, TL.solve_triangular, lambda rng: [
+        S(_triangular(rng, (3, 3)), arr(rng, (3, 2)), upper=True),
+        S(_triangular(rng, (3, 3)), arr(rng, (2, 3)), upper=False, left=False),
+        S(_triangular(rng, (2, 1, 3, 3)), arr(rng, (2, 3, 2)), upper=False, unitriangular=True),
+        S(_triangular(rng, (2, 2)), arr(rng, (3, 1, 2, 2)), upper=True, left=False,
+          unitriangular=True)], covers=("linalg_solve_triangular", "triu", "tril")),
     OpInfo("linalg_cholesky", _sym_input(EL.cholesky), _sym_input(TL.cholesky), lambda rng: [
         S(_spd(rng, 3)), S(_spd(rng, 2), upper=True)],
            covers=("linalg_cholesky", "linalg_inv", "tril", "diagonal", "diag_embed")),

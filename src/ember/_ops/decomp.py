@@ -166,6 +166,79 @@ def solve(A, B, *, left=True, out=None):
     return X.squeeze(-1) if vector else X
 
 
+# ---- solve_triangular ---------------------------------------------------------------------
+def _trisolve_fwd(a, b, upper, left, unitriangular):
+    xp = array_module(a)
+    b = b.astype(a.dtype)
+    if not left:  # X A = B is A^T X^T = B^T, the other triangle
+        a, b, upper = xp.swapaxes(a, -1, -2), xp.swapaxes(b, -1, -2), not upper
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = xp.broadcast_to(a, batch + a.shape[-2:])
+    x = xp.array(xp.broadcast_to(b, batch + b.shape[-2:]))
+    n = a.shape[-1]
+    # Substitution row by row, vectorized over the batch and B's columns; like torch's trsm
+    # it never checks for a zero diagonal (a singular A gives inf/nan, not an error).
+    for i in (range(n - 1, -1, -1) if upper else range(n)):
+        done = slice(i + 1, n) if upper else slice(0, i)
+        if i != (n - 1 if upper else 0):
+            x[..., i, :] -= (a[..., i:i + 1, done] @ x[..., done, :])[..., 0, :]
+        if not unitriangular:
+            x[..., i, :] /= a[..., i, i, None]
+    return xp.swapaxes(x, -1, -2) if not left else x
+
+
+def _trisolve_bwd(ctx, g):
+    A, = ctx.saved
+    upper, left, unit = ctx.upper, ctx.left, ctx.unitriangular
+    need = ctx.needs_input_grad
+    gB = apply(trisolve_op, (A.mH, g), {"upper": not upper, "left": left, "unitriangular": unit})
+    gA = None
+    if need[0]:
+        X = ctx.result.mH
+        gA = -(gB @ X) if left else -(X @ gB)
+        gA = gA.triu(int(unit)) if upper else gA.tril(-int(unit))
+    return gA, (gB if need[1] else None)
+
+
+trisolve_op = defop("linalg_solve_triangular", _trisolve_fwd, _trisolve_bwd, promote=None,
+                    save=(0,), save_result=True, autocast="fp32")
+
+
+def solve_triangular(input, B, *, upper, left=True, unitriangular=False, out=None):
+    # torch documents the first argument as A, but its keyword is input (the schema's self).
+    A = input
+    name = "linalg.solve_triangular"
+    if A.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    if B.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor B must have at least 2 dimensions.")
+    if (B.shape[-2] if left else B.shape[-1]) != A.shape[-1]:
+        eq = "AX = B" if left else "XA = B"
+        raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation {eq} "
+                           f"({A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})")
+    batches = [_make(np.broadcast_to(np.empty((), np.int8), tuple(t.shape[:-2]))) for t in (B, A)]
+    try:
+        np.broadcast_shapes(*(t._data.shape for t in batches))
+    except ValueError:
+        from .registry import broadcast_error
+        raise RuntimeError(broadcast_error(batches)) from None
+    if A.dtype.category < 2 or A.dtype.itemsize < (8 if A.dtype.is_complex else 4):
+        raise NotImplementedError(f"\"triangular_solve_cpu\" not implemented for "
+                                  f"'{A.dtype._legacy}'")
+    X = apply(trisolve_op, (A, B), {"upper": bool(upper), "left": bool(left),
+                                    "unitriangular": bool(unitriangular)})
+    if out is not None:
+        from ._common import _out
+        if out.dtype is not X.dtype and not (X.requires_grad or out.requires_grad):
+            raise RuntimeError(f"expected scalar type {X.dtype._legacy} but found "
+                               f"{out.dtype._legacy}")
+        return _out(X, out, "linalg_solve_triangular")
+    return X
+
+
 # ---- cholesky --------------------------------------------------------------------------------
 def _cholesky_fwd(a):
     try:
@@ -497,6 +570,6 @@ def multi_dot(tensors, *, out=None):
     return result
 
 
-LINALG = ["LinAlgError", "multi_dot", "inv", "det", "slogdet", "solve", "cholesky", "eigh", "eigvalsh", "svd", "svdvals",
+LINALG = ["LinAlgError", "multi_dot", "inv", "det", "slogdet", "solve", "solve_triangular", "cholesky", "eigh", "eigvalsh", "svd", "svdvals",
           "pinv", "matrix_rank", "lstsq", "qr", "matrix_power", "vector_norm", "matrix_norm",
           "norm", "cross", "vecdot"]

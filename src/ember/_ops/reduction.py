@@ -7,6 +7,8 @@ import builtins
 import warnings
 from collections import namedtuple
 
+import numbers
+
 import numpy as np
 
 from .._tensor import Tensor, _make, _wrap_dim
@@ -322,7 +324,10 @@ def _norm_bwd(ctx, g):
         return g * sign(x) * mask / mask.sum(dims, keepdim=True) if dims is not None \
             else g * sign(x) * mask / mask.sum()
     ax = x.abs()
-    return where(r == 0, 0.0, g * sign(x) * ax ** (p - 1) / r ** (p - 1))
+    zero = r == 0
+    if p < 1:  # |x|^(p-1) is inf at x == 0, where torch's gradient is 0
+        zero = zero | (x == 0)
+    return where(zero, 0.0, g * sign(x) * ax ** (p - 1) / r ** (p - 1))
 
 
 norm_op = defop("norm", _in_float32(_norm_fwd), _norm_bwd, save=(0,), save_result=True,
@@ -341,6 +346,29 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, out=None):
     dims = normalize_dims(dim, input.ndim) if dim is not None else None
     r = apply(norm_op, (input,), {"p": float(p), "dim": dims, "keepdim": keepdim})
     return r.to(dtype) if dtype is not None else r
+
+
+@declare
+def dist(input, other, p=2):
+    """dist(input, other, p=2) -> Tensor: the p-norm of the broadcast ``input - other``."""
+    from .._tensor import Tensor
+    if not isinstance(other, Tensor):
+        raise TypeError(f"dist(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+    if isinstance(p, Tensor) and p.numel() == 1:
+        p = p.item()
+    if not isinstance(p, numbers.Number) or isinstance(p, complex):
+        raise TypeError(f"dist(): argument 'p' (position 3) must be Number, not "
+                        f"{type(p).__name__}")
+    diff = input - other
+    if diff.dtype.category < 2:
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. "
+                           f"Got {diff.dtype._legacy} instead.")
+    p = float(p)
+    if diff.numel() == 0 and (p < 0 or p == float("inf")):
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {p:g} norm on an empty tensor "
+                           "because the operation does not have an identity")
+    return apply(norm_op, (diff,), {"p": p, "dim": None, "keepdim": False})
 
 
 # ---- prod ---------------------------------------------------------------------------
