@@ -1,4 +1,6 @@
 """Each optimizer's parameter trajectory equals torch's on the same loss and start."""
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -146,7 +148,9 @@ def test_state_dict_matches_torch_and_round_trips(name, kwargs):
     a = ember.tensor(mine[-1][:12].reshape(3, 4), requires_grad=True, dtype=ember.float64)
     b = ember.tensor(mine[-1][12:], requires_grad=True, dtype=ember.float64)
     fresh = getattr(optim, name)([{"params": [a]}, {"params": [b]}], **kwargs)
-    fresh.load_state_dict(sd)
+    # A copy, as a checkpoint gives: loading shares state tensors (as torch), and opt keeps
+    # stepping its own below.
+    fresh.load_state_dict(copy.deepcopy(sd))
     assert fresh.param_groups[1]["lr"] == 0.02
     (pa, pb) = [g["params"][0] for g in opt.param_groups]
     sign = -1.0 if kwargs.get("maximize") else 1.0
@@ -172,3 +176,22 @@ def test_state_dict_matches_torch_and_round_trips(name, kwargs):
     for p, q in zip((a, b), tp):
         assert {k: str(v.dtype) for k, v in fresh.state[p].items()} == \
             {k: str(v.dtype) for k, v in tfresh.state[q].items()}
+
+
+def test_load_state_dict_shares_state_tensors_like_torch():
+    # torch casts loaded state with .to(), which returns the same tensor when the dtype
+    # matches: steps after loading update the caller's state_dict too; groups are copied.
+    def run(lib):
+        p = lib.nn.Parameter(lib.tensor([1.0, 2.0]))
+        opt = lib.optim.Adam([p], lr=0.1)
+        p.grad = lib.tensor([0.5, -1.0])
+        opt.step()
+        sd = opt.state_dict()
+        q = lib.nn.Parameter(lib.tensor([1.0, 2.0]))
+        opt2 = lib.optim.Adam([q], lr=0.1)
+        opt2.load_state_dict(sd)
+        q.grad = lib.tensor([0.5, -1.0])
+        opt2.step()
+        return (sd["state"][0]["exp_avg"].tolist(), opt2.state[q]["exp_avg"] is sd["state"][0]["exp_avg"],
+                sd["param_groups"][0] is opt2.param_groups[0], q.tolist())
+    assert run(ember) == run(torch)

@@ -199,10 +199,11 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Load a ``state_dict()``; tensors are copied and cast to each parameter's dtype."""
-        state_dict = deepcopy(state_dict)
+        """Load a ``state_dict()``.  As torch: state tensors are cast to each parameter's
+        dtype, which shares them with ``state_dict`` when the dtype already matches (later
+        steps update them there too); the param groups are copied."""
         groups = self.param_groups
-        saved_groups = state_dict["param_groups"]
+        saved_groups = deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
         if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
