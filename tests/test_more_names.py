@@ -286,3 +286,24 @@ def test_fork_rng_meta_and_thread_safe_generator():
     with ember.random.fork_rng(device_type="meta"):
         pass
     assert ember.random.thread_safe_generator() is None is torch.random.thread_safe_generator()
+
+
+_DECOMPOSITIONS = {
+    "eigh": lambda L, a: L.linalg.eigh(a), "eigvalsh": lambda L, a: L.linalg.eigvalsh(a),
+    "svd": lambda L, a: L.linalg.svd(a), "svdvals": lambda L, a: L.linalg.svdvals(a),
+    "qr": lambda L, a: L.linalg.qr(a), "cholesky": lambda L, a: L.linalg.cholesky(a),
+    "inv": lambda L, a: L.linalg.inv(a), "det": lambda L, a: L.linalg.det(a),
+    "slogdet": lambda L, a: L.linalg.slogdet(a), "solve": lambda L, a: L.linalg.solve(a, a),
+    "pinv": lambda L, a: L.linalg.pinv(a), "lstsq": lambda L, a: L.linalg.lstsq(a, a),
+    "matrix_rank": lambda L, a: L.linalg.matrix_rank(a),
+}
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name", sorted(_DECOMPOSITIONS))
+def test_decompositions_refuse_half_precision_like_torch(name, dtype):
+    # torch has no float16/bfloat16 LAPACK kernels; Ember used to compute them in float64
+    # and return float64, which broke code relying on torch's error (pytorch-optimizer's
+    # SOAP falls back to float64 on it and casts back).
+    fn = _DECOMPOSITIONS[name]
+    same_error(lambda L: fn(L, (L.eye(3) * 2).to(getattr(L, dtype))))

@@ -20,6 +20,18 @@ def _check_float(A, name):
                            f"{A.dtype._legacy}")
 
 
+def _check_precision(A, kernel=None, message=None):
+    """torch's decompositions have no float16/bfloat16 kernels: NotImplementedError naming
+    the kernel, or (``message``) the RuntimeError of the functions that check first."""
+    if A.dtype.is_floating_point and A.element_size() == 2:
+        if kernel is not None:
+            raise NotImplementedError(f'"{kernel}" not implemented for \'{A.dtype._legacy}\'')
+        raise RuntimeError(message)
+
+
+_FLOAT_DOUBLE_ONLY = "This function doesn't handle types other than float and double"
+
+
 class LinAlgError(RuntimeError):
     """A matrix the factorization cannot handle (singular, not positive-definite)."""
 
@@ -89,6 +101,8 @@ inv_op = defop("linalg_inv", _inv_fwd, _inv_bwd, save_result=True, node="LinalgI
 
 def inv(A, *, out=None):
     _check_square(A, "linalg.inv")
+    _check_precision(A, message=f"linalg.inv: Low precision dtypes not supported. Got "
+                                f"{A.dtype._legacy}")
     return apply(inv_op, (A,))
 
 
@@ -103,6 +117,7 @@ det_op = defop("linalg_det", lambda a: np.asarray(_la(a).det(a)), _det_bwd, save
 
 def det(A, *, out=None):
     _check_square(A, "linalg.det")
+    _check_precision(A, "lu_cpu")
     return apply(det_op, (A,))
 
 
@@ -123,6 +138,8 @@ SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
 
 def slogdet(A, *, out=None):
     _check_square(A, "linalg.slogdet")
+    _check_precision(A, message=f"linalg.slogdet: Low precision dtypes not supported. Got "
+                                f"{A.dtype._legacy}")
     return SlogdetResult(*apply(slogdet_op, (A,)))
 
 
@@ -152,6 +169,7 @@ def _solve_mat(A, B):
 
 def solve(A, B, *, left=True, out=None):
     _check_square(A, "linalg.solve")
+    _check_precision(A, "lu_cpu")
     if A.dtype is not B.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found "
                            f"A of type {A.dtype._legacy} and B of type {B.dtype._legacy} instead")
@@ -278,6 +296,7 @@ def cholesky(input, *, upper=False, out=None):
     # torch.linalg's keyword is input here and below (its docs say A; its parser rejects A=).
     A = input
     _check_square(A, "linalg.cholesky")
+    _check_precision(A, "cholesky_cpu")
     L = apply(cholesky_op, (A,))
     return L.mH if upper else L
 
@@ -325,6 +344,7 @@ def _detached_like(o, node, i):
 def eigh(input, UPLO="L", *, out=None):
     A = input
     _check_square(A, "linalg.eigh")
+    _check_precision(A, "linalg_eigh_cpu")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
     return EighResult(*_with_outputs(apply(eigh_op, (A,), {"UPLO": UPLO})))
@@ -372,6 +392,7 @@ SvdResult = collections.namedtuple("svd", ["U", "S", "Vh"])
 
 def svd(A, full_matrices=True, *, driver=None, out=None):
     _check_float(A, "linalg.svd")
+    _check_precision(A, "linalg_svd_cpu")
     if A.ndim < 2:
         raise RuntimeError("linalg.svd: The input tensor A must have at least 2 dimensions.")
     return SvdResult(*_with_outputs(apply(svd_op, (A,), {"full_matrices": bool(full_matrices)})))
@@ -383,6 +404,9 @@ def svdvals(A, *, driver=None, out=None):
 
 def pinv(input, *, atol=None, rtol=None, hermitian=False, out=None):
     A = input
+    _check_precision(A, message=f"linalg.pinv({A.dtype._legacy}{{{list(A.shape)}}}): expected a "
+                                "tensor with 2 or more dimensions of float, double, cfloat or "
+                                "cdouble types")
     U, S, Vh = svd(A, full_matrices=False)
     smax = S.amax(-1, keepdim=True) if S.shape[-1] else S
     tol = _tolerance(A, smax, atol, rtol)
@@ -403,6 +427,7 @@ def _tolerance(A, smax, atol, rtol):
 
 def matrix_rank(input, *, atol=None, rtol=None, hermitian=False, out=None):
     A = input
+    _check_precision(A, message=_FLOAT_DOUBLE_ONLY)
     S = svdvals(A.detach())
     smax = S.amax(-1, keepdim=True)
     return (S > _tolerance(A, smax, atol, rtol)).sum(-1)
@@ -410,6 +435,7 @@ def matrix_rank(input, *, atol=None, rtol=None, hermitian=False, out=None):
 
 def lstsq(input, b, rcond=None, *, driver=None):
     A, B = input, b
+    _check_precision(A, message=_FLOAT_DOUBLE_ONLY)
     vector = B.ndim == A.ndim - 1
     Bm = B.unsqueeze(-1) if vector else B
     X = pinv(A) @ Bm
@@ -454,6 +480,7 @@ QRResult = collections.namedtuple("qr", ["Q", "R"])
 
 def qr(A, mode="reduced", *, out=None):
     _check_float(A, "linalg.qr")
+    _check_precision(A, "geqrf_cpu")
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
