@@ -11,6 +11,7 @@ from . import _dtype as D
 from ._device import as_device, factory_device, module_for, to_device_array
 from .autograd import grad_mode
 from ._tensor import Size, Tensor, _host, _make
+from ._ops._common import with_out
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
            "zeros_like", "ones_like", "full_like", "empty_like", "arange", "range",
@@ -338,6 +339,7 @@ empty = _factory(lambda xp, s, d: xp.zeros(s, dtype=d))
 zeros.__name__, ones.__name__, empty.__name__ = "zeros", "ones", "empty"
 
 
+@with_out
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
     if not isinstance(size, (list, tuple)):
@@ -404,6 +406,7 @@ def _check_range_dtype(dtype, kernel):
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{dtype._legacy}'")
 
 
+@with_out
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
            requires_grad=False):
     """arange(end) / arange(start, end, step): int64 for integer arguments, else default float."""
@@ -452,6 +455,7 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
         start + step * np.arange(n, dtype=np.float64)).astype(d.np), d, None, requires_grad)
 
 
+@with_out
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     if steps < 0:
@@ -467,6 +471,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     return _finish(arr.astype(dtype.np), dtype, device, requires_grad)
 
 
+@with_out
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     d = dtype or D.get_default_dtype()
@@ -474,6 +479,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
     return _finish(arr.astype(d.np), d, device, requires_grad)
 
 
+@with_out
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     if n < 0:
         raise RuntimeError(f"n must be greater or equal to 0, got {n}")

@@ -9,6 +9,7 @@ from . import _dtype as D
 from ._device import as_device, factory_device, to_device_array
 from ._creation import _leaf, _size
 from ._tensor import Tensor, _make
+from ._ops._common import with_out
 
 _DEFAULT_SEED = 67280421310721  # torch's default seed, so an unseeded run is deterministic too
 
@@ -130,6 +131,7 @@ def _uniform01(g, shape, d):
     return g.random(shape, dtype=_gen_dtype(d))
 
 
+@with_out
 def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
     """Uniform samples on [0, 1)."""
@@ -142,6 +144,7 @@ def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, de
     return _finish(arr, d, device, requires_grad)
 
 
+@with_out
 def randn(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
     """Standard normal samples."""
@@ -154,6 +157,7 @@ def randn(*args, size=None, generator=None, out=None, dtype=None, layout=None, d
     return _finish(arr, d, device, requires_grad)
 
 
+@with_out
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad=False):
     """randint(high, size) / randint(low, high, size): integers in [low, high), int64."""
@@ -175,6 +179,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     return _finish(arr, d, device, requires_grad)
 
 
+@with_out
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     if n < 0:
@@ -207,6 +212,7 @@ def _fmt_double(x):
     return f"{x:g}"
 
 
+@with_out
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,
            device=None, requires_grad=False):
     """normal(mean, std[, size]): mean/std may be tensors (broadcast) or floats.
@@ -246,6 +252,7 @@ _P_MSG = ("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could th
           "be improved?  If so, please report an enhancement request to PyTorch.)")
 
 
+@with_out
 def bernoulli(input, p=None, *, generator=None, out=None):
     """Draw 0/1 with probabilities ``input`` (or the scalar ``p``), in input's dtype."""
     if input.dtype.category < D._FLOAT:

@@ -11,6 +11,7 @@ import numpy as np
 
 from .._device import array_module
 from .._tensor import _make
+from ._common import with_out
 from .registry import apply, defop
 
 
@@ -99,6 +100,7 @@ inv_op = defop("linalg_inv", _inv_fwd, _inv_bwd, save_result=True, node="LinalgI
                autocast="fp32")
 
 
+@with_out
 def inv(A, *, out=None):
     _check_square(A, "linalg.inv")
     _check_precision(A, message=f"linalg.inv: Low precision dtypes not supported. Got "
@@ -115,6 +117,7 @@ det_op = defop("linalg_det", lambda a: np.asarray(_la(a).det(a)), _det_bwd, save
                save_result=True, node="LinalgDetBackward0", autocast="fp32")
 
 
+@with_out
 def det(A, *, out=None):
     _check_square(A, "linalg.det")
     _check_precision(A, "lu_cpu")
@@ -136,6 +139,7 @@ slogdet_op = defop("linalg_slogdet", _slogdet_fwd, _slogdet_bwd, nout=2, save=(0
 SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
 
 
+@with_out
 def slogdet(A, *, out=None):
     _check_square(A, "linalg.slogdet")
     _check_precision(A, message=f"linalg.slogdet: Low precision dtypes not supported. Got "
@@ -167,6 +171,7 @@ def _solve_mat(A, B):
     return apply(solve_op, (A, B))
 
 
+@with_out
 def solve(A, B, *, left=True, out=None):
     _check_square(A, "linalg.solve")
     _check_precision(A, "lu_cpu")
@@ -292,6 +297,7 @@ cholesky_op = defop("linalg_cholesky", _cholesky_fwd, _cholesky_bwd, save_result
                     node="LinalgCholeskyExBackward0", autocast="fp32")
 
 
+@with_out
 def cholesky(input, *, upper=False, out=None):
     # torch.linalg's keyword is input here and below (its docs say A; its parser rejects A=).
     A = input
@@ -341,6 +347,7 @@ def _detached_like(o, node, i):
     return t
 
 
+@with_out
 def eigh(input, UPLO="L", *, out=None):
     A = input
     _check_square(A, "linalg.eigh")
@@ -350,6 +357,7 @@ def eigh(input, UPLO="L", *, out=None):
     return EighResult(*_with_outputs(apply(eigh_op, (A,), {"UPLO": UPLO})))
 
 
+@with_out
 def eigvalsh(input, UPLO="L", *, out=None):
     return eigh(input, UPLO).eigenvalues
 
@@ -390,6 +398,7 @@ svd_op = defop("linalg_svd", _svd_fwd, _svd_bwd, nout=3, node="LinalgSvdBackward
 SvdResult = collections.namedtuple("svd", ["U", "S", "Vh"])
 
 
+@with_out
 def svd(A, full_matrices=True, *, driver=None, out=None):
     _check_float(A, "linalg.svd")
     _check_precision(A, "linalg_svd_cpu")
@@ -398,10 +407,12 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
     return SvdResult(*_with_outputs(apply(svd_op, (A,), {"full_matrices": bool(full_matrices)})))
 
 
+@with_out
 def svdvals(A, *, driver=None, out=None):
     return svd(A, full_matrices=False).S
 
 
+@with_out
 def pinv(input, *, atol=None, rtol=None, hermitian=False, out=None):
     A = input
     _check_precision(A, message=f"linalg.pinv({A.dtype._legacy}{{{list(A.shape)}}}): expected a "
@@ -425,6 +436,7 @@ def _tolerance(A, smax, atol, rtol):
     return tol
 
 
+@with_out
 def matrix_rank(input, *, atol=None, rtol=None, hermitian=False, out=None):
     A = input
     _check_precision(A, message=_FLOAT_DOUBLE_ONLY)
@@ -478,6 +490,7 @@ qr_op = defop("linalg_qr", _qr_fwd, _qr_bwd, nout=2, node="LinalgQrBackward0", a
 QRResult = collections.namedtuple("qr", ["Q", "R"])
 
 
+@with_out
 def qr(A, mode="reduced", *, out=None):
     _check_float(A, "linalg.qr")
     _check_precision(A, "geqrf_cpu")
@@ -511,6 +524,7 @@ def matrix_power(input, n):
     return result
 
 
+@with_out
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     from .reduction import norm as _norm
     if dtype is not None:
@@ -522,6 +536,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     return _norm(x, float(ord), dim, keepdim)
 
 
+@with_out
 def matrix_norm(input, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     A = input
     if dtype is not None:
@@ -548,6 +563,7 @@ def matrix_norm(input, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, ou
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
 
+@with_out
 def norm(input, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     A = input
     if isinstance(dim, int):
@@ -569,17 +585,20 @@ def norm(input, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     return vector_norm(A, ord, dim, keepdim, dtype=dtype)
 
 
+@with_out
 def cross(input, other, *, dim=-1, out=None):
     from .linalg import linalg_cross
     return linalg_cross(input, other, dim=dim)
 
 
+@with_out
 def _vecdot(x, y, *, dim=-1, out=None):
     return (x.conj() * y).sum(dim)
 
 
 vecdot = _vecdot
 
+@with_out
 def multi_dot(tensors, *, out=None):
     tensors = list(tensors)
     if len(tensors) < 2:

@@ -223,7 +223,7 @@ def _search(seq, values, right, sorter, out_int32):
     return out
 
 
-@declare(method=False)
+@declare(method=False, out=True)
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
                  sorter=None, out=None):
     if side is not None:
@@ -247,7 +247,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     return _make(_search(seq, values, right, srt, out_int32))
 
 
-@declare(method=False)
+@declare(method=False, out=True)
 def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim("

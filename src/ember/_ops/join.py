@@ -61,7 +61,7 @@ cat_op = defop("cat", _cat_fwd, _cat_bwd)
 stack_op = defop("stack", _stack_fwd, _stack_bwd)
 
 
-@declare(method=False, aliases=("concat", "concatenate"))
+@declare(method=False, aliases=("concat", "concatenate"), out=True)
 def cat(tensors, dim=0, *, out=None):
     tensors = _tensor_list(tensors, "torch.cat")
     for i, t in enumerate(tensors):
@@ -92,7 +92,7 @@ def cat(tensors, dim=0, *, out=None):
 concat = concatenate = cat
 
 
-@declare(method=False)
+@declare(method=False, out=True)
 def stack(tensors, dim=0, *, out=None):
     tensors = _tensor_list(tensors, "stack")
     shape = tensors[0]._data.shape
@@ -104,14 +104,14 @@ def stack(tensors, dim=0, *, out=None):
     return apply(stack_op, tuple(_promote_all(tensors)), {"dim": dim})
 
 
-@declare(method=False)
+@declare(method=False, out=True)
 def hstack(tensors, *, out=None):
     tensors = atleast_1d(*_tensor_list(tensors, "hstack"))
     tensors = tensors if isinstance(tensors, tuple) else (tensors,)
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
-@declare(method=False, aliases=("row_stack",))
+@declare(method=False, aliases=("row_stack",), out=True)
 def vstack(tensors, *, out=None):
     tensors = atleast_2d(*_tensor_list(tensors, "vstack"))
     return cat(tensors if isinstance(tensors, tuple) else (tensors,), 0)
@@ -120,13 +120,13 @@ def vstack(tensors, *, out=None):
 row_stack = vstack
 
 
-@declare(method=False)
+@declare(method=False, out=True)
 def dstack(tensors, *, out=None):
     tensors = atleast_3d(*_tensor_list(tensors, "dstack"))
     return cat(tensors if isinstance(tensors, tuple) else (tensors,), 2)
 
 
-@declare(method=False)
+@declare(method=False, out=True)
 def column_stack(tensors, *, out=None):
     tensors = [t.reshape(-1, 1) if t.ndim <= 1 else t
                for t in _tensor_list(tensors, "column_stack")]

@@ -287,14 +287,14 @@ tril_op = defop("tril", lambda a, k: np.tril(a, k), lambda ctx, g: apply(tril_op
 triu_op = defop("triu", lambda a, k: np.triu(a, k), lambda ctx, g: apply(triu_op, (g,), ctx._params))
 
 
-@declare
+@declare(out=True)
 def tril(input, diagonal=0, *, out=None):
     if input.ndim < 2:
         raise RuntimeError("tril: input tensor must have at least 2 dimensions")
     return apply(tril_op, (input,), {"k": int(diagonal)})
 
 
-@declare
+@declare(out=True)
 def triu(input, diagonal=0, *, out=None):
     if input.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")

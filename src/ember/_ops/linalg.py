@@ -3,6 +3,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
+from ._common import with_out
 from ._declare import declare
 from .registry import AUTOCAST_LOWER, PROMOTE, _autocast, apply, autocast_entry, defop
 
@@ -142,7 +143,7 @@ def _need_tensors(name, a, b):
                         f"{type(bad).__name__}")
 
 
-@declare(operator="matmul")
+@declare(operator="matmul", out=True)
 def matmul(input, other, *, out=None):
     """matmul(input, other): dot / mv / mm / batched, by the operands' ranks (as torch)."""
     _need_tensors("matmul", input, other)
@@ -167,7 +168,7 @@ def matmul(input, other, *, out=None):
     return apply(bmm_op.variant("UnsafeViewBackward0"), (input, other))
 
 
-@declare
+@declare(out=True)
 def mm(input, mat2, *, out=None):
     _need_tensors("mm", input, mat2)
     if input.ndim != 2:
@@ -177,7 +178,7 @@ def mm(input, mat2, *, out=None):
     return apply(mm_op, (input, mat2))
 
 
-@declare
+@declare(out=True)
 def dot(input, tensor, *, out=None):
     _need_tensors("dot", input, tensor)
     if input.ndim != 1 or tensor.ndim != 1:
@@ -185,7 +186,7 @@ def dot(input, tensor, *, out=None):
     return apply(dot_op, (input, tensor))
 
 
-@declare
+@declare(out=True)
 def mv(input, vec, *, out=None):
     _need_tensors("mv", input, vec)
     if input.ndim != 2 or vec.ndim != 1:
@@ -194,7 +195,7 @@ def mv(input, vec, *, out=None):
     return apply(mv_op, (input, vec))
 
 
-@declare
+@declare(out=True)
 def bmm(input, mat2, *, out=None):
     _need_tensors("bmm", input, mat2)
     if input.ndim != 3:
@@ -209,7 +210,7 @@ def bmm(input, mat2, *, out=None):
 
 
 # ---- composites of the primitives above (their graphs are the primitives') ---------------
-@declare
+@declare(out=True)
 def vdot(input, other, *, out=None):
     _need_tensors("vdot", input, other)
     if input.ndim != 1 or other.ndim != 1:
@@ -217,7 +218,7 @@ def vdot(input, other, *, out=None):
     return dot(input.conj(), other)
 
 
-@declare(aliases=("ger",))
+@declare(aliases=("ger",), out=True)
 def outer(input, vec2, *, out=None):
     _need_tensors("outer", input, vec2)
     if input.ndim != 1 or vec2.ndim != 1:
@@ -230,7 +231,7 @@ def outer(input, vec2, *, out=None):
 ger = outer
 
 
-@declare
+@declare(out=True)
 def inner(input, other, *, out=None):
     if not isinstance(input, Tensor) or not isinstance(other, Tensor) or \
             input.ndim == 0 or other.ndim == 0:
@@ -241,7 +242,7 @@ def inner(input, other, *, out=None):
     return tensordot(input, other, ([-1], [-1]))
 
 
-@declare
+@declare(out=True)
 def tensordot(a, b, dims=2, out=None):
     """Contract ``dims`` of a with dims of b: a permute/reshape into one mm."""
     if isinstance(dims, Tensor):
@@ -273,7 +274,7 @@ def tensordot(a, b, dims=2, out=None):
     return mm(am, bm).reshape(shape)
 
 
-@declare
+@declare(out=True)
 @autocast_entry(AUTOCAST_LOWER)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     from .fused import addmm_op, fused_addmm_ok
@@ -283,23 +284,23 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, prod, beta, alpha)
 
 
-@declare
+@declare(out=True)
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, mv(mat, vec), beta, alpha)
 
 
-@declare
+@declare(out=True)
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
 
 
-@declare
+@declare(out=True)
 @autocast_entry(AUTOCAST_LOWER)
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
 
 
-@declare
+@declare(out=True)
 @autocast_entry(AUTOCAST_LOWER)
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, bmm(batch1, batch2).sum(0), beta, alpha)
@@ -320,7 +321,7 @@ def _scaled_sum(input, prod, beta, alpha):
     return out
 
 
-@declare
+@declare(out=True)
 def kron(input, other, *, out=None):
     _need_tensors("kron", input, other)
     nd = max(input.ndim, other.ndim)
@@ -341,7 +342,7 @@ def trace(input):
     return input.diagonal().sum()
 
 
-@declare
+@declare(out=True)
 def cross(input, other, dim=None, *, out=None):
     if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
@@ -358,6 +359,7 @@ def cross(input, other, dim=None, *, out=None):
     return linalg_cross(input, other, dim=dim)
 
 
+@with_out
 def linalg_cross(input, other, *, dim=-1, out=None):
     from .join import broadcast_tensors, stack
     a, b = broadcast_tensors(input, other)

@@ -14,7 +14,7 @@ def det(input):
     return L.det(input)
 
 
-@declare
+@declare(out=True)
 def inverse(input, *, out=None):
     return L.inv(input)
 
@@ -25,7 +25,7 @@ def logdet(input):
     return logabs + sign.log()
 
 
-@declare
+@declare(out=True)
 def slogdet(input, *, out=None):
     return L.slogdet(input)
 
@@ -43,7 +43,7 @@ def pinverse(input, rcond=1e-15):
 SvdResult = collections.namedtuple("svd", ["U", "S", "V"])
 
 
-@declare
+@declare(out=True)
 def svd(input, some=True, compute_uv=True, *, out=None):
     U, S, Vh = L.svd(input, full_matrices=not some)
     if not compute_uv:
@@ -52,16 +52,16 @@ def svd(input, some=True, compute_uv=True, *, out=None):
     return SvdResult(U, S, Vh.mH)
 
 
-@declare
+@declare(out=True)
 def qr(input, some=True, *, out=None):
     return L.qr(input, "reduced" if some else "complete")
 
 
-@declare
+@declare(out=True)
 def cholesky(input, upper=False, *, out=None):
     return L.cholesky(input, upper=upper)
 
 
-@declare(method=False)
+@declare(method=False, out=True)
 def chain_matmul(*matrices, out=None):
     return L.multi_dot(matrices)

@@ -334,7 +334,7 @@ norm_op = defop("norm", _in_float32(_norm_fwd), _norm_bwd, save=(0,), save_resul
                 node="LinalgVectorNormBackward0")
 
 
-@declare
+@declare(out=True)
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None, out=None):
     """norm(input, p='fro', dim=None, keepdim=False): vector norms ('fro' is the 2-norm)."""
     if p == "fro" or p is None:

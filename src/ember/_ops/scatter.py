@@ -114,7 +114,7 @@ def _dim_index(input, dim, index, name):
     return dim, idx, size
 
 
-@declare
+@declare(out=True)
 def index_select(input, dim, index, *, out=None):
     dim, idx, size = _dim_index(input, dim, index, "index_select")
     if idx.size and (idx.min() < 0 or idx.max() >= size):
@@ -133,7 +133,7 @@ def _check_source(input, dim, idx, source, name):
                          f"source.size(dim) ({n})")
 
 
-@declare
+@declare(out=True)
 def index_add(input, dim, index, source, *, alpha=1, out=None):
     dim, idx, size = _dim_index(input, dim, index, "index_add")
     _check_source(input, dim, idx, source, "index_add_")
@@ -263,7 +263,7 @@ def _check_src_dtype(input, src):
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
 
 
-@declare
+@declare(out=True)
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     dim, idx = _gather_args(input, dim, index, None, "gather")
     if input.ndim == 0:
@@ -272,7 +272,7 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     return apply(gather_op, (input,), {"dim": dim, "index": idx})
 
 
-@declare
+@declare(out=True)
 def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
     if src is None and value is None:
         raise TypeError("scatter() missing 1 required positional argument: 'src' or 'value'")
@@ -497,7 +497,7 @@ masked_select_op = defop("masked_select", _masked_select_fwd, _masked_select_bwd
 masked_scatter_op = defop("masked_scatter", _masked_scatter_fwd, _masked_scatter_bwd)
 
 
-@declare
+@declare(out=True)
 def masked_select(input, mask, *, out=None):
     m = _bool_mask(mask, "masked_select")
     try:
@@ -545,7 +545,7 @@ def take(input, index):
     return apply(take_op, (input,), {"index": np.where(idx < 0, idx + n, idx)})
 
 
-@declare
+@declare(out=True)
 def take_along_dim(input, indices, dim=None, *, out=None):
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))

@@ -10,6 +10,7 @@ import warnings
 
 from ... import _creation, _ops as ops
 from ..._ops import nn_ops
+from ..._ops._common import with_out
 from ..._ops.inplace import apply_inplace_fn
 from ..._ops.pointwise import where
 from ..._ops.unary import relu as _relu, sigmoid as _sigmoid, tanh as _tanh
@@ -267,6 +268,7 @@ def glu(input, dim=-1):
     return a * _sigmoid(b)
 
 
+@with_out
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     norm = ops.norm(input, p, dim, keepdim=True)
     return input / where(norm > eps, norm, eps)
