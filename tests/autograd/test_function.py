@@ -340,20 +340,6 @@ def test_node_hook_returning_wrong_count_errors_like_torch():
     assert msgs[0] == msgs[1]
 
 
-def _doubling_in_place(T):
-    class Double(T.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            x.mul_(2)
-            ctx.mark_dirty(x)
-            return x
-
-        @staticmethod
-        def backward(ctx, g):
-            return g * 2
-    return Double
-
-
 def test_mark_dirty_on_a_view_rebases_the_base_like_torch():
     # A Function writing a view in place goes through the one in-place mechanism: the base's
     # history becomes CopySlices, the view's AsStrided, and the gradient skips the
@@ -361,7 +347,7 @@ def test_mark_dirty_on_a_view_rebases_the_base_like_torch():
     def run(T):
         a = T.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
         b = a * 1
-        out = _doubling_in_place(T).apply(b[1:3])
+        out = make_functions(T)["InplaceDouble"].apply(b[1:3])
         names = [type(out.grad_fn).__name__, b.grad_fn.name().rpartition("::")[2]]
         (b * T.tensor([1.0, 10.0, 100.0, 1000.0])).sum().backward()
         return [b, a.grad, names, b._version]
@@ -372,6 +358,6 @@ def test_mark_dirty_on_a_view_of_a_leaf_errors_like_torch():
     def run(T):
         leaf = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
         with pytest.raises(RuntimeError) as err:
-            _doubling_in_place(T).apply(leaf[:2])
+            make_functions(T)["InplaceDouble"].apply(leaf[:2])
         return str(err.value)
     assert_same(run)

@@ -208,14 +208,9 @@ class RandomUnstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        size = t.nelement()
-        k = _compute_nparams_toprune(self.amount, size)
-        _validate_pruning_amount(k, size)
-        mask = default_mask.clone()
-        if k != 0:
-            prob = ember.rand_like(t)
-            mask.view(-1)[ember.topk(prob.view(-1), k=k).indices] = 0
-        return mask
+        # The k entries with the largest random keys go.
+        return _unstructured_mask(self.amount, t, default_mask,
+                                  lambda: ember.rand_like(t), largest=True)
 
     @classmethod
     def apply(cls, module, name, amount):
@@ -232,18 +227,24 @@ class L1Unstructured(BasePruningMethod):
         self.amount = amount
 
     def compute_mask(self, t, default_mask):
-        size = t.nelement()
-        k = _compute_nparams_toprune(self.amount, size)
-        _validate_pruning_amount(k, size)
-        mask = default_mask.clone()
-        if k != 0:
-            topk = ember.topk(ember.abs(t).view(-1), k=k, largest=False)
-            mask.view(-1)[topk.indices] = 0
-        return mask
+        return _unstructured_mask(self.amount, t, default_mask, lambda: ember.abs(t),
+                                  largest=False)
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
+
+
+def _unstructured_mask(amount, t, default_mask, scores, largest):
+    """``default_mask`` with the ``amount`` entries of ``t`` that rank first by ``scores()``
+    (largest or smallest) zeroed; the scores are drawn only when something is pruned."""
+    size = t.nelement()
+    k = _compute_nparams_toprune(amount, size)
+    _validate_pruning_amount(k, size)
+    mask = default_mask.clone()
+    if k != 0:
+        mask.view(-1)[ember.topk(scores().view(-1), k=k, largest=largest).indices] = 0
+    return mask
 
 
 def _channel_mask(t, dim, index):
