@@ -170,6 +170,16 @@ def backward(mode, ws, d_out, d_hn, d_cn, w_ih, w_hh, b_ih, b_hh, w_hr, mask, re
     return d_x, dh, dc, d_w_ih, d_w_hh, d_b_ih, d_b_hh, d_w_hr
 
 
+def _padded_split(xp, into, past, mask, t):
+    """At a step that padding skips (``mask[t]`` False) the incoming gradient ``past``
+    bypasses the cell: returns (gradient into the cell, gradient carried past it; None
+    without a mask)."""
+    if mask is None:
+        return into, None
+    m = mask[t]
+    return xp.where(m, into, 0), xp.where(m, 0, past)
+
+
 def _backward_lstm(xp, ws, d_gates, d_out, dh, dc, w_hh, w_hr, mask, steps):
     act, c_prev, tanh_c = ws["act"], ws["c_prev"], ws["tanh_c"]
     hidden = w_hh.shape[0] // 4
@@ -177,13 +187,8 @@ def _backward_lstm(xp, ws, d_gates, d_out, dh, dc, w_hh, w_hr, mask, steps):
     if w_hr is not None:
         d_proj = xp.empty_like(ws["out"])
     for t in steps:
-        dh_new = dh + d_out[t]
-        dc_new = dc
-        if mask is not None:
-            m = mask[t]
-            carry_h, carry_c = xp.where(m, 0, dh), xp.where(m, 0, dc)
-            dh_new = xp.where(m, dh_new, 0)
-            dc_new = xp.where(m, dc, 0)
+        dh_new, carry_h = _padded_split(xp, dh + d_out[t], dh, mask, t)
+        dc_new, carry_c = _padded_split(xp, dc, dc, mask, t)
         if w_hr is not None:
             d_proj[t] = dh_new
             dh_new = xp.matmul(dh_new, w_hr)
@@ -200,7 +205,7 @@ def _backward_lstm(xp, ws, d_gates, d_out, dh, dc, w_hh, w_hr, mask, steps):
         xp.multiply(dh_new * tc, o * (1 - o), out=d[:, three:])
         dh = xp.matmul(d, w_hh)
         dc = dct * f
-        if mask is not None:
+        if carry_h is not None:
             dh += carry_h
             dc += carry_c
     d_w_hr = _summed_product(d_proj, ws["h_raw"]) if w_hr is not None else None
@@ -212,11 +217,7 @@ def _backward_gru(xp, ws, d_gates, d_xg, d_out, dh, w_hh, mask, steps):
     hidden = w_hh.shape[0] // 3
     two = 2 * hidden
     for t in steps:
-        dh_new = dh + d_out[t]
-        if mask is not None:
-            m = mask[t]
-            carry_h = xp.where(m, 0, dh)
-            dh_new = xp.where(m, dh_new, 0)
+        dh_new, carry_h = _padded_split(xp, dh + d_out[t], dh, mask, t)
         r, z = rz_all[t, :, :hidden], rz_all[t, :, hidden:]
         new = new_all[t]
         d_new = dh_new * (1 - z)
@@ -229,7 +230,7 @@ def _backward_gru(xp, ws, d_gates, d_xg, d_out, dh, w_hh, mask, steps):
         xp.multiply(d_new, r, out=dhh[:, two:])
         dh = xp.matmul(dhh, w_hh)
         dh += dh_new * z
-        if mask is not None:
+        if carry_h is not None:
             dh += carry_h
     return dh
 
@@ -237,18 +238,14 @@ def _backward_gru(xp, ws, d_gates, d_xg, d_out, dh, w_hh, mask, steps):
 def _backward_rnn(xp, ws, d_gates, d_out, dh, w_hh, mask, steps, relu):
     out = ws["out"]
     for t in steps:
-        dh_new = dh + d_out[t]
-        if mask is not None:
-            m = mask[t]
-            carry_h = xp.where(m, 0, dh)
-            dh_new = xp.where(m, dh_new, 0)
+        dh_new, carry_h = _padded_split(xp, dh + d_out[t], dh, mask, t)
         d = d_gates[t]
         if relu:
             xp.multiply(dh_new, out[t] > 0, out=d)
         else:
             xp.multiply(dh_new, 1 - out[t] * out[t], out=d)
         dh = xp.matmul(d, w_hh)
-        if mask is not None:
+        if carry_h is not None:
             dh += carry_h
     return dh
 
