@@ -4,15 +4,12 @@ Linear layer's grad_fn, its next_functions and the deprecated module backward ho
 see that one node's gradients) read as torch's."""
 import numpy as np
 
-from .linalg import _blas_ready, _check_same_dtype
+from .linalg import _blas_ready, _check_mm
 from .registry import AUTOCAST_LOWER, defop
 
 
 def _addmm_fwd(bias, m1, m2, beta, alpha):
-    _check_same_dtype(m1, m2, "mm")
-    if m1.shape[1] != m2.shape[0]:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({m1.shape[0]}x"
-                           f"{m1.shape[1]} and {m2.shape[0]}x{m2.shape[1]})")
+    _check_mm(m1, m2)
     dtype = m1.dtype
     half = dtype.itemsize == 2 and dtype.kind in "fV"
     if half:  # accumulate in float32 and round once, as torch

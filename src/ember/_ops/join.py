@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor, _wrap_dim
+from ._common import _out
 from ._declare import declare
 from . import shape as S
 from .inplace import apply_view
@@ -61,7 +62,7 @@ cat_op = defop("cat", _cat_fwd, _cat_bwd)
 stack_op = defop("stack", _stack_fwd, _stack_bwd)
 
 
-@declare(method=False, aliases=("concat", "concatenate"), out=True)
+@declare(method=False, aliases=("concat", "concatenate"))
 def cat(tensors, dim=0, *, out=None):
     tensors = _tensor_list(tensors, "torch.cat")
     for i, t in enumerate(tensors):
@@ -86,13 +87,14 @@ def cat(tensors, dim=0, *, out=None):
     tensors = _promote_all(tensors)
     sizes = tuple(None if t.ndim == 1 and t._data.shape[0] == 0 and ref.ndim != 1
                   else t._data.shape[dim] for t in tensors)
-    return apply(cat_op, tuple(tensors), {"dim": dim, "sizes": sizes})
+    # out= written here rather than by declare's wrapper: cat is on hot paths.
+    return _out(apply(cat_op, tuple(tensors), {"dim": dim, "sizes": sizes}), out, "cat")
 
 
 concat = concatenate = cat
 
 
-@declare(method=False, out=True)
+@declare(method=False)
 def stack(tensors, dim=0, *, out=None):
     tensors = _tensor_list(tensors, "stack")
     shape = tensors[0]._data.shape
@@ -101,7 +103,7 @@ def stack(tensors, dim=0, *, out=None):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{list(shape)} at entry 0 and {list(t._data.shape)} at entry {i}")
     dim = _wrap_dim(dim, len(shape) + 1)
-    return apply(stack_op, tuple(_promote_all(tensors)), {"dim": dim})
+    return _out(apply(stack_op, tuple(_promote_all(tensors)), {"dim": dim}), out, "stack")
 
 
 @declare(method=False, out=True)

@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import _dtype as D
 from .._tensor import Tensor
-from ._common import with_out
+from ._common import _out, with_out
 from ._declare import declare
 from .registry import AUTOCAST_LOWER, PROMOTE, _autocast, apply, autocast_entry, defop
 
@@ -37,11 +37,16 @@ def _check_same_dtype(a, b, name):
                            f"expected scalar type {da._legacy} but found {db._legacy}")
 
 
-def _mm_fwd(a, b):
+def _check_mm(a, b):
+    """torch's checks of two matrices for a product (mm, addmm)."""
     _check_same_dtype(a, b, "mm")
     if a.shape[1] != b.shape[0]:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} "
                            f"and {b.shape[0]}x{b.shape[1]})")
+
+
+def _mm_fwd(a, b):
+    _check_mm(a, b)
     return _product(np.matmul, a, b)
 
 
@@ -143,9 +148,15 @@ def _need_tensors(name, a, b):
                         f"{type(bad).__name__}")
 
 
-@declare(operator="matmul", out=True)
+@declare(operator="matmul")
 def matmul(input, other, *, out=None):
     """matmul(input, other): dot / mv / mm / batched, by the operands' ranks (as torch)."""
+    # Hot (`a @ b`, every Linear): out= is written here rather than by declare's wrapper.
+    result = _matmul(input, other)
+    return result if out is None else _out(result, out, "matmul")
+
+
+def _matmul(input, other):
     _need_tensors("matmul", input, other)
     da, db = input.ndim, other.ndim
     if da == 0 or db == 0:
@@ -168,14 +179,14 @@ def matmul(input, other, *, out=None):
     return apply(bmm_op.variant("UnsafeViewBackward0"), (input, other))
 
 
-@declare(out=True)
+@declare
 def mm(input, mat2, *, out=None):
     _need_tensors("mm", input, mat2)
     if input.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
-    return apply(mm_op, (input, mat2))
+    return _out(apply(mm_op, (input, mat2)), out, "mm")
 
 
 @declare(out=True)
@@ -195,7 +206,7 @@ def mv(input, vec, *, out=None):
     return apply(mv_op, (input, vec))
 
 
-@declare(out=True)
+@declare
 def bmm(input, mat2, *, out=None):
     _need_tensors("bmm", input, mat2)
     if input.ndim != 3:
@@ -206,7 +217,7 @@ def bmm(input, mat2, *, out=None):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, "
                            f"{mat2.shape[1]}].")
-    return apply(bmm_op, (input, mat2))
+    return _out(apply(bmm_op, (input, mat2)), out, "bmm")
 
 
 # ---- composites of the primitives above (their graphs are the primitives') ---------------
@@ -274,14 +285,16 @@ def tensordot(a, b, dims=2, out=None):
     return mm(am, bm).reshape(shape)
 
 
-@declare(out=True)
+@declare
 @autocast_entry(AUTOCAST_LOWER)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    # Hot (every Linear with a bias): out= is written here, not by declare's wrapper.
     from .fused import addmm_op, fused_addmm_ok
     if isinstance(input, Tensor) and fused_addmm_ok(input, mat1, mat2):
-        return apply(addmm_op, (input, mat1, mat2), {"beta": beta, "alpha": alpha})
-    prod = mm(mat1, mat2)
-    return _scaled_sum(input, prod, beta, alpha)
+        result = apply(addmm_op, (input, mat1, mat2), {"beta": beta, "alpha": alpha})
+    else:
+        result = _scaled_sum(input, mm(mat1, mat2), beta, alpha)
+    return result if out is None else _out(result, out, "addmm")
 
 
 @declare(out=True)
@@ -294,10 +307,10 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
 
 
-@declare(out=True)
+@declare
 @autocast_entry(AUTOCAST_LOWER)
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha)
+    return _out(_scaled_sum(input, bmm(batch1, batch2), beta, alpha), out, "baddbmm")
 
 
 @declare(out=True)
