@@ -1,0 +1,310 @@
+"""The benchmark workloads, written once for any torch-like library.
+
+Each workload is ``make(lib) -> step`` where ``lib`` is ``ember`` or ``torch`` and
+``step()`` runs one unit of work (a training step, a forward + backward, or an inference
+pass) and returns a scalar tensor (the loss, or a sum of the output) so that tests can
+check that Ember computes torch's numbers.  Parameters and data come from a NumPy RNG and
+are copied into the model, so both libraries start from identical weights.
+
+``WORKLOADS`` maps a name to ``(make, kind)``; kind is "train", "chain", "op" or
+"inference".  Sizes follow issue 10.
+"""
+import numpy as np
+
+
+def _rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def _tensor(lib, array):
+    return lib.from_numpy(np.ascontiguousarray(array))
+
+
+def _init_params(lib, model, seed=0):
+    """Overwrite every parameter with the same NumPy draws in both libraries."""
+    rng = _rng(seed)
+    with lib.no_grad():
+        for _, p in model.named_parameters():
+            fan_in = p.shape[1] if p.dim() > 1 else p.shape[0]
+            for d in p.shape[2:]:
+                fan_in *= d
+            bound = 1.0 / np.sqrt(fan_in)
+            data = rng.uniform(-bound, bound, size=tuple(p.shape)).astype(np.float32)
+            p.copy_(_tensor(lib, data))
+    return model
+
+
+def _images(lib, n, c, hw, seed=1):
+    return _tensor(lib, _rng(seed).standard_normal((n, c, hw, hw)).astype(np.float32))
+
+
+def _labels(lib, n, classes, seed=2):
+    return _tensor(lib, _rng(seed).integers(0, classes, size=n).astype(np.int64))
+
+
+def _train(lib, model, opt, x, y):
+    F = lib.nn.functional
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+# -- training steps -------------------------------------------------------------------
+
+def mlp(lib):
+    nn = lib.nn
+    model = _init_params(lib, nn.Sequential(
+        nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)))
+    opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = _tensor(lib, _rng(1).standard_normal((128, 784)).astype(np.float32))
+    return _train(lib, model, opt, x, _labels(lib, 128, 10))
+
+
+def mlp_gelu_ln(lib):
+    nn = lib.nn
+    model = _init_params(lib, nn.Sequential(
+        nn.Linear(784, 512), nn.LayerNorm(512), nn.GELU(),
+        nn.Linear(512, 256), nn.LayerNorm(256), nn.GELU(), nn.Linear(256, 10)))
+    opt = lib.optim.AdamW(model.parameters(), lr=1e-3)
+    x = _tensor(lib, _rng(1).standard_normal((128, 784)).astype(np.float32))
+    return _train(lib, model, opt, x, _labels(lib, 128, 10))
+
+
+def _cnn_model(lib):
+    nn = lib.nn
+    return _init_params(lib, nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(32 * 14 * 14, 10)))
+
+
+def cnn(lib):
+    model = _cnn_model(lib)
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    return _train(lib, model, opt, _images(lib, 32, 1, 28), _labels(lib, 32, 10))
+
+
+def _resnet_model(lib):
+    nn = lib.nn
+
+    class BasicBlock(nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+            self.bn1 = nn.BatchNorm2d(c)
+            self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+            self.bn2 = nn.BatchNorm2d(c)
+
+        def forward(self, x):
+            out = lib.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            return lib.relu(out + x)
+
+    class ResNet(nn.Module):
+        def __init__(self, c=32, blocks=2, classes=10):
+            super().__init__()
+            self.stem = nn.Conv2d(3, c, 3, padding=1, bias=False)
+            self.bn = nn.BatchNorm2d(c)
+            self.blocks = nn.Sequential(*[BasicBlock(c) for _ in range(blocks)])
+            self.pool = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(c, classes)
+
+        def forward(self, x):
+            x = lib.relu(self.bn(self.stem(x)))
+            x = self.pool(self.blocks(x))
+            return self.fc(lib.flatten(x, 1))
+
+    return _init_params(lib, ResNet())
+
+
+def resnet(lib):
+    model = _resnet_model(lib)
+    opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    return _train(lib, model, opt, _images(lib, 32, 3, 32), _labels(lib, 32, 10))
+
+
+def _gpt_model(lib, vocab=65, width=128, heads=4, layers=2, seq=64):
+    nn = lib.nn
+    F = lib.nn.functional
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1 = nn.LayerNorm(width)
+            self.qkv = nn.Linear(width, 3 * width)
+            self.proj = nn.Linear(width, width)
+            self.ln2 = nn.LayerNorm(width)
+            self.fc = nn.Linear(width, 4 * width)
+            self.out = nn.Linear(4 * width, width)
+
+        def forward(self, x):
+            b, t, c = x.shape
+            q, k, v = self.qkv(self.ln1(x)).split(c, dim=2)
+            q, k, v = (z.view(b, t, heads, c // heads).transpose(1, 2) for z in (q, k, v))
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            x = x + self.proj(y.transpose(1, 2).contiguous().view(b, t, c))
+            return x + self.out(F.gelu(self.fc(self.ln2(x))))
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok = nn.Embedding(vocab, width)
+            self.pos = nn.Embedding(seq, width)
+            self.blocks = nn.Sequential(*[Block() for _ in range(layers)])
+            self.ln = nn.LayerNorm(width)
+            self.head = nn.Linear(width, vocab)
+
+        def forward(self, idx):
+            t = idx.shape[1]
+            x = self.tok(idx) + self.pos(lib.arange(t))
+            return self.head(self.ln(self.blocks(x)))
+
+    return _init_params(lib, GPT())
+
+
+def gpt(lib, vocab=65, seq=64, batch=16):
+    model = _gpt_model(lib, vocab=vocab, seq=seq)
+    opt = lib.optim.AdamW(model.parameters(), lr=3e-4)
+    idx = _tensor(lib, _rng(1).integers(0, vocab, size=(batch, seq + 1)).astype(np.int64))
+    x, y = idx[:, :-1], idx[:, 1:]
+    F = lib.nn.functional
+
+    def step():
+        opt.zero_grad()
+        logits = model(x)
+        loss = F.cross_entropy(logits.reshape(-1, vocab), y.reshape(-1))
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+def lstm(lib, vocab=64, width=128, seq=32, batch=16):
+    nn = lib.nn
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(vocab, 64)
+            self.rnn = nn.LSTM(64, width, batch_first=True)
+            self.head = nn.Linear(width, vocab)
+
+        def forward(self, idx):
+            out, _ = self.rnn(self.emb(idx))
+            return self.head(out)
+
+    model = _init_params(lib, LM())
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    idx = _tensor(lib, _rng(1).integers(0, vocab, size=(batch, seq + 1)).astype(np.int64))
+    x, y = idx[:, :-1], idx[:, 1:]
+    F = lib.nn.functional
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x).reshape(-1, vocab), y.reshape(-1))
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+# -- dispatch overhead ----------------------------------------------------------------
+
+def chain(lib):
+    """150 small pointwise ops on 16 elements, with backward: pure per-op overhead."""
+    x = _tensor(lib, _rng(1).standard_normal(16).astype(np.float32)).requires_grad_()
+
+    def step():
+        x.grad = None
+        y = x
+        for _ in range(50):
+            y = y * 1.01
+            y = y + 0.1
+            y = y.tanh()
+        out = y.sum()
+        out.backward()
+        return out
+    return step
+
+
+# -- large single ops (forward + backward) -------------------------------------------
+
+def _op_case(lib, fn, *shapes, seed=1):
+    rng = _rng(seed)
+    xs = [_tensor(lib, rng.standard_normal(s).astype(np.float32)).requires_grad_() for s in shapes]
+
+    def step():
+        for x in xs:
+            x.grad = None
+        out = fn(lib, *xs).sum()
+        out.backward()
+        return out
+    return step
+
+
+def matmul(lib):
+    return _op_case(lib, lambda lib, a, b: a @ b, (1024, 1024), (1024, 1024))
+
+
+def conv2d(lib):
+    return _op_case(lib, lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1),
+                    (32, 64, 32, 32), (64, 64, 3, 3))
+
+
+def softmax(lib):
+    return _op_case(lib, lambda lib, x: (lib.softmax(x, -1) * x), (512, 4096))
+
+
+def layer_norm(lib):
+    return _op_case(lib, lambda lib, x, w, b: lib.nn.functional.layer_norm(x, (1024,), w, b) * x,
+                    (2048, 1024), (1024,), (1024,))
+
+
+def cross_entropy(lib):
+    y = _labels(lib, 2048, 1000)
+    return _op_case(lib, lambda lib, x: lib.nn.functional.cross_entropy(x, y), (2048, 1000))
+
+
+# -- inference ------------------------------------------------------------------------
+
+def _inference(lib, model, x):
+    model.eval()
+
+    def step():
+        with lib.no_grad():
+            return model(x).sum()
+    return step
+
+
+def mlp_inference(lib):
+    nn = lib.nn
+    model = _init_params(lib, nn.Sequential(
+        nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)))
+    return _inference(lib, model, _tensor(lib, _rng(1).standard_normal((128, 784)).astype(np.float32)))
+
+
+def cnn_inference(lib):
+    return _inference(lib, _cnn_model(lib), _images(lib, 32, 1, 28))
+
+
+WORKLOADS = {
+    "mlp": (mlp, "train"),
+    "cnn": (cnn, "train"),
+    "gpt": (gpt, "train"),
+    "resnet": (resnet, "train"),
+    "mlp_gelu_ln": (mlp_gelu_ln, "train"),
+    "lstm": (lstm, "train"),
+    "chain": (chain, "chain"),
+    "matmul": (matmul, "op"),
+    "conv2d": (conv2d, "op"),
+    "softmax": (softmax, "op"),
+    "layer_norm": (layer_norm, "op"),
+    "cross_entropy": (cross_entropy, "op"),
+    "mlp_inference": (mlp_inference, "inference"),
+    "cnn_inference": (cnn_inference, "inference"),
+}
