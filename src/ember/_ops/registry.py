@@ -40,6 +40,11 @@ class _AutocastHook(threading.local):
     # table's tracer sets it too, to see every op run); apply calls ``cast(op, inputs)``
     # and autocast_entry ``cast(category, args)``, and pays one attribute read otherwise.
     cast = None
+    # ``around(op, inputs, params, run)`` replaces the call to ``run(op, inputs, params)``
+    # (the plain dispatch) while set: the profiler times each op through it and
+    # ember.compile records the ops a call runs.  Whoever sets it chains to the one it
+    # found (see ``push_around``), so both can be active at once.
+    around = None
 
 
 _autocast = _AutocastHook()
@@ -381,8 +386,36 @@ def broadcast_error(inputs):
     return f"shapes {[list(s) for s in shapes]} cannot be broadcast together"
 
 
+def push_around(hook):
+    """Install ``hook(op, inputs, params, run)`` around every dispatch on this thread;
+    it receives as ``run`` the previously installed hook (or the plain dispatch) bound
+    so that ``run(op, inputs, params)`` continues the chain.  Returns a function that
+    restores the previous state."""
+    previous = _autocast.around
+    if previous is None:
+        inner = _dispatch
+    else:
+        def inner(op, inputs, params):
+            return previous(op, inputs, params, _dispatch)
+
+    def chained(op, inputs, params, _run):
+        return hook(op, inputs, params, inner)
+    _autocast.around = chained
+
+    def restore():
+        _autocast.around = previous
+    return restore
+
+
 def apply(op, inputs, params=_EMPTY):
     """Run ``op`` on ``inputs`` (tensors and Python scalars) and record the graph."""
+    around = _autocast.around
+    if around is not None:
+        return around(op, inputs, params, _dispatch)
+    return _dispatch(op, inputs, params)
+
+
+def _dispatch(op, inputs, params=_EMPTY):
     if _autocast.cast is not None:
         inputs = _autocast.cast(op, inputs)
     rule = op.promote
