@@ -1,8 +1,8 @@
 """Random factories and generators.
 
-Ember draws from NumPy's PCG64, so its numbers differ from torch's mt19937 stream:
-shapes, dtypes, ranges, errors and reproducibility are compared with torch, and the
-distributions are checked statistically on large samples.
+Shapes, dtypes, ranges, errors and reproducibility are compared with torch, and the
+distributions are checked statistically on large samples; that the numbers themselves
+are torch's is tested in test_random_streams.py.
 """
 import numpy as np
 import pytest

@@ -1,6 +1,6 @@
 """``ember.random``: torch.random's functions on Ember's default generator (``_random.py``).
 
-Ember's stream is NumPy's PCG64, not torch's mt19937: the same calls, other numbers.
+Ember's stream is torch's mt19937 with torch's transformations (see ``_random.py``).
 CUDA tensors draw from this same generator (``cuda.py``), so forking the CPU state forks
 them too; ``fork_rng`` still asks the device module for each device's state as torch does,
 so a machine without the device raises torch's error.

@@ -476,10 +476,9 @@ def spatial_scatter(g, idx, spatial, unique=False):
 def dropout_keep(input, p, shape):
     """1 where an element is kept (probability 1 - p), else 0, in input's dtype: the mask
     of every dropout form (torch.dropout here, nn.functional's in nn._functional.misc)."""
-    from .._random import rand
-    floating = input.dtype.is_floating_point or input.dtype.is_complex
-    r = rand(shape, dtype=input.dtype if floating else None, device=input.device)
-    return (r >= p).to(input.dtype)
+    from .._random import _finish, bernoulli_mask
+    keep = bernoulli_mask(shape, 1 - p)  # torch: empty(shape).bernoulli_(1 - p)
+    return _finish(keep, input.dtype, input.device, False)
 
 
 @declare(method=False)

@@ -1,14 +1,15 @@
 """Parameter initialization, in place and without recording gradients.
 
-Values come from ember's random functions (so ``manual_seed`` and ``generator=``
-make them reproducible) and are written straight into the tensor's array.
+Values come from ember's random functions, drawn in torch's order (so ``manual_seed``
+and ``generator=`` give torch's initial weights), and are written straight into the
+tensor's array.
 """
 import math
 import warnings
 
 import numpy as np
 
-from .. import _random
+from .. import _dtype, _random
 from ..autograd import grad_mode
 
 
@@ -55,27 +56,59 @@ def calculate_gain(nonlinearity, param=None):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    return _write(tensor, _rand(tensor, generator)._data * (b - a) + a)
+    g = _random._gen(generator)
+    return _write(tensor, _random._uniform_shaped(g, tuple(tensor.shape), tensor.dtype, a, b))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    return _write(tensor, _randn(tensor, generator)._data * std + mean)
+    g = _random._gen(generator)
+    return _write(tensor, _random._normal(g, tuple(tensor.shape), tensor.dtype, mean, std,
+                                          contiguous=tensor.is_contiguous()))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Normal(mean, std) truncated to [a, b], by inverting the normal CDF."""
-    from scipy.special import erf, erfinv
-
+    """Normal(mean, std) truncated to [a, b] by rejection, as torch 2.13 samples it: when
+    the interval holds more than 30% of the mass, redraw normals outside it; otherwise
+    draw uniforms on [a, b] and accept each with the normal density's ratio to its peak.
+    The draws come in torch's order, so a seeded call gives torch's values."""
     def cdf(x):
-        return (1.0 + erf(x / math.sqrt(2.0))) / 2.0
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
                       "distribution of values may be incorrect.", stacklevel=2)
-    lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
-    u = np.asarray(_rand(tensor, generator)._data, dtype=np.float64) * (hi - lo) + lo
-    x = erfinv(2 * u - 1) * std * math.sqrt(2.0) + mean
-    return _write(tensor, np.clip(x, a, b))
+    g = _random._gen(generator)
+    shape, d = tuple(tensor.shape), tensor.dtype
+    contiguous = tensor.is_contiguous()
+
+    def normals():
+        return _random._normal(g, shape, d, mean, std, contiguous=contiguous)
+
+    def uniforms(lo=0.0, hi=1.0):
+        return _random._uniform_shaped(g, shape, d, lo, hi)
+
+    if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+        lo, hi = np.asarray(a, d.np), np.asarray(b, d.np)  # the bounds in the tensor's dtype
+        result = normals()
+        while True:
+            outside = (result < lo) | (result > hi)
+            if not outside.any():
+                break
+            result = np.where(outside, normals(), result)
+        return _write(tensor, result)
+    ct = np.float64 if d is _dtype.float64 else np.float32
+    log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+
+    def log_ratio(x):
+        return ((x - ct(mean)) / ct(std)) ** 2 * ct(-0.5) - ct(log_peak)
+
+    result = uniforms(a, b)
+    pending = np.log(uniforms()) > log_ratio(result)
+    while pending.any():
+        candidates = uniforms(a, b)
+        result = np.where(pending, candidates, result)
+        pending = np.where(pending, np.log(uniforms()) > log_ratio(candidates), pending)
+    return _write(tensor, result)
 
 
 def constant_(tensor, val):

@@ -51,6 +51,12 @@ def make_fetcher(is_iterable, dataset, auto_collation, collate_fn, drop_last):
     return kind(dataset, auto_collation, collate_fn, drop_last)
 
 
+def _draw_base_seed(generator):
+    """torch's ``empty((), dtype=int64).random_(generator=...)``: one 63-bit draw."""
+    from ... import _dtype, _random
+    return int(_random._int_full(_random._gen(generator), 1, _dtype.int64)[0])
+
+
 class BaseIter:
     """One pass over a DataLoader's data; the parts that do not depend on where
     loading runs."""
@@ -75,6 +81,9 @@ class BaseIter:
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
                           "then device pinned memory won't be used.", stacklevel=3)
         self._sampler_iter = self._new_sampler_iter()
+        # torch draws the workers' base seed here, with or without workers, so that the
+        # random stream after a loader is the same either way
+        self._base_seed = _draw_base_seed(loader.generator)
 
     def _new_sampler_iter(self):
         if self._is_iterable:  # each worker's copy decides what it yields

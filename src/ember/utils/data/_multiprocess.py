@@ -8,7 +8,6 @@ import queue
 import time
 import weakref
 
-import numpy as np
 
 from . import _shared
 from ._fetch import BaseIter
@@ -57,20 +56,6 @@ class _Workers:
         _shared.remove_segments(self.tag)
 
 
-def base_seed(generator, epoch):
-    """The workers' base seed: from the generator's state (the loader's, else the default
-    one) and the loader's pass count, without drawing from the generator.
-
-    torch draws it from the generator, so that a loader with workers shifts the random
-    stream that follows it.  Not drawing keeps the stream, and so the shuffled order of
-    this pass and of the next ones, the same with workers as without; the pass count
-    still gives every pass its own seeds, and a seeded run repeats them."""
-    from ... import _random
-    state = (generator or _random.default_generator).get_state()._data.tobytes()
-    words = [int.from_bytes(state, "little"), epoch]
-    return int(np.random.SeedSequence(words).generate_state(1, np.uint64)[0] >> np.uint64(1))
-
-
 def _decode(payload):
     """A worker's reply: bytes are a pickled batch (or error), mapped from shared memory."""
     return pickle.loads(payload) if isinstance(payload, bytes) else payload
@@ -84,7 +69,6 @@ class MultiProcessIter(BaseIter):
         if self._prefetch_factor <= 0:
             raise AssertionError("prefetch_factor must be greater than 0 for "
                                  "MultiProcessingDataLoaderIter")
-        self._base_seed = base_seed(loader.generator, loader._passes)
         ctx = loader.multiprocessing_context or multiprocessing
         self._pool = pool = _Workers(ctx, _shared.new_tag())
         self._finalizer = weakref.finalize(self, pool.close)

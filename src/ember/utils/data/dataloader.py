@@ -104,7 +104,6 @@ class DataLoader:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
         self._iterator = None
-        self._passes = 0  # worker pools started, for their seeds
         self.__initialized = True
         self.check_worker_number_rationality()
 
@@ -173,7 +172,6 @@ class DataLoader:
         if self.num_workers == 0:
             return SingleProcessIter(self)
         self.check_worker_number_rationality()
-        self._passes += 1
         return MultiProcessIter(self)
 
     def __iter__(self):
