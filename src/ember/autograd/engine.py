@@ -10,8 +10,19 @@ No recursion anywhere, so a 100,000-op chain is as fine as a 3-op one.  The walk
 runs with grad mode set to ``create_graph``: without it, backward formulas (which
 are ordinary Ember ops) record nothing and cost nothing extra.
 """
+import threading
+
 from . import grad_mode
 from .graph import AccumulateGrad, edge_of
+
+
+class _Profiling(threading.local):
+    # ember.profiler sets ``around(node, buf, anomaly)`` on its thread to time each node's
+    # backward; a walk reads it once, so a backward outside profiling pays one read.
+    around = None
+
+
+profiling = _Profiling()
 
 
 def _clone_data(t):
@@ -151,6 +162,7 @@ class _GraphTask:
         deps, buffers, shared = self.deps, self.buffers, self.shared
         capture, needed, retain_graph = self.capture, self.needed, self.retain_graph
         anomaly = grad_mode._anomaly.enabled
+        around = profiling.around
         ready = [n for n in root_nodes if deps[n] == 0]
         while ready:
             node = ready.pop()
@@ -173,7 +185,10 @@ class _GraphTask:
                                     any(g is not None for g in buf)):
                 if node._pre_hooks:
                     buf = _call_pre_hooks(node, buf)
-                grads_in = _apply_anomalous(node, buf) if anomaly else node.apply(buf)
+                if around is not None:
+                    grads_in = around(node, buf, anomaly)
+                else:
+                    grads_in = _apply_anomalous(node, buf) if anomaly else node.apply(buf)
                 if node._post_hooks:
                     grads_in = _call_post_hooks(node, grads_in, buf)
                 if not retain_graph:
