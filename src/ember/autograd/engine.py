@@ -17,8 +17,8 @@ from .graph import AccumulateGrad, edge_of
 
 
 class _Profiling(threading.local):
-    # ember.profiler sets ``around(node, buf, anomaly)`` on its thread to time each node's
-    # backward; a walk reads it once, so a backward outside profiling pays one read.
+    # ember.profiler sets ``around(node, buf, run)`` on its thread to time each node's
+    # ``run(node, buf)``; a walk reads it once, so a backward outside profiling pays one read.
     around = None
 
 
@@ -178,7 +178,10 @@ class _GraphTask:
                     buf = None  # nothing we want lies beyond this node
             if type(node) is AccumulateGrad:
                 if buf is not None and buf[0] is not None:
-                    self.accumulate_into_leaf(node, buf)
+                    if around is not None:
+                        around(node, buf, self.accumulate_into_leaf)
+                    else:
+                        self.accumulate_into_leaf(node, buf)
                 continue
             grads_in = None
             if buf is not None and (buf[0] is not None if len(buf) == 1 else
@@ -186,7 +189,7 @@ class _GraphTask:
                 if node._pre_hooks:
                     buf = _call_pre_hooks(node, buf)
                 if around is not None:
-                    grads_in = around(node, buf, anomaly)
+                    grads_in = around(node, buf, _apply_anomalous if anomaly else _apply)
                 else:
                     grads_in = _apply_anomalous(node, buf) if anomaly else node.apply(buf)
                 if node._post_hooks:
@@ -245,6 +248,10 @@ def _holds(seq, g, n):
         if seq[i] is g:
             return True
     return False
+
+
+def _apply(node, buf):
+    return node.apply(buf)
 
 
 def _apply_anomalous(node, buf):

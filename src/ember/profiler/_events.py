@@ -66,7 +66,11 @@ class FunctionEvent(_Formatted):
 
     def __init__(self, id, name, thread, start_us, end_us, input_shapes=None, stack=None,
                  cpu_memory_usage=0, category="cpu_op", sequence_nr=-1):
-        self.id, self.name, self.thread = id, name, thread
+        self.id, self.thread = id, thread
+        # torch's events (and so its table) fold the numbered step ranges into one name;
+        # the trace keeps the numbers
+        self.trace_name = name
+        self.name = "ProfilerStep*" if name.startswith("ProfilerStep#") else name
         self.time_range = Interval(start_us, end_us)
         self.input_shapes = input_shapes if input_shapes is not None else []
         self.stack = stack if stack is not None else []
@@ -146,11 +150,10 @@ class EventList(list):
 
     def key_averages(self, group_by_input_shape=False, group_by_stack_n=0):
         """One FunctionEventAvg per name (and input shapes / top stack frames when asked),
-        in order of first appearance; ``ProfilerStep#N`` ranges fold into ``ProfilerStep*``."""
+        in order of first appearance."""
         groups = {}
         for evt in self:
-            name = "ProfilerStep*" if evt.key.startswith("ProfilerStep#") else evt.key
-            key = (name,)
+            key = (evt.key,)
             if group_by_input_shape:
                 key += (str(evt.input_shapes),)
             if group_by_stack_n > 0:
@@ -159,7 +162,6 @@ class EventList(list):
             if avg is None:
                 avg = groups[key] = FunctionEventAvg()
             avg.add(evt)
-            avg.key = name
         return EventList(groups.values(), profile_memory=self._profile_memory)
 
     def total_average(self):
@@ -327,8 +329,8 @@ def write_chrome_trace(events, path, base_time_ns=0, memory_events=()):
             args["Input Dims"] = e.input_shapes
         if e.stack:
             args["Call stack"] = ";".join(e.stack)
-        trace.append({"ph": "X", "cat": e.category, "name": e.name, "pid": pid, "tid": e.thread,
-                      "ts": round(e.time_range.start, 3),
+        trace.append({"ph": "X", "cat": e.category, "name": e.trace_name, "pid": pid,
+                      "tid": e.thread, "ts": round(e.time_range.start, 3),
                       "dur": round(e.time_range.elapsed_us(), 3), "args": args})
     total = 0
     for ts, tid, nbytes in memory_events:

@@ -61,6 +61,9 @@ def schedule(*, wait, warmup, active, repeat=0, skip_first=0, skip_first_wait=0)
     return schedule_fn
 
 
+_warned_clear = False
+
+
 def _bad_schedule(what):
     warnings.warn(f"Incorrect schedule: {what}", stacklevel=4)
 
@@ -119,7 +122,13 @@ class _KinetoProfile:
         self._events = None
 
     def prepare_trace(self):
-        pass  # nothing to warm up: recording starts instantly
+        # nothing to warm up (recording starts instantly); a second cycle replaces the first
+        global _warned_clear
+        if self._events is not None and not self.acc_events and not _warned_clear:
+            _warned_clear = True
+            warnings.warn("Warning: Profiler clears events at the end of each cycle. Only "
+                          "events from the current cycle will be reported. To keep events "
+                          "across cycles, set acc_events=True.", stacklevel=2)
 
     def start_trace(self):
         self._session = _Session(self.record_shapes, self.profile_memory, self.with_stack)

@@ -108,15 +108,13 @@ class _Session:
                     self.memory.append((evt.time_range.end, evt.thread, nbytes))
         return out
 
-    def node_hook(self, node, buf, anomaly):
+    def node_hook(self, node, buf, run):
         name = node.name()
         outer = self.begin("autograd::engine::evaluate_function: " + name)
         inner = self.begin(name, shapes=[list(g._data.shape) if g is not None else []
                                          for g in buf] if self.record_shapes else None)
         try:
-            if anomaly:
-                return engine._apply_anomalous(node, buf)
-            return node.apply(buf)
+            return run(node, buf)
         finally:
             self.end(inner)
             self.end(outer)
