@@ -216,3 +216,20 @@ def test_import_ember_loads_neither_graphviz_nor_tensorboard():
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_demo_graph_flag_draws_the_model(tmp_path):
+    from ember import demo
+    path = tmp_path / "model.dot"
+    proc = subprocess.run([sys.executable, "-m", "ember.demo", "--graph", str(path)],
+                          capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, EMBER_DEMO_EPOCHS="1"))
+    assert proc.returncode == 0, proc.stderr
+    assert f"written to {path}" in proc.stdout
+    nodes, edges = _parse(path.read_text())
+    labels = sorted(nodes.values())
+    model = demo.make_model()
+    for name, p in model.named_parameters():
+        assert f"{name}\n {tuple(p.shape)}".replace(",)", ")") in labels
+    assert labels.count("AddmmBackward0") == 2 and "ReluBackward0" in labels
+    assert "NllLossBackward0" in labels and "LogSoftmaxBackward0" in labels
