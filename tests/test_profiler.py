@@ -284,3 +284,16 @@ def test_older_autograd_profiler_names():
     with pytest.raises(RuntimeError, match="Profiler didn't finish running"):
         _ = off.function_events
     assert ember.autograd.profiler.profile is profile and ember.profiler is eprof
+
+
+def test_acc_events_keeps_every_cycle_on_one_time_line():
+    with eprof.profile(schedule=eprof.schedule(wait=0, warmup=1, active=1, repeat=2),
+                       acc_events=True) as p:
+        for i in range(5):
+            ember.ones(2) * i
+            p.step()
+    events = p.events()
+    steps = [e for e in events if e.name == "ProfilerStep*"]
+    assert len(steps) == 2 and steps[0].time_range.end <= steps[1].time_range.start
+    assert [e.id for e in events] == list(range(1, len(events) + 1))
+    assert sum(e.name == "aten::mul" for e in events) == 2

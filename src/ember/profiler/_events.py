@@ -65,7 +65,7 @@ class FunctionEvent(_Formatted):
     count = 1
 
     def __init__(self, id, name, thread, start_us, end_us, input_shapes=None, stack=None,
-                 cpu_memory_usage=0, category="cpu_op", sequence_nr=-1):
+                 cpu_memory_usage=0, category="cpu_op"):
         self.id, self.thread = id, thread
         # torch's events (and so its table) fold the numbered step ranges into one name;
         # the trace keeps the numbers
@@ -76,7 +76,6 @@ class FunctionEvent(_Formatted):
         self.stack = stack if stack is not None else []
         self.self_cpu_memory_usage = cpu_memory_usage
         self.category = category
-        self.sequence_nr = sequence_nr
         self.cpu_children = []
         self.cpu_parent = None
 
@@ -323,8 +322,6 @@ def write_chrome_trace(events, path, base_time_ns=0, memory_events=()):
                       "args": {"sort_index": tid}})
     for e in events:
         args = {"External id": e.id, "Ev Idx": e.id - 1}
-        if e.sequence_nr >= 0:
-            args["Sequence number"] = e.sequence_nr
         if e.input_shapes:
             args["Input Dims"] = e.input_shapes
         if e.stack:

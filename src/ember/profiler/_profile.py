@@ -131,7 +131,9 @@ class _KinetoProfile:
                           "across cycles, set acc_events=True.", stacklevel=2)
 
     def start_trace(self):
-        self._session = _Session(self.record_shapes, self.profile_memory, self.with_stack)
+        base = ((self._base_perf, self._base_time_ns)
+                if self.acc_events and self._events is not None else None)
+        self._session = _Session(self.record_shapes, self.profile_memory, self.with_stack, base)
         self._session.install()
 
     def stop_trace(self):
@@ -139,13 +141,15 @@ class _KinetoProfile:
         if session is None:
             return
         session.uninstall()
-        events = session.results()
-        if self.acc_events and self._events is not None:
+        accumulate = self.acc_events and self._events is not None
+        events, memory = session.results(len(self._events) + 1 if accumulate else 1)
+        if accumulate:
             events = type(events)(list(self._events) + list(events),
                                   profile_memory=self.profile_memory)
+            memory = self._memory + memory
         self._events = events
-        self._base_time_ns = session.base_time_ns
-        self._memory = session.memory
+        self._base_perf, self._base_time_ns = session.base_perf, session.base_time_ns
+        self._memory = memory
 
     def start(self):
         self.prepare_trace()

@@ -10,6 +10,7 @@ import os
 import threading
 import time
 import traceback
+from time import perf_counter_ns as _perf_ns
 
 from .._ops import registry
 from .._tensor import Tensor
@@ -49,63 +50,52 @@ def _user_stack():
     return out
 
 
-class _Session:
-    """The events of one recording window."""
+# A range while recording is a plain list (cheap to make on every op); the FunctionEvents
+# are built from them once recording stops.
+NAME, CATEGORY, SHAPES, STACK, THREAD, PARENT, START, END, MEMORY = range(9)
 
-    def __init__(self, record_shapes, profile_memory, with_stack):
+
+class _Session:
+    """The ranges of one recording window."""
+
+    def __init__(self, record_shapes, profile_memory, with_stack, base=None):
         self.record_shapes = record_shapes
         self.profile_memory = profile_memory
         self.with_stack = with_stack
-        self.events = []
-        self.memory = []        # (ts_us, thread, bytes) per allocating op
-        self.stacks = threading.local()
-        self.lock = threading.Lock()
-        self.base_perf = time.perf_counter_ns()
-        self.base_time_ns = time.time_ns()
-        self.next_id = 1
+        self.records = []       # finished ranges (list.append is atomic: no lock)
+        self.local = threading.local()
+        # times count from ``base`` (perf_counter_ns, time_ns): the profile's first window,
+        # so windows accumulated with acc_events share one time line
+        self.base_perf, self.base_time_ns = base or (time.perf_counter_ns(), time.time_ns())
         self.restores = []
 
-    def now(self):
-        return (time.perf_counter_ns() - self.base_perf) / 1000.0
+    def begin(self, name, category="cpu_op", shapes=None):
+        try:
+            stack, tid = self.local.state
+        except AttributeError:
+            stack, tid = self.local.state = ([], threading.get_native_id())
+        rec = [name, category, shapes, _user_stack() if self.with_stack else None, tid,
+               stack[-1] if stack else None, 0, 0, 0]
+        stack.append(rec)
+        rec[START] = _perf_ns()
+        return rec
 
-    def begin(self, name, category="cpu_op", shapes=None, sequence_nr=-1):
-        with self.lock:
-            eid = self.next_id
-            self.next_id += 1
-        evt = FunctionEvent(eid, name, threading.get_native_id(), 0.0, 0.0,
-                            input_shapes=shapes, category=category, sequence_nr=sequence_nr,
-                            stack=_user_stack() if self.with_stack else None)
-        stack = getattr(self.stacks, "open", None)
-        if stack is None:
-            stack = self.stacks.open = []
-        if stack:
-            evt.cpu_parent = stack[-1]
-            stack[-1].cpu_children.append(evt)
-        stack.append(evt)
-        evt.time_range.start = self.now()
-        return evt
-
-    def end(self, evt):
-        evt.time_range.end = self.now()
-        stack = self.stacks.open
-        while stack and stack.pop() is not evt:
+    def end(self, rec):
+        rec[END] = _perf_ns()
+        stack = self.local.state[0]
+        while stack and stack.pop() is not rec:
             pass  # a range left open by an exception inside it closes with its parent
-        with self.lock:
-            self.events.append(evt)
+        self.records.append(rec)
 
     # -- the two hooks -------------------------------------------------------------------
     def op_hook(self, op, inputs, params, run):
-        evt = self.begin(_aten_name(op), shapes=_shapes(inputs) if self.record_shapes else None)
+        rec = self.begin(_aten_name(op), shapes=_shapes(inputs) if self.record_shapes else None)
         try:
             out = run(op, inputs, params)
         finally:
-            self.end(evt)
+            self.end(rec)
         if self.profile_memory:
-            nbytes = _allocated(out)
-            if nbytes:
-                evt.self_cpu_memory_usage = nbytes
-                with self.lock:
-                    self.memory.append((evt.time_range.end, evt.thread, nbytes))
+            rec[MEMORY] = _allocated(out)
         return out
 
     def node_hook(self, node, buf, run):
@@ -137,10 +127,26 @@ class _Session:
         if _active is self:
             _active = None
 
-    def results(self):
-        """The finished events in order of start time (torch's ``prof.events()``)."""
-        events = sorted(self.events, key=lambda e: (e.time_range.start, -e.time_range.end))
-        return EventList(events, profile_memory=self.profile_memory)
+    def results(self, first_id=1):
+        """The finished events in order of start time (torch's ``prof.events()``), and the
+        allocations as (time, thread, bytes) for the trace's memory events."""
+        records = sorted(self.records, key=lambda r: (r[START], -r[END]))
+        base = self.base_perf
+        events, by_rec, memory = [], {}, []
+        for i, r in enumerate(records, first_id):
+            start, end = (r[START] - base) / 1000.0, (r[END] - base) / 1000.0
+            evt = FunctionEvent(i, r[NAME], r[THREAD], start, end, input_shapes=r[SHAPES],
+                                stack=r[STACK], cpu_memory_usage=r[MEMORY],
+                                category=r[CATEGORY])
+            parent = by_rec.get(id(r[PARENT])) if r[PARENT] is not None else None
+            if parent is not None:
+                evt.cpu_parent = parent
+                parent.cpu_children.append(evt)
+            by_rec[id(r)] = evt
+            events.append(evt)
+            if r[MEMORY]:
+                memory.append((end, r[THREAD], r[MEMORY]))
+        return EventList(events, profile_memory=self.profile_memory), memory
 
 
 class record_function:
@@ -150,20 +156,20 @@ class record_function:
     def __init__(self, name, args=None):
         self.name = name
         self.args = args
-        self._event = None
+        self._range = None
         self._session = None
 
     def __enter__(self):
         session = _active
         if session is not None:
             self._session = session
-            self._event = session.begin(self.name, category="user_annotation")
+            self._range = session.begin(self.name, category="user_annotation")
         return self
 
     def __exit__(self, *exc):
-        if self._event is not None:
-            self._session.end(self._event)
-            self._event = self._session = None
+        if self._range is not None:
+            self._session.end(self._range)
+            self._range = self._session = None
         return False
 
     def __call__(self, fn):
