@@ -233,3 +233,14 @@ def test_demo_graph_flag_draws_the_model(tmp_path):
         assert f"{name}\n {tuple(p.shape)}".replace(",)", ")") in labels
     assert labels.count("AddmmBackward0") == 2 and "ReluBackward0" in labels
     assert "NllLossBackward0" in labels and "LogSoftmaxBackward0" in labels
+
+
+def test_without_the_graphviz_package_the_error_says_which_extra():
+    code = ("import sys; sys.modules['graphviz'] = None\n"
+            "import ember, ember.viz\n"
+            "try:\n    ember.viz.make_dot(ember.ones(2, requires_grad=True).sum())\n"
+            "except ImportError as e:\n    print(e)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "pip install 'ember[viz]'" in proc.stdout
