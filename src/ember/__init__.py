@@ -67,7 +67,7 @@ globals().update(_FOREACH)
 _SUBMODULES = ("nn", "optim", "utils", "func", "linalg", "special", "testing", "fft",
                "serialization", "cuda", "backends", "distributions", "amp", "cpu", "jit",
                "compiler", "_dynamo", "_C", "version", "torch_version", "compat",
-               "distributed", "random")
+               "distributed", "random", "profiler")
 _LAZY = {"save": "serialization", "load": "serialization",
          "autocast": "amp", "GradScaler": "amp", "is_autocast_enabled": "amp", "get_autocast_dtype": "amp",
          "inference_mode": "autograd", "is_inference_mode_enabled": "autograd",

@@ -7,9 +7,12 @@ with ``ember.save``, reloads it into a fresh model and checks the accuracy is th
 
     python -m ember.demo              # full run (30 epochs, a few seconds)
     EMBER_DEMO_EPOCHS=3 python -m ember.demo
+    python -m ember.demo --tensorboard runs/digits   # loss, accuracy, lr per epoch
+    python -m ember.demo --graph model.svg           # the autograd graph of one batch's loss
 
 The 2018 seed session lives on as ``python -m ember.seed_session``.
 """
+import argparse
 import os
 import tempfile
 import time
@@ -43,8 +46,25 @@ def accuracy(model, images, labels):
     return (predicted == labels).float().mean().item()
 
 
-def run(epochs=DEFAULT_EPOCHS, seed=0, checkpoint=None, progress=True, log=print):
-    """Train, evaluate, save, reload; returns a dict of the results."""
+def write_graph(model, loss_fn, images, labels, path):
+    """Draw the autograd graph of one batch's loss (ember.viz) into ``path``; the format
+    comes from the extension (``.svg``, ``.png``, ``.pdf``; ``.dot`` writes the DOT text)."""
+    from ember.viz import make_dot
+    dot = make_dot(loss_fn(model(images), labels), params=dict(model.named_parameters()))
+    fmt = path.rpartition(".")[2].lower() if "." in os.path.basename(path) else "svg"
+    if fmt == "dot":
+        with open(path, "w") as f:
+            f.write(dot.source)
+        return path
+    return dot.render(outfile=path, format=fmt, cleanup=True)
+
+
+def run(epochs=DEFAULT_EPOCHS, seed=0, checkpoint=None, progress=True, log=print,
+        tensorboard=None, graph=None):
+    """Train, evaluate, save, reload; returns a dict of the results.
+
+    ``tensorboard``: a log directory for loss, held-out accuracy and learning rate per
+    epoch (ember.utils.tensorboard); ``graph``: a file for the model's autograd graph."""
     ember.manual_seed(seed)
     images, labels = load_digits()
     train_set, test_set = random_split(TensorDataset(images, labels), [0.8, 0.2],
@@ -58,6 +78,14 @@ def run(epochs=DEFAULT_EPOCHS, seed=0, checkpoint=None, progress=True, log=print
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     loss_fn = nn.CrossEntropyLoss()
     log(f"digits: {len(train_set)} training and {len(test_set)} held-out images; {model}")
+    if graph is not None:
+        xb, yb = next(iter(loader))
+        written = write_graph(model, loss_fn, xb, yb, graph)
+        log(f"autograd graph of one batch's loss written to {written}")
+    writer = None
+    if tensorboard is not None:
+        from ember.utils.tensorboard import SummaryWriter
+        writer = SummaryWriter(tensorboard)
 
     start = time.perf_counter()
     losses = []
@@ -72,8 +100,14 @@ def run(epochs=DEFAULT_EPOCHS, seed=0, checkpoint=None, progress=True, log=print
             optimizer.step()
             total += loss.item() * len(yb)
             count += len(yb)
+        lr = scheduler.get_last_lr()[0]
         scheduler.step()
         losses.append(total / count)
+        if writer is not None:
+            writer.add_scalar("loss/train", losses[-1], epoch)
+            writer.add_scalar("accuracy/held_out", accuracy(model, test_images, test_labels),
+                              epoch)
+            writer.add_scalar("learning_rate", lr, epoch)
         bar.set_postfix(loss=f"{losses[-1]:.4f}")
         line = f"epoch {epoch:3d}  loss {losses[-1]:.4f}  lr {scheduler.get_last_lr()[0]:.2e}"
         if progress:
@@ -81,6 +115,9 @@ def run(epochs=DEFAULT_EPOCHS, seed=0, checkpoint=None, progress=True, log=print
         else:
             log(line)
     train_seconds = time.perf_counter() - start
+    if writer is not None:
+        writer.close()
+        log(f"TensorBoard logs in {tensorboard}: tensorboard --logdir {tensorboard}")
 
     test_acc = accuracy(model, test_images, test_labels)
     log(f"held-out accuracy: {test_acc:.2%} ({len(test_set)} images), "
@@ -106,10 +143,19 @@ def run(epochs=DEFAULT_EPOCHS, seed=0, checkpoint=None, progress=True, log=print
             "checkpoint_epochs": state["epochs"]}
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m ember.demo",
+                                     description="Train an MLP on the digits, end to end.")
+    parser.add_argument("--tensorboard", metavar="DIR",
+                        help="log loss, accuracy and learning rate per epoch for TensorBoard "
+                             "(needs the tensorboard package: pip install 'ember[tensorboard]')")
+    parser.add_argument("--graph", metavar="FILE",
+                        help="draw the model's autograd graph (.svg, .png, .pdf or .dot; "
+                             "needs pip install 'ember[viz]' and Graphviz)")
+    args = parser.parse_args(argv)
     epochs = int(os.environ.get("EMBER_DEMO_EPOCHS", DEFAULT_EPOCHS))
     start = time.perf_counter()
-    run(epochs=epochs)
+    run(epochs=epochs, tensorboard=args.tensorboard, graph=args.graph)
     print(f"total time {time.perf_counter() - start:.1f} s")
 
 

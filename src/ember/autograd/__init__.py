@@ -159,7 +159,7 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
 
 
 # These import ember's Tensor, which itself imports this package: load them on first use.
-_LAZY_MODULES = ("functional", "forward_ad")
+_LAZY_MODULES = ("functional", "forward_ad", "profiler")
 
 
 def _load_gradcheck():

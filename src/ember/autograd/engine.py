@@ -10,8 +10,19 @@ No recursion anywhere, so a 100,000-op chain is as fine as a 3-op one.  The walk
 runs with grad mode set to ``create_graph``: without it, backward formulas (which
 are ordinary Ember ops) record nothing and cost nothing extra.
 """
+import threading
+
 from . import grad_mode
 from .graph import AccumulateGrad, edge_of
+
+
+class _Profiling(threading.local):
+    # ember.profiler sets ``around(node, buf, run)`` on its thread to time each node's
+    # ``run(node, buf)``; a walk reads it once, so a backward outside profiling pays one read.
+    around = None
+
+
+profiling = _Profiling()
 
 
 def _clone_data(t):
@@ -151,6 +162,7 @@ class _GraphTask:
         deps, buffers, shared = self.deps, self.buffers, self.shared
         capture, needed, retain_graph = self.capture, self.needed, self.retain_graph
         anomaly = grad_mode._anomaly.enabled
+        around = profiling.around
         ready = [n for n in root_nodes if deps[n] == 0]
         while ready:
             node = ready.pop()
@@ -166,14 +178,20 @@ class _GraphTask:
                     buf = None  # nothing we want lies beyond this node
             if type(node) is AccumulateGrad:
                 if buf is not None and buf[0] is not None:
-                    self.accumulate_into_leaf(node, buf)
+                    if around is not None:
+                        around(node, buf, self.accumulate_into_leaf)
+                    else:
+                        self.accumulate_into_leaf(node, buf)
                 continue
             grads_in = None
             if buf is not None and (buf[0] is not None if len(buf) == 1 else
                                     any(g is not None for g in buf)):
                 if node._pre_hooks:
                     buf = _call_pre_hooks(node, buf)
-                grads_in = _apply_anomalous(node, buf) if anomaly else node.apply(buf)
+                if around is not None:
+                    grads_in = around(node, buf, _apply_anomalous if anomaly else _apply)
+                else:
+                    grads_in = _apply_anomalous(node, buf) if anomaly else node.apply(buf)
                 if node._post_hooks:
                     grads_in = _call_post_hooks(node, grads_in, buf)
                 if not retain_graph:
@@ -230,6 +248,10 @@ def _holds(seq, g, n):
         if seq[i] is g:
             return True
     return False
+
+
+def _apply(node, buf):
+    return node.apply(buf)
 
 
 def _apply_anomalous(node, buf):
