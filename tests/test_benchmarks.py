@@ -15,6 +15,7 @@ import ember
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 import run as bench  # noqa: E402
+import time_one as bench_worker  # noqa: E402
 from workloads import ALL, BLAS, WORKLOADS  # noqa: E402
 
 
@@ -85,6 +86,54 @@ def test_summary_ratios_noise_and_a_compiled_step_that_computes_something_else()
     assert e["problems"] == {"compiled": "loss differs from eager Ember's"}
 
 
+class _Lib:
+    """ember with another compile."""
+
+    def __init__(self, compile):
+        self.compile = compile
+
+    def __getattr__(self, name):
+        return getattr(ember, name)
+
+
+def test_compiled_step_status():
+    def wrap(fn):
+        return lambda: fn()
+
+    def boom(fn):
+        raise NotImplementedError("not yet")
+    step, status = bench_worker.make_step("chain", _Lib(wrap), compiled=True)
+    assert status == "ok" and step().item() == pytest.approx(ALL["chain"][0](ember)().item())
+    assert bench_worker.make_step("chain", _Lib(lambda fn: fn), compiled=True)[1] == "identity"
+    assert bench_worker.make_step("chain", _Lib(boom), compiled=True) == \
+        (None, "error: NotImplementedError: not yet")
+    assert bench_worker.make_step("chain", ember, compiled=False)[1] is None
+
+
+def _results(**entries):
+    machine = bench.machine_info({"torch": "2.13", "torch_blas": "mkl", "torch_threads": 2},
+                                 {"python": "3.11", "numpy": "2.4", "numpy_blas": "openblas 0.3"})
+    results = {"machine": machine, "workloads": entries, "import": None,
+               "settings": {"date": "today", "rounds": 3, "steps": None, "seconds": 1.0}}
+    results["summary"] = bench.summarize(results)
+    return results
+
+
+def test_markdown_table_with_a_compiled_column_and_a_partial_run():
+    rounds = [{"ember": _record(3e-3, 2.0), "torch": _record(2e-3, 2.0),
+               "compiled": _record(1e-3, 2.0)}]
+    mlp = bench.summarize_workload("mlp", rounds, 0, {}, {"ember": 4.0}, limit=0.15)
+    cnn = bench.summarize_workload("cnn", [{k: v for k, v in rounds[0].items() if k != "compiled"}],
+                                   0, {"compiled": "error: ValueError: no"}, {}, limit=0.15)
+    md = bench.markdown(_results(mlp=mlp, cnn=cnn))
+    assert md.startswith("Machine: ") and "torch 2.13 (mkl, 2 threads)" in md
+    assert "| mlp | train | 3.00 | 2.00 | 1.50x | 1.00 | 0.50x | 4.0 | 5.0 / 5.0 | yes (0.00) |" in md
+    assert "| cnn | train | 3.00 | 2.00 | 1.50x | - | - | - | 5.0 / 5.0 | yes (0.00) |" in md
+    assert "| **training geometric mean** | train | | | **1.50x** (2 of 6) | | 0.50x (1 of 6) |" in md
+    assert "| training steps, geometric mean <= 1.2x torch | 1.50x | 2 of 6 run |" in md
+    assert "- cnn compiled: error: ValueError: no" in md
+
+
 def test_training_geometric_mean_and_targets():
     def entry(ratio, kind="train", core=True):
         return {"kind": kind, "core": core, "ratio": ratio, "compiled_ratio": None,
@@ -95,7 +144,12 @@ def test_training_geometric_mean_and_targets():
     assert s["train_geomean"] == pytest.approx(1.0)
     assert s["train_worst"] == ("mlp", 2.0) and s["chain_ratio"] == 1.1
     rows = {r[0]: r[1:] for r in bench.target_rows(s, has_torch=True, has_import=False)}
+    assert rows["each eager training step <= 1.5x torch"] == ("worst mlp 2.00x", "2 of 6 run")
+    results["workloads"].update({n: entry(1.0) for n in ("gpt", "resnet", "lstm", "mlp_gelu_ln")})
+    s = bench.summarize(results)
+    rows = {r[0]: r[1:] for r in bench.target_rows(s, has_torch=True, has_import=False)}
     assert rows["each eager training step <= 1.5x torch"] == ("worst mlp 2.00x", "no")
+    assert rows["training steps, geometric mean <= 1.2x torch"] == ("1.00x", "yes")
     assert rows["150-op chain <= 1.2x torch"] == ("1.10x", "yes")
 
 
