@@ -384,16 +384,6 @@ def rewrite_readme(path, table):
 
 # -- the run --------------------------------------------------------------------------
 
-def compile_is_identity():
-    """Whether ember.compile hands a function back unchanged (then no workload needs a
-    compiled process: it would time the eager step again)."""
-    out = subprocess.run(
-        [sys.executable, "-c", "import ember\ndef f(x):\n    return x\n"
-         "print(ember.compile(f) is f)"],
-        capture_output=True, text=True, env=child_env(), cwd=ROOT)
-    return out.returncode == 0 and out.stdout.strip() == "True"
-
-
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--only", default="",
@@ -448,7 +438,7 @@ def main(argv=None):
     compile_note = None
     if opts.no_compile:
         compile_note = "ember.compile left out (--no-compile)."
-    elif compile_is_identity():
+    elif ember_info.get("compile_identity"):
         compile_note = ("ember.compile returns the function unchanged (eager), so there is "
                         "no compiled column yet.")
     variants = ["ember"] + (["torch"] if torch_info else []) + ([] if compile_note else ["compiled"])

@@ -196,6 +196,15 @@ def library_info(lib_name):
         return info
     import ember
     info["ember_file"] = os.path.realpath(ember.__file__)
+
+    def probe():
+        pass
+    # Whether ember.compile hands a function back unchanged: then no workload needs a
+    # compiled process, which would time the eager step again.
+    try:
+        info["compile_identity"] = ember.compile(probe) is probe
+    except Exception:  # a failing compiler is not an identity: each workload will say
+        info["compile_identity"] = False
     try:
         from threadpoolctl import threadpool_info
         pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
