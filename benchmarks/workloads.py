@@ -7,7 +7,10 @@ check that Ember computes torch's numbers.  Parameters and data come from a NumP
 are copied into the model, so both libraries start from identical weights.
 
 ``WORKLOADS`` maps a name to ``(make, kind)``; kind is "train", "chain", "op" or
-"inference".  Sizes follow issue 10.
+"inference".  Sizes follow issue 10.  ``EXTRA`` holds further layers (pooling, attention,
+other convolution shapes, a GRU, a TransformerEncoderLayer) that ``run.py --extra`` adds;
+``ALL`` is both.  ``BLAS`` maps a workload to the bare NumPy calls it reduces to
+(``make() -> step``), the floor it is measured against.
 """
 import numpy as np
 
@@ -270,6 +273,19 @@ def cross_entropy(lib):
     return _op_case(lib, lambda lib, x: lib.nn.functional.cross_entropy(x, y), (2048, 1000))
 
 
+def matmul_blas():
+    """What ``matmul`` costs at the BLAS: the product and the two gradient products."""
+    rng = _rng(1)
+    a, b = (rng.standard_normal((1024, 1024)).astype(np.float32) for _ in range(2))
+    g = np.ones((1024, 1024), dtype=np.float32)
+
+    def step():
+        a @ b
+        g @ b.T
+        a.T @ g
+    return step
+
+
 # -- inference ------------------------------------------------------------------------
 
 def _inference(lib, model, x):
@@ -308,3 +324,87 @@ WORKLOADS = {
     "mlp_inference": (mlp_inference, "inference"),
     "cnn_inference": (cnn_inference, "inference"),
 }
+
+
+# -- further layers (run.py --extra) ---------------------------------------------------
+
+def chain_nograd(lib):
+    """The 150-op chain without autograd: the dispatch cost alone."""
+    x = _tensor(lib, _rng(1).standard_normal(16).astype(np.float32))
+
+    def step():
+        with lib.no_grad():
+            y = x
+            for _ in range(50):
+                y = (y * 1.01 + 0.1).tanh()
+            return y.sum()
+    return step
+
+
+def conv2d_strided(lib):
+    return _op_case(lib, lambda lib, x, w: lib.nn.functional.conv2d(x, w, stride=2),
+                    (16, 32, 32, 32), (64, 32, 5, 5))
+
+
+def conv2d_first_layer(lib):
+    return _op_case(lib, lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b),
+                    (64, 1, 28, 28), (32, 1, 3, 3), (32,))
+
+
+def max_pool2d(lib):
+    return _op_case(lib, lambda lib, x: lib.nn.functional.max_pool2d(x, 2) ** 2,
+                    (64, 32, 26, 26))
+
+
+def avg_pool2d(lib):
+    return _op_case(lib, lambda lib, x: lib.nn.functional.avg_pool2d(x, 2) ** 2,
+                    (64, 32, 26, 26))
+
+
+def sdpa(lib):
+    return _op_case(lib, lambda lib, q, k, v: lib.nn.functional.scaled_dot_product_attention(q, k, v),
+                    (8, 4, 64, 32), (8, 4, 64, 32), (8, 4, 64, 32))
+
+
+def transformer_layer(lib):
+    nn = lib.nn
+    layer = nn.TransformerEncoderLayer(d_model=128, nhead=4, dim_feedforward=256,
+                                       dropout=0.0, batch_first=True)
+    model = _init_params(lib, nn.Sequential(layer, nn.Flatten(0, 1), nn.Linear(128, 10)))
+    opt = lib.optim.SGD(model.parameters(), lr=0.01)
+    x = _tensor(lib, _rng(1).standard_normal((16, 32, 128)).astype(np.float32))
+    return _train(lib, model, opt, x, _labels(lib, 16 * 32, 10))
+
+
+def gru(lib):
+    nn = lib.nn
+
+    class Head(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.GRU(64, 128, batch_first=True)
+            self.head = nn.Linear(128, 10)
+
+        def forward(self, x):
+            return self.head(self.rnn(x)[0][:, -1])
+
+    model = _init_params(lib, Head())
+    opt = lib.optim.SGD(model.parameters(), lr=0.01)
+    x = _tensor(lib, _rng(1).standard_normal((32, 35, 64)).astype(np.float32))
+    return _train(lib, model, opt, x, _labels(lib, 32, 10))
+
+
+EXTRA = {
+    "chain_nograd": (chain_nograd, "chain"),
+    "conv2d_strided": (conv2d_strided, "op"),
+    "conv2d_first_layer": (conv2d_first_layer, "op"),
+    "max_pool2d": (max_pool2d, "op"),
+    "avg_pool2d": (avg_pool2d, "op"),
+    "sdpa": (sdpa, "op"),
+    "transformer_layer": (transformer_layer, "train"),
+    "gru": (gru, "train"),
+}
+
+ALL = {**WORKLOADS, **EXTRA}
+
+BLAS = {"matmul": matmul_blas}
