@@ -9,12 +9,14 @@ that is written back on completion), and a ``Work`` handle completes it: ``wait(
 ``async_op=False`` at once, or later by the caller.
 """
 import pickle
+import time
 import zlib
 
 import numpy as np
 
 from . import _mpi
 from ._group import resolve
+from .errors import DistBackendError
 
 _OPNAMES = ("all_reduce", "reduce", "broadcast", "all_gather", "all_gather_into_tensor",
             "gather", "scatter", "reduce_scatter", "reduce_scatter_tensor", "all_to_all",
@@ -93,13 +95,11 @@ class Work:
             try:
                 deadline = self._group.deadline()
                 if timeout is not None:
-                    import time
                     seconds = getattr(timeout, "total_seconds", lambda: timeout)()
                     deadline = min(deadline, time.monotonic() + seconds)
                 self._backend.wait(self._handle, deadline, self._describe)
             except Exception as e:
-                from ._group import _state
-                _state.broken = self._group.broken = True
+                _mpi.broken = True
                 self._error = e
                 raise
             self._complete()
@@ -591,21 +591,18 @@ class _RecvWork(Work):
             f"recv: rank {self.source} sent a tensor of shape {shape} and dtype "
             f"{_dtype_name(int(self._header[0]))}, but this rank receives into shape "
             f"{list(self._tensor.shape)} and dtype {self._tensor.dtype}")
+        broken = _mpi.broken
         try:    # consume the message all the same, so that the sender completes
             self._backend.wait(self._handle, self._group.deadline(), self._describe)
-        except Exception:
-            pass
+        except DistBackendError:
+            _mpi.broken = broken   # MPI's truncation error: the message was consumed
         raise self._error
 
     def wait(self, timeout=None):
         if self._error is not None:
             raise self._error
         if not self._head_ok:
-            try:
-                _mpi.wait(self._head, self._group.deadline(), self._describe, [self._status])
-            except Exception:
-                _state_mark(self._group)
-                raise
+            _mpi.wait(self._head, self._group.deadline(), self._describe, [self._status])
             self._got_header()
         return super().wait(timeout)
 
@@ -617,11 +614,6 @@ class _RecvWork(Work):
                 return False
             self._got_header()
         return super().is_completed()
-
-
-def _state_mark(g):
-    from ._group import _state
-    _state.broken = g.broken = True
 
 
 def irecv(tensor, src=None, group=None, tag=0, group_src=None):

@@ -31,7 +31,6 @@ class ProcessGroup:
         self.meta = comm.Dup()
         self.p2p = comm.Dup()
         self._nccl = None
-        self.broken = False
 
     def rank(self):
         return self.comm.Get_rank()
@@ -77,7 +76,6 @@ class ProcessGroup:
 class _State:
     world = None
     groups = []
-    broken = False
 
 
 _state = _State()
@@ -158,9 +156,11 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
             f"script.py` or `mpiexec -n N python script.py`.")
     _state.world = ProcessGroup(world, list(range(mpi_size)), name, _seconds(timeout))
     _state.groups = [_state.world]
-    if not getattr(_state, "exit_hook", False):
+    if not getattr(_state, "exit_hooks", False):
         atexit.register(_at_exit)
-        _state.exit_hook = True
+        if mpi_size > 1:
+            sys.excepthook = _abort_on_uncaught(sys.excepthook)
+        _state.exit_hooks = True
 
 
 def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local_synchronization=False,
@@ -228,10 +228,22 @@ def get_group_rank(group, global_rank):
     return resolve(group).group_rank(global_rank)
 
 
+def _abort_on_uncaught(hook):
+    """A rank dying of an exception would otherwise leave the others waiting in their next
+    collective (and itself in MPI_Finalize): print it, then have MPI end the whole job, as
+    torchrun stops the other workers when one fails."""
+    def excepthook(kind, value, tb):
+        hook(kind, value, tb)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _mpi.mpi().COMM_WORLD.Abort(1)
+    return excepthook
+
+
 def _at_exit():
     # After a timed-out collective the peers' pending requests can never complete, and
     # MPI_Finalize would wait on them: leave without it (mpiexec reports the failed rank).
-    if _state.broken:
+    if _mpi.broken:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(1)

@@ -14,6 +14,9 @@ import numpy as np
 from .errors import DistBackendError
 
 _MPI = None
+# set once an operation timed out or failed: its peers' requests may never complete, so
+# MPI_Finalize must not run at exit (see _group._at_exit)
+broken = False
 
 
 def mpi():
@@ -93,6 +96,7 @@ def reduce_op(name, dtype):
 
 def wait(requests, deadline, describe, statuses=None):
     """Complete ``requests`` (a list) or raise DistBackendError once ``deadline`` passes."""
+    global broken
     Test = mpi().Request.Testall
     try:
         if Test(requests, statuses):
@@ -102,6 +106,7 @@ def wait(requests, deadline, describe, statuses=None):
             spins += 1
             if spins & 31 == 0:
                 if time.monotonic() > deadline:
+                    broken = True
                     raise DistBackendError(
                         f"{describe()} timed out: not every rank of the group took part in it "
                         f"before the process group's timeout (a rank exited, hung, or is "
@@ -109,6 +114,7 @@ def wait(requests, deadline, describe, statuses=None):
                 # processes may outnumber cores; let the peers we wait for run
                 os.sched_yield()
     except mpi().Exception as e:
+        broken = True
         raise DistBackendError(f"{describe()} failed in MPI: {e}") from e
 
 
