@@ -161,3 +161,14 @@ def test_distributed_sampler_partitions_every_epoch():
         assert len(indices) == 24 and set(indices) == set(data)
     with pytest.raises(ValueError, match=r"Invalid rank 4, rank should be in the interval \[0, 3\]"):
         DistributedSampler(data, num_replicas=4, rank=4)
+
+
+def test_ddp_digits_example_started_by_mpiexec():
+    example = os.path.join(HERE, "..", "..", "examples", "ddp_digits.py")
+    result = subprocess.run([find_mpiexec(), "-n", "2", sys.executable, example, "--epochs", "3"],
+                            capture_output=True, text=True, timeout=LIMIT, env=_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 processes, 719 of 1438 training images each" in result.stdout
+    assert "every rank holds the same weights: True" in result.stdout
+    accuracy = float(result.stdout.split("held-out accuracy: ")[1].split("%")[0])
+    assert accuracy > 80, result.stdout
