@@ -51,6 +51,11 @@ class ProcessGroup:
             return self._nccl
         if device_type == "cpu" and self._backend_name == "nccl":
             raise RuntimeError("No backend type associated with device type cpu")
+        if device_type != "cpu":
+            raise RuntimeError(
+                f"ember.distributed: {device_type} tensors need the 'nccl' backend "
+                f"(init_process_group('nccl') or 'cpu:gloo,cuda:nccl'); this group is "
+                f"'{self._backend_name}', which runs on MPI for CPU tensors")
         return self.mpi
 
     def group_rank(self, global_rank):

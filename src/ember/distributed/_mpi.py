@@ -14,6 +14,9 @@ import numpy as np
 from .errors import DistBackendError
 
 _MPI = None
+# how long a wait polls MPI without yielding the core: a transfer in progress advances
+# only inside Test, and a yield on a busy machine costs a whole time slice
+_SPIN_SECONDS = 0.002
 # set once an operation timed out or failed: its peers' requests may never complete, so
 # MPI_Finalize must not run at exit (see _group._at_exit)
 broken = False
@@ -102,17 +105,21 @@ def wait(requests, deadline, describe, statuses=None):
         if Test(requests, statuses):
             return
         spins = 0
+        patient = time.monotonic() + _SPIN_SECONDS
         while not Test(requests, statuses):
             spins += 1
-            if spins & 31 == 0:
-                if time.monotonic() > deadline:
+            if spins & 63 == 0:
+                now = time.monotonic()
+                if now > deadline:
                     broken = True
                     raise DistBackendError(
                         f"{describe()} timed out: not every rank of the group took part in it "
                         f"before the process group's timeout (a rank exited, hung, or is "
                         f"running a different collective)")
-                # processes may outnumber cores; let the peers we wait for run
-                os.sched_yield()
+                if now > patient:
+                    # a long wait is for a peer, not for data in flight; processes may
+                    # outnumber cores, so let that peer run
+                    os.sched_yield()
     except mpi().Exception as e:
         broken = True
         raise DistBackendError(f"{describe()} failed in MPI: {e}") from e

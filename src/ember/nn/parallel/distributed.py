@@ -15,6 +15,7 @@ import contextlib
 import numpy as np
 
 from ... import distributed as dist
+from ..._device import array_module
 from ...autograd import grad_mode
 from ..modules.module import Module
 
@@ -90,12 +91,13 @@ class DistributedDataParallel(Module):
         """Rank 0's values for ``tensors``, one broadcast per dtype."""
         by_dtype = {}
         for t in tensors:
-            by_dtype.setdefault(str(t.dtype), []).append(t)
+            by_dtype.setdefault((str(t.dtype), str(t.device)), []).append(t)
         group = self.process_group
         for same in by_dtype.values():
-            flat = np.concatenate([t._data.reshape(-1) for t in same])
-            handle = group.mpi.broadcast(flat, 0)
-            group.mpi.wait(handle, group.deadline(), lambda: "DDP: broadcasting rank 0's state")
+            flat = array_module(same[0]._data).concatenate([t._data.reshape(-1) for t in same])
+            backend = group.backend_for(same[0].device.type)
+            backend.wait(backend.broadcast(flat, 0), group.deadline(),
+                         lambda: "DDP: broadcasting rank 0's state")
             start = 0
             for t in same:
                 n = t.numel()
@@ -107,7 +109,8 @@ class DistributedDataParallel(Module):
         buckets, current, size = [], [], 0
         cap = min(_FIRST_BUCKET_BYTES, self.bucket_bytes_cap)
         for p in reversed(params):
-            if current and (size >= cap or p.dtype != current[0].dtype):
+            if current and (size >= cap or p.dtype != current[0].dtype
+                            or p.device != current[0].device):
                 buckets.append(_Bucket(current))
                 current, size, cap = [], 0, self.bucket_bytes_cap
             current.append(p)
@@ -146,7 +149,8 @@ class DistributedDataParallel(Module):
             used = _reachable_leaves(output)
             self._unused = [p for p in self._params if id(p) not in used]
             flags = np.array([id(p) in used for p in self._params], np.uint8)
-            # which parameters some rank used: those keep (averaged) gradients
+            # which parameters some rank used: those keep (averaged) gradients (the flags
+            # travel on MPI whatever the parameters' device)
             group = self.process_group
             self._used_flags = (flags, group.mpi.allreduce(flags, "MAX"))
 
@@ -177,7 +181,6 @@ class DistributedDataParallel(Module):
 
     def _launch(self, bucket):
         first = bucket.params[0]
-        from ..._device import array_module
         flat = array_module(first._data).zeros(bucket.offsets[-1], first._data.dtype)
         for p, start, end in zip(bucket.params, bucket.offsets, bucket.offsets[1:]):
             if p.grad is not None:
