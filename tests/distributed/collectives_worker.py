@@ -190,7 +190,8 @@ dist.barrier()
 errors = []
 for call in (lambda: dist.all_reduce(ember.ones(2 + RANK)),
              lambda: dist.all_reduce(ember.ones(2, dtype=ember.float32 if RANK else ember.int32)),
-             lambda: dist.broadcast(ember.ones(2), src=0) if RANK else dist.all_reduce(ember.ones(2)),
+             lambda: (dist.broadcast(ember.ones(2), src=0) if RANK
+                      else dist.all_reduce(ember.ones(2))),
              lambda: dist.all_gather([ember.ones(2)] * (WORLD + RANK), ember.ones(2))):
     try:
         call()

@@ -29,11 +29,14 @@ def _env(**extra):
     return env
 
 
-def _mpiexec(n, script, *args, mpiexec_args=(), env=None):
-    cmd = [find_mpiexec(), *mpiexec_args, "-n", str(n), sys.executable,
-           os.path.join(HERE, script), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=LIMIT,
-                          env=env or _env())
+def _run(cmd, env=None):
+    return subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          timeout=LIMIT, env=env or _env())
+
+
+def _mpiexec(n, script, *args, mpiexec_args=()):
+    return _run([find_mpiexec(), *mpiexec_args, "-n", str(n), sys.executable,
+                 os.path.join(HERE, script), *args])
 
 
 def _expect_ok(result, word, n):
@@ -78,9 +81,8 @@ def test_launcher_sets_torchrun_environment(tmp_path):
         "print('env', *(os.environ[k] for k in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE',"
         " 'LOCAL_WORLD_SIZE', 'MASTER_ADDR')), dist.get_rank(), dist.get_world_size(),"
         " *sys.argv[1:], flush=True)\n")
-    result = subprocess.run([sys.executable, "-m", "ember.distributed.run", "--nproc-per-node",
-                             "2", str(script), "--lr", "0.5"], capture_output=True, text=True,
-                            timeout=LIMIT, env=_env())
+    result = _run([sys.executable, "-m", "ember.distributed.run", "--nproc-per-node", "2",
+                   str(script), "--lr", "0.5"])
     assert result.returncode == 0, result.stdout + result.stderr
     lines = sorted(line for line in result.stdout.splitlines() if line.startswith("env"))
     assert lines == [f"env {r} {r} 2 2 127.0.0.1 {r} 2 --lr 0.5" for r in range(2)]
@@ -100,16 +102,14 @@ def test_ranks_come_from_mpi_and_a_mislaunched_script_fails_at_once():
     code = ("import ember.distributed as dist\n"
             "try:\n    dist.init_process_group('gloo')\n"
             "except ValueError as e:\n    print(e)\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=LIMIT, env=_env(WORLD_SIZE="2", RANK="1"))
+    result = _run([sys.executable, "-c", code], env=_env(WORLD_SIZE="2", RANK="1"))
     assert "this process is MPI rank 0 of 1, but was asked for rank 1 of world size 2" \
         in result.stdout, result.stdout + result.stderr
 
 
 def test_import_ember_does_not_import_mpi4py():
     code = "import sys, ember, ember.distributed, ember.nn.parallel\nprint('mpi4py' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=LIMIT, env=_env())
+    result = _run([sys.executable, "-c", code])
     assert result.stdout.strip() == "False", result.stderr
 
 
@@ -159,14 +159,14 @@ def test_distributed_sampler_partitions_every_epoch():
             s.set_epoch(epoch)
         indices = [i for s in shards for i in s]
         assert len(indices) == 24 and set(indices) == set(data)
-    with pytest.raises(ValueError, match=r"Invalid rank 4, rank should be in the interval \[0, 3\]"):
+    with pytest.raises(ValueError,
+                       match=r"Invalid rank 4, rank should be in the interval \[0, 3\]"):
         DistributedSampler(data, num_replicas=4, rank=4)
 
 
 def test_ddp_digits_example_started_by_mpiexec():
     example = os.path.join(HERE, "..", "..", "examples", "ddp_digits.py")
-    result = subprocess.run([find_mpiexec(), "-n", "2", sys.executable, example, "--epochs", "3"],
-                            capture_output=True, text=True, timeout=LIMIT, env=_env())
+    result = _run([find_mpiexec(), "-n", "2", sys.executable, example, "--epochs", "3"])
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 processes, 719 of 1438 training images each" in result.stdout
     assert "every rank holds the same weights: True" in result.stdout

@@ -168,8 +168,8 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         _state.exit_hooks = True
 
 
-def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local_synchronization=False,
-              group_desc=None, device_id=None):
+def new_group(ranks=None, timeout=None, backend=None, pg_options=None,
+              use_local_synchronization=False, group_desc=None, device_id=None):
     """A group of ``ranks`` (all ranks when None). Every rank of the world must call it,
     members or not, as in torch; non-members get ``GroupMember.NON_GROUP_MEMBER``."""
     world = resolve(None)
