@@ -107,6 +107,16 @@ heads(ember.ones(2, 4))
 # broadcast_buffers: rank 0's buffer is what every rank holds at the start of forward
 all_ranks_equal([heads.module.seen - (1 + RANK)], "broadcast buffers")
 
+twice = DDP(nn.Linear(3, 1))
+loss = twice(ember.ones(2, 3)).sum()
+loss.backward(retain_graph=True)
+try:
+    loss.backward()
+except RuntimeError as e:
+    assert "Expected to mark a variable ready only once" in str(e), e
+else:
+    raise AssertionError("a second backward through one forward was averaged again")
+
 ember.manual_seed(0)
 strict = DDP(TwoHeads())
 strict(ember.ones(2, 4)).sum().backward()

@@ -69,6 +69,7 @@ class DistributedDataParallel(Module):
         self._next_bucket = 0
         self._unused = []
         self._used_flags = None
+        self._reduced = False
 
     # construction
     def _check_same_model(self, group, params):
@@ -146,6 +147,7 @@ class DistributedDataParallel(Module):
             bucket.buffer = bucket.handle = None
         self._next_bucket = 0
         self._unused = []
+        self._reduced = False
         if self.find_unused_parameters:
             used = _reachable_leaves(output)
             self._unused = [p for p in self._params if id(p) not in used]
@@ -159,6 +161,12 @@ class DistributedDataParallel(Module):
     def _grad_ready(self, param):
         if not self._syncing:
             return
+        if self._reduced:
+            raise RuntimeError(
+                "Expected to mark a variable ready only once. This error is caused by a "
+                "second backward pass through the graph of one forward (or a parameter used "
+                "outside the `forward` function): DistributedDataParallel averages each "
+                "gradient once per forward.")
         if not self._expect_finish:
             self._expect_finish = True
             unused, self._unused = self._unused, []
@@ -216,6 +224,7 @@ class DistributedDataParallel(Module):
                     p.grad._vc[0] += 1
             bucket.buffer = bucket.handle = None
         self._expect_finish = False
+        self._reduced = True
 
     @contextlib.contextmanager
     def no_sync(self):
