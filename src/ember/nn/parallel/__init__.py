@@ -1,5 +1,6 @@
-"""ember.nn.parallel: torch.nn.parallel's wrappers for one process on one device."""
+"""ember.nn.parallel: torch.nn.parallel's wrappers."""
 from ..modules.module import Module
+from .distributed import DistributedDataParallel
 
 __all__ = ["DistributedDataParallel", "DataParallel"]
 
@@ -16,11 +17,3 @@ class DataParallel(Module):
 
     def forward(self, *inputs, **kwargs):
         return self.module(*inputs, **kwargs)
-
-
-class DistributedDataParallel(Module):
-    """Needs a process group, which Ember never has (``ember.distributed``)."""
-
-    def __init__(self, module, *args, **kwargs):
-        from ...distributed import _no_group
-        _no_group()

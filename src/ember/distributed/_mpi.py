@@ -1,0 +1,132 @@
+"""The MPI side of ember.distributed: mpi4py imported on first use, NumPy dtypes and
+ReduceOps mapped to MPI's, and waiting on requests against a deadline.
+
+Every operation is started non-blocking and completed by polling ``Test`` (MPICH's own
+blocking wait polls the same way), so a peer that never arrives turns into an error after
+the group's timeout instead of a hang, and DDP's bucket reductions progress whenever its
+gradient hooks poll them during backward.
+"""
+import os
+import time
+
+import numpy as np
+
+from .errors import DistBackendError
+
+_MPI = None
+# how long a wait polls MPI without yielding the core: a transfer in progress advances
+# only inside Test, and a yield on a busy machine costs a whole time slice
+_SPIN_SECONDS = 0.002
+# set once an operation timed out or failed: its peers' requests may never complete, so
+# MPI_Finalize must not run at exit (see _group._at_exit)
+broken = False
+
+
+def mpi():
+    """mpi4py's MPI module, imported (and MPI initialised) on the first call."""
+    global _MPI
+    if _MPI is None:
+        try:
+            from mpi4py import MPI
+        except ImportError as e:
+            raise RuntimeError(
+                "ember.distributed runs on MPI through mpi4py, which is not installed: "
+                "pip install 'ember[distributed]' (mpi4py and the mpich wheel)") from e
+        _MPI = MPI
+    return _MPI
+
+
+def available():
+    if _MPI is not None:
+        return True
+    import importlib.util
+    return importlib.util.find_spec("mpi4py") is not None
+
+
+# ReduceOp name -> the MPI op's attribute name; AVG is a SUM divided afterwards.
+_NATIVE_OPS = {"SUM": "SUM", "AVG": "SUM", "PRODUCT": "PROD", "MIN": "MIN", "MAX": "MAX",
+               "BAND": "BAND", "BOR": "BOR", "BXOR": "BXOR"}
+# MPI defines no arithmetic on C_BOOL; torch reduces bools as logical or/and, which on
+# 0/1 bytes are MAX and MIN.
+_BOOL_OPS = {"SUM": "MAX", "AVG": "MAX", "PRODUCT": "MIN", "MIN": "MIN", "MAX": "MAX",
+             "BAND": "BAND", "BOR": "BOR", "BXOR": "BXOR"}
+# Types MPI has no predefined datatype for (bfloat16 from ml_dtypes) are sent as
+# contiguous runs of bytes and reduced by a user-defined op calling the NumPy ufunc.
+_UFUNCS = {"SUM": np.add, "AVG": np.add, "PRODUCT": np.multiply, "MIN": np.minimum,
+           "MAX": np.maximum, "BAND": np.bitwise_and, "BOR": np.bitwise_or,
+           "BXOR": np.bitwise_xor}
+_NATIVE_CODES = set("efdgbBhHiIlLqQFDG")
+_byte_types = {}
+_user_ops = {}
+
+
+def buffer(array):
+    """``[array, datatype]`` for mpi4py: a predefined type when MPI has one."""
+    dt = array.dtype
+    if dt.char in _NATIVE_CODES:
+        return array
+    if dt == np.bool_:
+        return [array.view(np.uint8), mpi().UINT8_T]
+    return [array, _bytes_type(dt.itemsize)]
+
+
+def _bytes_type(itemsize):
+    t = _byte_types.get(itemsize)
+    if t is None:
+        t = _byte_types[itemsize] = mpi().BYTE.Create_contiguous(itemsize).Commit()
+    return t
+
+
+def reduce_op(name, dtype):
+    """The MPI op reducing arrays of ``dtype`` as torch's ReduceOp ``name``."""
+    MPI = mpi()
+    if dtype.char in _NATIVE_CODES:
+        return getattr(MPI, _NATIVE_OPS[name])
+    if dtype == np.bool_:
+        return getattr(MPI, _BOOL_OPS[name])
+    key = (name, dtype)
+    op = _user_ops.get(key)
+    if op is None:
+        ufunc = _UFUNCS[name]
+
+        def apply(inbuf, inoutbuf, datatype):
+            acc = np.frombuffer(inoutbuf, dtype)
+            ufunc(np.frombuffer(inbuf, dtype), acc, out=acc)
+
+        op = _user_ops[key] = MPI.Op.Create(apply, commute=True)
+    return op
+
+
+def wait(requests, deadline, describe, statuses=None):
+    """Complete ``requests`` (a list) or raise DistBackendError once ``deadline`` passes."""
+    global broken
+    Test = mpi().Request.Testall
+    try:
+        if Test(requests, statuses):
+            return
+        spins = 0
+        patient = time.monotonic() + _SPIN_SECONDS
+        while not Test(requests, statuses):
+            spins += 1
+            if spins & 63 == 0:
+                now = time.monotonic()
+                if now > deadline:
+                    broken = True
+                    raise DistBackendError(
+                        f"{describe()} timed out: not every rank of the group took part in it "
+                        f"before the process group's timeout (a rank exited, hung, or is "
+                        f"running a different collective)")
+                if now > patient:
+                    # a long wait is for a peer, not for data in flight; processes may
+                    # outnumber cores, so let that peer run
+                    os.sched_yield()
+    except mpi().Exception as e:
+        broken = True
+        raise DistBackendError(f"{describe()} failed in MPI: {e}") from e
+
+
+def test(requests, statuses=None):
+    try:
+        return mpi().Request.Testall(requests, statuses)
+    except mpi().Exception as e:
+        raise DistBackendError(f"MPI request failed: {e}") from e
