@@ -6,8 +6,11 @@ directly on the arrays of the device's array module, into preallocated per-step
 buffers.  The backward keeps each step's gate gradients so that the weight gradients
 are one matrix product over all steps instead of one per step.
 
-Layout: x (L, N, I) time-major; the gate blocks are torch's (i, f, g, o for LSTM,
-r, z, n for GRU).  ``mask`` is None or (L, N, 1) booleans (packed sequences: where
+Layout: x (L, N, I) time-major; the weights' gate blocks are torch's (i, f, g, o for
+LSTM, r, z, n for GRU).  The LSTM forward keeps its activations gate-major, (4, L, N,
+H) in the order i, f, o, g (``_lstm_forward_weights``): NumPy runs a pass over a
+contiguous block several times faster than over a strided slice of the same size, and
+the three sigmoid gates are then one block.  ``mask`` is None or (L, N, 1) booleans (packed sequences: where
 it is False the state is carried over and the output is zero).  Every per-step
 buffer is indexed by time, whichever the direction, so the weight gradients need
 no reordering.
@@ -255,22 +258,26 @@ def _backward_lstm(xp, ws, d_out, dh, dc, w_ih, w_hh, b_ih, w_hr, mask, need_x):
     """The step loop is left with the recurrence alone: every factor that depends only on
     the forward's activations (each gate's derivative times what it multiplies) is
     computed for all steps at once first, over contiguous gate-major blocks, so a step
-    is seven passes and one product."""
+    is six passes and one product."""
     act, tanh_c, reverse = ws["act"], ws["tanh_c"], ws["reverse"]
     _, length, n, hidden = act.shape
     i, f, o, g = act
-    # q[k]: gate k's gradient per unit of the gradient reaching it (dc for i, f, g; dh
-    # for o).
-    q = xp.subtract(1, act, out=_buffer(xp, "q", act.shape, act.dtype))
-    q[:3] *= act[:3]
+    # q[k]: gate k's gradient per unit of the gradient reaching it, in torch's order
+    # (i, f, g, o): dc for the first three, so that one product per step serves them,
+    # and dh for o.
+    q = _buffer(xp, "q", act.shape, act.dtype)
+    xp.subtract(1, act[:2], out=q[:2])
+    q[:2] *= act[:2]
+    xp.subtract(1, o, out=q[3])
+    q[3] *= o
     q[0] *= g
     later, before, first = _shifted(reverse)
     q[1, later] *= ws["c_all"][before]
     q[1, first] *= ws["c0"]
-    q[2] *= tanh_c
-    xp.multiply(g, g, out=q[3])
-    xp.subtract(1, q[3], out=q[3])
-    q[3] *= i
+    q[3] *= tanh_c
+    xp.multiply(g, g, out=q[2])
+    xp.subtract(1, q[2], out=q[2])
+    q[2] *= i
     # dh -> dc through h = o * tanh(c).
     p = xp.multiply(tanh_c, tanh_c, out=_buffer(xp, "p", tanh_c.shape, act.dtype))
     xp.subtract(1, p, out=p)
@@ -291,9 +298,8 @@ def _backward_lstm(xp, ws, d_out, dh, dc, w_ih, w_hh, b_ih, w_hr, mask, need_x):
         xp.multiply(into, p[t], out=dct)
         dct += into_c
         dt = d[t].reshape(n, 4, hidden).transpose(1, 0, 2)
-        xp.multiply(dct, q[:2, t], out=dt[:2])
-        xp.multiply(into, q[2, t], out=dt[3])
-        xp.multiply(dct, q[3, t], out=dt[2])
+        xp.multiply(dct, q[:3, t], out=dt[:3])
+        xp.multiply(into, q[3, t], out=dt[3])
         dh = xp.matmul(d[t], w_hh)
         dc = dct * f[t]
         if carry_h is not None:
