@@ -68,14 +68,21 @@ def _step_value(state):
 
 class _Scratch:
     """Temporaries shaped like a parameter, carved from one flat array per (slot, dtype,
-    array module) that grows to the largest parameter and is kept between steps."""
+    array module) that grows to the largest parameter and is kept between steps.  Small
+    temporaries are fresh arrays: the allocator serves those from recently freed memory,
+    hot in cache, where a kept array may have gone cold during the forward and backward."""
 
     __slots__ = ("_flat",)
+    # glibc's default threshold for serving an allocation by mmap (page faults on every
+    # first touch of a fresh array).
+    _SMALL = 1 << 17
 
     def __init__(self):
         self._flat = {}
 
     def __call__(self, like, slot=0):
+        if like.nbytes < self._SMALL:
+            return array_module(like).empty(like.shape, like.dtype)
         key = (slot, like.dtype, type(like))
         flat = self._flat.get(key)
         if flat is None or flat.size < like.size:
