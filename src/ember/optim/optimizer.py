@@ -6,8 +6,8 @@ collects each group's parameters, gradients and state; a module-level function (
 module (NumPy or CuPy), in place: torch's foreach idea.  Working on arrays keeps the step
 cheap (no graph, no dispatch) and device-agnostic; the parameters' version counters are
 bumped as an in-place op would.  The temporaries an algorithm needs come from a
-``_Scratch`` shared by all parameters of the step, so a step allocates nothing per
-parameter (fresh arrays of a few MiB page-fault on every first touch).
+``_Scratch`` shared by all parameters of the step, so that large ones are not fresh
+arrays every step (fresh arrays of a few MiB page-fault on every first touch).
 
 ``foreach`` (torch's argument) picks between one call per group (True, and None, the
 default: on NumPy it gives the same numbers and saves the per-parameter set-up) and one
@@ -388,7 +388,7 @@ class Optimizer:
     def _update(self, params, grads, states, steps, group, scratch):
         """Apply the algorithm to lists of arrays (the parameters', their gradients'), with
         the parameters' state dicts and step counts (this step included)."""
-        raise NotImplementedError(f"{type(self).__name__} does not define _step_group")
+        raise NotImplementedError(f"{type(self).__name__} does not define _update")
 
 
 def _arrays(states, key):

@@ -10,10 +10,10 @@ Layout: x (L, N, I) time-major; the weights' gate blocks are torch's (i, f, g, o
 LSTM, r, z, n for GRU).  The LSTM forward keeps its activations gate-major, (4, L, N,
 H) in the order i, f, o, g (``_lstm_forward_weights``): NumPy runs a pass over a
 contiguous block several times faster than over a strided slice of the same size, and
-the three sigmoid gates are then one block.  ``mask`` is None or (L, N, 1) booleans (packed sequences: where
-it is False the state is carried over and the output is zero).  Every per-step
-buffer is indexed by time, whichever the direction, so the weight gradients need
-no reordering.
+the three sigmoid gates are then one block.  ``mask`` is None or (L, N, 1) booleans
+(packed sequences: where it is False the state is carried over and the output is
+zero).  Every per-step buffer is indexed by time, whichever the direction, so the
+weight gradients need no reordering.
 """
 import threading
 
