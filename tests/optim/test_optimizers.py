@@ -195,3 +195,76 @@ def test_load_state_dict_shares_state_tensors_like_torch():
         return (sd["state"][0]["exp_avg"].tolist(), opt2.state[q]["exp_avg"] is sd["state"][0]["exp_avg"],
                 sd["param_groups"][0] is opt2.param_groups[0], q.tolist())
     assert run(ember) == run(torch)
+
+
+def _three_params(lib, dtype):
+    rng = np.random.default_rng(7)
+    return [lib.tensor(rng.standard_normal(shape), dtype=dtype, requires_grad=True)
+            for shape in ((5, 3), (7,), (2, 2, 2))]
+
+
+@pytest.mark.parametrize("name,kwargs", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+def test_foreach_and_for_loop_agree_bit_for_bit(name, kwargs):
+    # One update call per group and one per parameter run the same arithmetic; parameters
+    # of different sizes share the step's scratch arrays.
+    def run(foreach):
+        params = _three_params(ember, ember.float32)
+        opt = getattr(optim, name)([{"params": params[:2]}, {"params": params[2:], "lr": 0.05}],
+                                   **kwargs, foreach=foreach)
+        for i in range(6):
+            opt.zero_grad()
+            loss = sum(((p - 0.3) ** 2 * (1.0 + k)).sum() + (p ** 3).sum() * 0.1
+                       for k, p in enumerate(params))
+            loss.backward()
+            if i == 3:
+                params[1].grad = None  # a parameter without a gradient is skipped
+            opt.step()
+        return [p.detach().numpy() for p in params], opt.state_dict()
+
+    ref, ref_sd = run(None)
+    for foreach in (True, False):
+        got, sd = run(foreach)
+        for a, b in zip(got, ref):
+            assert np.array_equal(a, b)
+        for i, state in ref_sd["state"].items():
+            for key, value in state.items():
+                assert np.array_equal(sd["state"][i][key].numpy(), value.numpy())
+        assert [g["foreach"] for g in sd["param_groups"]] == [foreach, foreach]
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad"])
+def test_fused_argument_checks_as_torch(name):
+    def outcome(lib, **kwargs):
+        p = lib.zeros(2, requires_grad=True)
+        try:
+            getattr(lib.optim, name)([p], lr=0.1, **kwargs)
+        except RuntimeError as e:
+            return str(e)
+        return None
+    for kwargs in (dict(fused=True, foreach=True), dict(fused=True, differentiable=True)):
+        assert outcome(ember, **kwargs) == outcome(torch, **kwargs) is not None
+
+
+def test_step_bumps_versions_and_keeps_grads():
+    # The update writes into the parameters (autograd sees the in-place change) and
+    # never into their gradients.
+    p = ember.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    saved = p * 2
+    opt = optim.Adam([p], lr=0.1, weight_decay=0.1, maximize=True)
+    p.grad = ember.tensor([0.5, 0.5, -1.0])
+    before = p._vc[0]
+    opt.step()
+    assert p._vc[0] == before + 1
+    assert p.grad.tolist() == [0.5, 0.5, -1.0]
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        (saved * p).sum().backward()
+
+
+def test_zero_grad():
+    p, q = ember.ones(2, requires_grad=True), ember.ones(3, requires_grad=True)
+    opt = optim.SGD([p, q], lr=0.1)
+    p.grad = ember.ones(2)
+    opt.zero_grad(set_to_none=False)
+    assert p.grad.tolist() == [0.0, 0.0] and q.grad is None
+    opt.zero_grad()
+    assert p.grad is None and q.grad is None

@@ -1,15 +1,28 @@
 """Adadelta (Zeiler, 2012)."""
-from .optimizer import (Optimizer, _check_eps, _check_lr, _check_weight_decay, _effective_grad,
-                        _square_avg_)
+from .._device import array_module
+from .optimizer import (Optimizer, _arrays, _check_eps, _check_lr, _check_weight_decay,
+                        _effective_grad, _square_avg_)
 
 
-def _update(param, grad, square_avg, acc_delta, *, lr, rho, eps, weight_decay, maximize):
-    grad = _effective_grad(param, grad, maximize=maximize, weight_decay=weight_decay)
-    _square_avg_(square_avg, grad, rho)
-    std = (square_avg + eps) ** 0.5
-    delta = (acc_delta + eps) ** 0.5 / std * grad
-    _square_avg_(acc_delta, delta, rho)
-    param -= lr * delta
+def _adadelta(params, grads, square_avgs, acc_deltas, scratch, *, lr, rho, eps, weight_decay,
+              maximize):
+    """Adadelta on lists of arrays, in place."""
+    for k, param in enumerate(params):
+        xp = array_module(param)
+        t0, t1, t2 = scratch(param, 0), scratch(param, 1), scratch(param, 2)
+        grad = _effective_grad(param, grads[k], t0, maximize=maximize,
+                               weight_decay=weight_decay)
+        square_avg, acc_delta = square_avgs[k], acc_deltas[k]
+        _square_avg_(square_avg, grad, rho, t1)
+        std = xp.add(square_avg, eps, out=t1)
+        xp.sqrt(std, out=std)
+        # delta = (acc_delta + eps).sqrt_().div_(std).mul_(grad)
+        delta = xp.add(acc_delta, eps, out=t2)
+        xp.sqrt(delta, out=delta)
+        delta /= std
+        delta *= grad
+        _square_avg_(acc_delta, delta, rho, t1)
+        param -= xp.multiply(delta, lr, out=t0)
 
 
 class Adadelta(Optimizer):
@@ -29,7 +42,7 @@ class Adadelta(Optimizer):
 
     _zero_states = ("square_avg", "acc_delta")
 
-    def _update_param(self, param, grad, state, step, group):
-        _update(param, grad, state["square_avg"]._data, state["acc_delta"]._data,
-                lr=float(group["lr"]), rho=group["rho"], eps=group["eps"],
-                weight_decay=group["weight_decay"], maximize=group["maximize"])
+    def _update(self, params, grads, states, steps, group, scratch):
+        _adadelta(params, grads, _arrays(states, "square_avg"), _arrays(states, "acc_delta"),
+                  scratch, lr=float(group["lr"]), rho=group["rho"], eps=group["eps"],
+                  weight_decay=group["weight_decay"], maximize=group["maximize"])

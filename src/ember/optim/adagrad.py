@@ -1,14 +1,25 @@
 """Adagrad (Duchi et al., 2011), with learning-rate decay."""
-from .optimizer import (Optimizer, _bump, _check_eps, _check_lr, _check_weight_decay,
-                        _effective_grad, _make, _scalar_state, _step_value)
+from .._device import array_module
+from .optimizer import (Optimizer, _arrays, _check_eps, _check_foreach_fused, _check_lr,
+                        _check_weight_decay, _effective_grad, _make, _scalar_state)
 
 
-def _update(param, grad, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize):
-    grad = _effective_grad(param, grad, maximize=maximize, weight_decay=weight_decay)
-    clr = lr / (1 + (step - 1) * lr_decay)
-    state_sum += grad * grad
-    std = state_sum ** 0.5 + eps
-    param -= clr * grad / std
+def _adagrad(params, grads, state_sums, steps, scratch, *, lr, lr_decay, weight_decay, eps,
+             maximize):
+    """Adagrad on lists of arrays, in place; ``steps`` counts this step."""
+    for k, param in enumerate(params):
+        xp = array_module(param)
+        t0, t1 = scratch(param, 0), scratch(param, 1)
+        grad = _effective_grad(param, grads[k], t0, maximize=maximize,
+                               weight_decay=weight_decay)
+        clr = lr / (1 + (steps[k] - 1) * lr_decay)
+        state_sums[k] += xp.multiply(grad, grad, out=t1)
+        std = xp.sqrt(state_sums[k], out=t1)
+        std += eps
+        # param.addcdiv_(grad, std, value=-clr): (clr * grad) / std.
+        update = xp.multiply(grad, clr, out=t0)
+        update /= std
+        param -= update
 
 
 class Adagrad(Optimizer):
@@ -38,12 +49,9 @@ class Adagrad(Optimizer):
                 acc = p._data.copy()
                 acc[...] = group["initial_accumulator_value"]
                 state["sum"] = _make(acc)
+        _check_foreach_fused(foreach, fused, differentiable)
 
-    def _step_group(self, group):
-        for p, g in self._grads(group):
-            state = self.state[p]
-            step = _step_value(state)
-            _update(p._data, g, state["sum"]._data, step, lr=float(group["lr"]),
-                    lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
-                    eps=group["eps"], maximize=group["maximize"])
-            _bump(p)
+    def _update(self, params, grads, states, steps, group, scratch):
+        _adagrad(params, grads, _arrays(states, "sum"), steps, scratch, lr=float(group["lr"]),
+                 lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
+                 eps=group["eps"], maximize=group["maximize"])

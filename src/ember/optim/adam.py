@@ -2,27 +2,33 @@
 import math
 
 from .._device import array_module
-from .optimizer import (Optimizer, _adam_defaults, _effective_grad, _lerp_, _square_avg_,
-                        _zeros_state)
+from .optimizer import (Optimizer, _adam_defaults, _arrays, _check_foreach_fused,
+                        _adam_moments_, _zeros_state)
 
 
-def _update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, *, lr, beta1, beta2, eps,
-            weight_decay, amsgrad, maximize, decoupled_weight_decay):
-    """One Adam step on arrays (``step`` already counts this step)."""
-    grad = _effective_grad(param, grad, maximize=maximize, weight_decay=weight_decay, lr=lr,
-                           decoupled=decoupled_weight_decay)
-    _lerp_(exp_avg, grad, 1 - beta1)
-    _square_avg_(exp_avg_sq, grad, beta2)
-    bias_correction1 = 1 - beta1 ** step
-    bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
-    step_size = lr / bias_correction1
-    if amsgrad:
-        array_module(param).maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-        second = max_exp_avg_sq
-    else:
-        second = exp_avg_sq
-    denom = second ** 0.5 / bias_correction2_sqrt + eps
-    param -= step_size * exp_avg / denom
+def _adam(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, steps, scratch, *, lr, beta1,
+          beta2, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay):
+    """Adam on lists of arrays, in place; ``steps`` counts this step.  Per parameter it is
+    torch's single-tensor arithmetic in the same order, with two scratch temporaries."""
+    decay = dict(maximize=maximize, lr=lr, weight_decay=weight_decay,
+                 decoupled=decoupled_weight_decay)
+    for k, param in enumerate(params):
+        xp = array_module(param)
+        exp_avg, second = exp_avgs[k], exp_avg_sqs[k]
+        _, t0, t1 = _adam_moments_(param, grads[k], exp_avg, second, scratch,
+                                   beta1=beta1, beta2=beta2, **decay)
+        step = steps[k]
+        bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
+        step_size = lr / (1 - beta1 ** step)
+        if amsgrad:
+            second = xp.maximum(max_exp_avg_sqs[k], second, out=max_exp_avg_sqs[k])
+        denom = xp.sqrt(second, out=t1)
+        denom /= bias_correction2_sqrt
+        denom += eps
+        # param.addcdiv_(exp_avg, denom, value=-step_size): (value * exp_avg) / denom.
+        update = xp.multiply(exp_avg, step_size, out=t0)
+        update /= denom
+        param -= update
 
 
 class Adam(Optimizer):
@@ -36,6 +42,7 @@ class Adam(Optimizer):
                                   differentiable=differentiable, fused=fused,
                                   decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
+        _check_foreach_fused(foreach, fused, differentiable)
 
     _zero_states = ("exp_avg", "exp_avg_sq")
 
@@ -44,15 +51,13 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = _zeros_state(p)
 
-    def _update_param(self, param, grad, state, step, group):
+    def _update(self, params, grads, states, steps, group, scratch):
         beta1, beta2 = group["betas"]
-        max_sq = state.get("max_exp_avg_sq")
-        _update(param, grad, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                None if max_sq is None else max_sq._data, step,
-                lr=float(group["lr"]), beta1=beta1, beta2=beta2, eps=group["eps"],
-                weight_decay=group["weight_decay"], amsgrad=group["amsgrad"],
-                maximize=group["maximize"],
-                decoupled_weight_decay=group["decoupled_weight_decay"])
+        _adam(params, grads, _arrays(states, "exp_avg"), _arrays(states, "exp_avg_sq"),
+              _arrays(states, "max_exp_avg_sq"), steps, scratch, lr=float(group["lr"]),
+              beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
+              amsgrad=group["amsgrad"], maximize=group["maximize"],
+              decoupled_weight_decay=group["decoupled_weight_decay"])
 
 
 class AdamW(Adam):

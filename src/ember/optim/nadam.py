@@ -1,25 +1,38 @@
 """NAdam: Adam with Nesterov momentum and the momentum-decay schedule of Dozat (2016)."""
-from .optimizer import (Optimizer, _adam_defaults, _effective_grad, _lerp_, _scalar_state,
-                        _square_avg_)
+from .._device import array_module
+from .optimizer import Optimizer, _adam_defaults, _adam_moments_, _arrays, _scalar_state
 
 
-def _update(param, grad, exp_avg, exp_avg_sq, mu_product, step, *, lr, beta1, beta2, eps,
-            weight_decay, momentum_decay, decoupled_weight_decay, maximize):
-    """One NAdam step; ``mu_product`` is the 0-dim state array, updated in place."""
-    bias_correction2 = 1 - beta2 ** step
-    grad = _effective_grad(param, grad, maximize=maximize, weight_decay=weight_decay, lr=lr,
-                           decoupled=decoupled_weight_decay)
-    mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
-    mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
-    # torch keeps the running product in a float32 tensor: its rounding is part of the result.
-    mu_product *= mu
-    mu_product_value = float(mu_product)
-    mu_product_next = mu_product_value * mu_next
-    _lerp_(exp_avg, grad, 1 - beta1)
-    _square_avg_(exp_avg_sq, grad, beta2)
-    denom = (exp_avg_sq / bias_correction2) ** 0.5 + eps
-    param += (-lr * (1.0 - mu) / (1.0 - mu_product_value)) * grad / denom
-    param += ((-lr * mu_next) / (1.0 - mu_product_next)) * exp_avg / denom
+def _nadam(params, grads, exp_avgs, exp_avg_sqs, mu_products, steps, scratch, *, lr, beta1,
+           beta2, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize):
+    """NAdam on lists of arrays, in place; ``mu_products`` are the 0-dim state arrays."""
+    decay = dict(maximize=maximize, lr=lr, weight_decay=weight_decay,
+                 decoupled=decoupled_weight_decay)
+    for k, param in enumerate(params):
+        xp = array_module(param)
+        step = steps[k]
+        bias_correction2 = 1 - beta2 ** step
+        exp_avg = exp_avgs[k]
+        grad, t0, t1 = _adam_moments_(param, grads[k], exp_avg, exp_avg_sqs[k], scratch,
+                                      beta1=beta1, beta2=beta2, **decay)
+        mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+        mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
+        # torch keeps the running product in a float32 tensor: its rounding is part of the
+        # result.
+        mu_product = mu_products[k]
+        mu_product *= mu
+        mu_product_value = float(mu_product)
+        mu_product_next = mu_product_value * mu_next
+        denom = xp.divide(exp_avg_sqs[k], bias_correction2, out=t1)
+        xp.sqrt(denom, out=denom)
+        denom += eps
+        # param.addcdiv_(grad, denom, value) twice: (value * grad) / denom.
+        update = xp.multiply(grad, -lr * (1.0 - mu) / (1.0 - mu_product_value), out=t0)
+        update /= denom
+        param += update
+        update = xp.multiply(exp_avg, (-lr * mu_next) / (1.0 - mu_product_next), out=t0)
+        update /= denom
+        param += update
 
 
 class NAdam(Optimizer):
@@ -43,11 +56,11 @@ class NAdam(Optimizer):
         state["mu_product"] = _scalar_state(1.0)
         super()._init_state(state, p, group)
 
-    def _update_param(self, param, grad, state, step, group):
+    def _update(self, params, grads, states, steps, group, scratch):
         beta1, beta2 = group["betas"]
-        _update(param, grad, state["exp_avg"]._data, state["exp_avg_sq"]._data,
-                state["mu_product"]._data, step, lr=float(group["lr"]), beta1=beta1,
-                beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
-                momentum_decay=group["momentum_decay"],
-                decoupled_weight_decay=group["decoupled_weight_decay"],
-                maximize=group["maximize"])
+        _nadam(params, grads, _arrays(states, "exp_avg"), _arrays(states, "exp_avg_sq"),
+               _arrays(states, "mu_product"), steps, scratch, lr=float(group["lr"]),
+               beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"],
+               momentum_decay=group["momentum_decay"],
+               decoupled_weight_decay=group["decoupled_weight_decay"],
+               maximize=group["maximize"])

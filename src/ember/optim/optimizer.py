@@ -1,17 +1,26 @@
 """The Optimizer base class: parameter groups, per-parameter state, state_dict.
 
 Each concrete optimizer splits its work as torch's do: ``step`` walks the groups and
-collects (param, grad, state) triples; a module-level ``_update`` function applies the
-algorithm to one parameter on raw arrays of the parameter's array module (NumPy or
-CuPy), in place.  Most optimizers only say how a parameter's state starts
-(``_init_state``) and how its arrays feed ``_update`` (``_update_param``); the base
-``_step_group`` does the rest.  Working on arrays keeps the step cheap (no graph, no dispatch) and
-device-agnostic; the parameter's version counter is bumped as an in-place op would.
+collects each group's parameters, gradients and state; a module-level function (``_sgd``,
+``_adam``, ...) applies the algorithm to lists of raw arrays of the parameters' array
+module (NumPy or CuPy), in place: torch's foreach idea.  Working on arrays keeps the step
+cheap (no graph, no dispatch) and device-agnostic; the parameters' version counters are
+bumped as an in-place op would.  The temporaries an algorithm needs come from a
+``_Scratch`` shared by all parameters of the step, so that large ones are not fresh
+arrays every step (fresh arrays of a few MiB page-fault on every first touch).
+
+``foreach`` (torch's argument) picks between one call per group (True, and None, the
+default: on NumPy it gives the same numbers and saves the per-parameter set-up) and one
+call per parameter (False); both run the same arithmetic, so they agree bit for bit.
+Since the update bypasses Ember's ops, a tracer of ops (``ember.compile``) does not see
+it: it should call ``Optimizer._step_group(group)`` (one group's whole update on raw
+arrays) as one opaque step.
 """
 from collections import OrderedDict, defaultdict
 from copy import deepcopy
 from itertools import chain
 
+from .._device import array_module
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import no_grad
 from ..utils.hooks import add_hook
@@ -57,31 +66,91 @@ def _step_value(state):
     return float(step._data)
 
 
-def _effective_grad(param, grad, *, maximize, weight_decay, lr=None, decoupled=False):
-    """The gradient an update follows: negated under ``maximize``, plus the L2 term
-    ``weight_decay * param``; decoupled decay (AdamW's) shrinks ``param`` in place instead."""
-    if maximize:
-        grad = -grad
+class _Scratch:
+    """Temporaries shaped like a parameter, carved from one flat array per (slot, dtype,
+    array module) that grows to the largest parameter and is kept between steps.  Small
+    temporaries are fresh arrays: the allocator serves those from recently freed memory,
+    hot in cache, where a kept array may have gone cold during the forward and backward."""
+
+    __slots__ = ("_flat",)
+    # glibc's default threshold for serving an allocation by mmap (page faults on every
+    # first touch of a fresh array).
+    _SMALL = 1 << 17
+
+    def __init__(self):
+        self._flat = {}
+
+    def __call__(self, like, slot=0):
+        if like.nbytes < self._SMALL:
+            return array_module(like).empty(like.shape, like.dtype)
+        key = (slot, like.dtype, type(like))
+        flat = self._flat.get(key)
+        if flat is None or flat.size < like.size:
+            flat = self._flat[key] = array_module(like).empty(like.size, like.dtype)
+        return flat[:like.size].reshape(like.shape)
+
+
+def _effective_grad(param, grad, tmp, *, maximize, weight_decay, lr=None, decoupled=False):
+    """The gradient an update follows (``grad`` itself or ``tmp``, never writing into
+    ``grad``): negated under ``maximize``, plus the L2 term ``weight_decay * param``;
+    decoupled decay (AdamW's) shrinks ``param`` in place instead."""
+    xp = array_module(param)
     if weight_decay != 0:
         if decoupled:
             param *= 1 - lr * weight_decay
         else:
-            grad = grad + weight_decay * param
+            # grad + wd * param, and wd * param - grad under maximize: the same sums
+            # (IEEE addition commutes and a + (-b) is a - b).
+            out = xp.multiply(param, weight_decay, out=tmp)
+            if maximize:
+                out -= grad
+            else:
+                out += grad
+            return out
+    if maximize:
+        return xp.negative(grad, out=tmp)
     return grad
 
 
-def _square_avg_(avg, value, decay):
-    """``avg.mul_(decay).addcmul_(value, value, value=1 - decay)``, in place."""
+def _square_avg_(avg, value, decay, tmp):
+    """``avg.mul_(decay).addcmul_(value, value, value=1 - decay)``, in place (``tmp`` is
+    scratch shaped like ``avg``)."""
     avg *= decay
-    avg += (1 - decay) * value * value
+    t = array_module(avg).multiply(value, 1 - decay, out=tmp)
+    t *= value
+    avg += t
 
 
-def _lerp_(start, end, weight):
+def _lerp_(start, end, weight, tmp):
     """``start.lerp_(end, weight)`` with torch's two-sided formula (exact at weight 1)."""
+    xp = array_module(start)
+    t = xp.subtract(end, start, out=tmp)
     if weight < 0.5:
-        start += weight * (end - start)
+        t *= weight
+        start += t
     else:
-        start[...] = end - (end - start) * (1.0 - weight)
+        t *= 1.0 - weight
+        xp.subtract(end, t, out=start)
+
+
+def _adam_moments_(param, grad, exp_avg, exp_avg_sq, scratch, *, beta1, beta2, **decay):
+    """The first phase of Adam and its variants for one parameter: weight decay, then the
+    two running moments of the gradient, in place.  Returns the effective gradient and
+    the two scratch arrays (the gradient may be the first)."""
+    t0, t1 = scratch(param, 0), scratch(param, 1)
+    grad = _effective_grad(param, grad, t0, **decay)
+    _lerp_(exp_avg, grad, 1 - beta1, t1)
+    _square_avg_(exp_avg_sq, grad, beta2, t1)
+    return grad, t0, t1
+
+
+def _check_foreach_fused(foreach, fused, differentiable):
+    """torch's constructor checks of ``fused`` (the optimizers that have a fused kernel)."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 class Optimizer:
@@ -168,13 +237,14 @@ class Optimizer:
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all optimized tensors (to None by default)."""
+        if set_to_none:
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p._grad = None
+            return
         for group in self.param_groups:
             for p in group["params"]:
-                if p._grad is None:
-                    continue
-                if set_to_none:
-                    p._grad = None
-                else:
+                if p._grad is not None:
                     g = p._grad
                     if g._grad_fn is not None:
                         g = g.detach()
@@ -254,13 +324,13 @@ class Optimizer:
 
     def _grads(self, group):
         """The (param, grad array) pairs of a group's parameters that have a gradient."""
-        out = []
-        for p in group["params"]:
-            g = p._grad
-            if g is None:
-                continue
-            out.append((p, g._data))
-        return out
+        return [(p, p._grad._data) for p in group["params"] if p._grad is not None]
+
+    def _scratch(self):
+        scratch = self.__dict__.get("_scratch_arrays")
+        if scratch is None:
+            scratch = self._scratch_arrays = _Scratch()
+        return scratch
 
     def step(self, closure=None):
         """Run the closure (if any) with grad enabled, then update every parameter."""
@@ -282,15 +352,29 @@ class Optimizer:
         return loss
 
     def _step_group(self, group):
-        """The step of optimizers whose state is created on a parameter's first step: 'step'
-        first (torch's key order), then ``_init_state``; each step counts 'step' and hands
-        the parameter's arrays to ``_update_param``."""
-        for p, g in self._grads(group):
+        """One group's update: each parameter's state is created on its first step ('step'
+        first, torch's key order, then ``_init_state``); 'step' is counted, then
+        ``_update`` runs on the arrays, once for the group or, with ``foreach=False``,
+        once per parameter."""
+        pairs = self._grads(group)
+        if not pairs:
+            return
+        states = []
+        for p, _ in pairs:
             state = self.state[p]
             if len(state) == 0:
                 state["step"] = _scalar_state(0.0)
                 self._init_state(state, p, group)
-            self._update_param(p._data, g, state, _step_value(state), group)
+            states.append(state)
+        steps = [_step_value(state) for state in states]
+        scratch = self._scratch()
+        if group.get("foreach") is False:
+            for k, (p, g) in enumerate(pairs):
+                self._update([p._data], [g], states[k:k + 1], steps[k:k + 1], group, scratch)
+        else:
+            self._update([p._data for p, _ in pairs], [g for _, g in pairs], states, steps,
+                         group, scratch)
+        for p, _ in pairs:
             _bump(p)
 
     # The state entries that start as zeros shaped like the parameter, in torch's order.
@@ -301,8 +385,15 @@ class Optimizer:
         for key in self._zero_states:
             state[key] = _zeros_state(p)
 
-    def _update_param(self, param, grad, state, step, group):
-        raise NotImplementedError(f"{type(self).__name__} does not define _step_group")
+    def _update(self, params, grads, states, steps, group, scratch):
+        """Apply the algorithm to lists of arrays (the parameters', their gradients'), with
+        the parameters' state dicts and step counts (this step included)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define _update")
+
+
+def _arrays(states, key):
+    """The arrays of one state entry across parameters (None where a parameter has none)."""
+    return [None if s.get(key) is None else s[key]._data for s in states]
 
 
 def _check_lr(lr):

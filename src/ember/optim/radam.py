@@ -1,29 +1,39 @@
 """RAdam: Adam with the variance rectification of Liu et al. (2019)."""
 import math
 
-from .optimizer import (Optimizer, _adam_defaults, _effective_grad, _lerp_, _square_avg_)
+from .._device import array_module
+from .optimizer import Optimizer, _adam_defaults, _adam_moments_, _arrays
 
 
-def _update(param, grad, exp_avg, exp_avg_sq, step, *, lr, beta1, beta2, eps, weight_decay,
-            decoupled_weight_decay, maximize):
-    grad = _effective_grad(param, grad, maximize=maximize, weight_decay=weight_decay, lr=lr,
-                           decoupled=decoupled_weight_decay)
-    _lerp_(exp_avg, grad, 1 - beta1)
-    _square_avg_(exp_avg_sq, grad, beta2)
-    bias_correction1 = 1 - beta1 ** step
-    bias_correction2 = 1 - beta2 ** step
-    corrected = exp_avg / bias_correction1
-    # The length of the approximated simple moving average; below 5 the adaptive term's
-    # variance is intractable and the step is plain momentum SGD.
-    rho_inf = 2 / (1 - beta2) - 1
-    rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
-    if rho_t > 5.0:
-        rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
-                         / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
-        adaptive_lr = math.sqrt(bias_correction2) / (exp_avg_sq ** 0.5 + eps)
-        param -= corrected * lr * adaptive_lr * rect
-    else:
-        param -= corrected * lr
+def _radam(params, grads, exp_avgs, exp_avg_sqs, steps, scratch, *, lr, beta1, beta2, eps,
+           weight_decay, decoupled_weight_decay, maximize):
+    """RAdam on lists of arrays, in place; ``steps`` counts this step."""
+    decay = dict(maximize=maximize, lr=lr, weight_decay=weight_decay,
+                 decoupled=decoupled_weight_decay)
+    for k, param in enumerate(params):
+        xp = array_module(param)
+        exp_avg, exp_avg_sq = exp_avgs[k], exp_avg_sqs[k]
+        _, t0, t1 = _adam_moments_(param, grads[k], exp_avg, exp_avg_sq, scratch,
+                                   beta1=beta1, beta2=beta2, **decay)
+        step = steps[k]
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2 = 1 - beta2 ** step
+        update = xp.divide(exp_avg, bias_correction1, out=t0)
+        # The length of the approximated simple moving average; below 5 the adaptive term's
+        # variance is intractable and the step is plain momentum SGD.
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * (beta2 ** step) / bias_correction2
+        update *= lr
+        if rho_t > 5.0:
+            rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
+                             / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            # adaptive_lr = sqrt(bias_correction2) / (exp_avg_sq.sqrt() + eps)
+            adaptive = xp.sqrt(exp_avg_sq, out=t1)
+            adaptive += eps
+            xp.divide(math.sqrt(bias_correction2), adaptive, out=adaptive)
+            update *= adaptive
+            update *= rect
+        param -= update
 
 
 class RAdam(Optimizer):
@@ -41,10 +51,10 @@ class RAdam(Optimizer):
 
     _zero_states = ("exp_avg", "exp_avg_sq")
 
-    def _update_param(self, param, grad, state, step, group):
+    def _update(self, params, grads, states, steps, group, scratch):
         beta1, beta2 = group["betas"]
-        _update(param, grad, state["exp_avg"]._data, state["exp_avg_sq"]._data, step,
-                lr=float(group["lr"]), beta1=beta1, beta2=beta2, eps=group["eps"],
-                weight_decay=group["weight_decay"],
-                decoupled_weight_decay=group["decoupled_weight_decay"],
-                maximize=group["maximize"])
+        _radam(params, grads, _arrays(states, "exp_avg"), _arrays(states, "exp_avg_sq"), steps,
+               scratch, lr=float(group["lr"]), beta1=beta1, beta2=beta2, eps=group["eps"],
+               weight_decay=group["weight_decay"],
+               decoupled_weight_decay=group["decoupled_weight_decay"],
+               maximize=group["maximize"])

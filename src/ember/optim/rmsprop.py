@@ -1,24 +1,38 @@
 """RMSprop (Hinton's lecture 6e), optionally centered and with momentum."""
-from .optimizer import (Optimizer, _check_eps, _check_lr, _check_weight_decay, _effective_grad,
-                        _lerp_, _square_avg_, _zeros_state)
+from .._device import array_module
+from .optimizer import (Optimizer, _arrays, _check_eps, _check_lr, _check_weight_decay,
+                        _effective_grad, _lerp_, _square_avg_, _zeros_state)
 
 
-def _update(param, grad, square_avg, grad_avg, buf, *, lr, alpha, eps, weight_decay, momentum,
-            centered, maximize):
-    grad = _effective_grad(param, grad, maximize=maximize, weight_decay=weight_decay)
-    _square_avg_(square_avg, grad, alpha)
-    if centered:
-        _lerp_(grad_avg, grad, 1 - alpha)
-        avg = (square_avg - grad_avg * grad_avg) ** 0.5
-    else:
-        avg = square_avg ** 0.5
-    avg += eps
-    if momentum > 0:
-        buf *= momentum
-        buf += grad / avg
-        param -= lr * buf
-    else:
-        param -= lr * grad / avg
+def _rmsprop(params, grads, square_avgs, grad_avgs, bufs, scratch, *, lr, alpha, eps,
+             weight_decay, momentum, centered, maximize):
+    """RMSprop on lists of arrays, in place."""
+    for k, param in enumerate(params):
+        xp = array_module(param)
+        t0, t1 = scratch(param, 0), scratch(param, 1)
+        grad = _effective_grad(param, grads[k], t0, maximize=maximize,
+                               weight_decay=weight_decay)
+        square_avg = square_avgs[k]
+        _square_avg_(square_avg, grad, alpha, t1)
+        if centered:
+            grad_avg = grad_avgs[k]
+            _lerp_(grad_avg, grad, 1 - alpha, t1)
+            avg = xp.multiply(grad_avg, grad_avg, out=t1)
+            xp.subtract(square_avg, avg, out=avg)
+            xp.sqrt(avg, out=avg)
+        else:
+            avg = xp.sqrt(square_avg, out=t1)
+        avg += eps
+        if momentum > 0:
+            buf = bufs[k]
+            buf *= momentum
+            buf += xp.divide(grad, avg, out=t1)
+            param -= xp.multiply(buf, lr, out=t0)
+        else:
+            # param.addcdiv_(grad, avg, value=-lr): (lr * grad) / avg.
+            update = xp.multiply(grad, lr, out=t0)
+            update /= avg
+            param -= update
 
 
 class RMSprop(Optimizer):
@@ -47,11 +61,9 @@ class RMSprop(Optimizer):
         if group["centered"]:
             state["grad_avg"] = _zeros_state(p)
 
-    def _update_param(self, param, grad, state, step, group):
-        grad_avg, buf = state.get("grad_avg"), state.get("momentum_buffer")
-        _update(param, grad, state["square_avg"]._data,
-                None if grad_avg is None else grad_avg._data,
-                None if buf is None else buf._data, lr=float(group["lr"]),
-                alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
-                momentum=group["momentum"], centered=group["centered"],
-                maximize=group["maximize"])
+    def _update(self, params, grads, states, steps, group, scratch):
+        _rmsprop(params, grads, _arrays(states, "square_avg"), _arrays(states, "grad_avg"),
+                 _arrays(states, "momentum_buffer"), scratch, lr=float(group["lr"]),
+                 alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
+                 momentum=group["momentum"], centered=group["centered"],
+                 maximize=group["maximize"])

@@ -1,20 +1,36 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
-from .optimizer import (Optimizer, _bump, _check_lr, _check_weight_decay, _effective_grad,
-                        _make, required)
+from .._device import array_module
+from .optimizer import (Optimizer, _bump, _check_foreach_fused, _check_lr, _check_weight_decay,
+                        _effective_grad, _make, required)
 
 
-def _update(param, grad, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
-    """One SGD step on arrays; returns the momentum buffer (created on the first step)."""
-    grad = _effective_grad(param, grad, maximize=maximize, weight_decay=weight_decay)
-    if momentum != 0:
-        if buf is None:
-            buf = grad.copy()
-        else:
-            buf *= momentum
-            buf += (1 - dampening) * grad
-        grad = grad + momentum * buf if nesterov else buf
-    param -= lr * grad
-    return buf
+def _sgd(params, grads, bufs, scratch, *, lr, momentum, dampening, weight_decay, nesterov,
+         maximize):
+    """SGD on lists of arrays, in place.  ``bufs`` holds each parameter's momentum buffer
+    or None; a None becomes the first step's gradient (a new array) in the list."""
+    for k, param in enumerate(params):
+        xp = array_module(param)
+        t0 = scratch(param, 0)
+        grad = _effective_grad(param, grads[k], t0, maximize=maximize,
+                               weight_decay=weight_decay)
+        if momentum != 0:
+            buf = bufs[k]
+            if buf is None:
+                buf = bufs[k] = grad.copy()
+            else:
+                buf *= momentum
+                if dampening != 0:
+                    buf += xp.multiply(grad, 1 - dampening, out=scratch(param, 1))
+                else:  # (1 - 0) * grad is grad itself
+                    buf += grad
+            if nesterov:
+                # grad + momentum * buf
+                step = xp.multiply(buf, momentum, out=scratch(param, 1))
+                step += grad
+                grad = step
+            else:
+                grad = buf
+        param -= xp.multiply(grad, lr, out=t0)
 
 
 class SGD(Optimizer):
@@ -34,6 +50,7 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
+        _check_foreach_fused(foreach, fused, differentiable)
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -42,14 +59,26 @@ class SGD(Optimizer):
             group.setdefault("maximize", False)
 
     def _step_group(self, group):
+        pairs = self._grads(group)
+        if not pairs:
+            return
         momentum = group["momentum"]
-        for p, g in self._grads(group):
-            # Plain SGD keeps no per-parameter state at all (as torch: state_dict stays empty).
-            buf = self.state[p].get("momentum_buffer") if momentum != 0 else None
-            new = _update(p._data, g, None if buf is None else buf._data,
-                          lr=float(group["lr"]), momentum=momentum,
-                          dampening=group["dampening"], weight_decay=group["weight_decay"],
-                          nesterov=group["nesterov"], maximize=group["maximize"])
-            if momentum != 0 and buf is None:
-                self.state[p]["momentum_buffer"] = _make(new)
+        # Plain SGD keeps no per-parameter state at all (as torch: state_dict stays empty).
+        olds = [self.state[p].get("momentum_buffer") if momentum != 0 else None
+                for p, _ in pairs]
+        bufs = [None if b is None else b._data for b in olds]
+        options = dict(lr=float(group["lr"]), momentum=momentum, dampening=group["dampening"],
+                       weight_decay=group["weight_decay"], nesterov=group["nesterov"],
+                       maximize=group["maximize"])
+        scratch = self._scratch()
+        if group.get("foreach") is False:
+            for k, (p, g) in enumerate(pairs):
+                one = bufs[k:k + 1]
+                _sgd([p._data], [g], one, scratch, **options)
+                bufs[k] = one[0]
+        else:
+            _sgd([p._data for p, _ in pairs], [g for _, g in pairs], bufs, scratch, **options)
+        for (p, _), old, buf in zip(pairs, olds, bufs):
+            if momentum != 0 and old is None:
+                self.state[p]["momentum_buffer"] = _make(buf)
             _bump(p)
