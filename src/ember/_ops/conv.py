@@ -126,9 +126,28 @@ def _channels_first(xp, y, b, d):
     return out
 
 
+def _pointwise(kernel, stride, padding, groups):
+    """A one-group 1x1 convolution over every position is a product per sample: no
+    columns to copy, and its result comes out channels-first."""
+    return groups == 1 and all(k == 1 for k in kernel) and all(s == 1 for s in stride) \
+        and not any(padding)
+
+
+def _per_sample(a, b):
+    """a @ b over the batch (NumPy calls one GEMM per sample); half precision in float32."""
+    if a.dtype.itemsize == 2 and a.dtype.kind in "fV":
+        return _per_sample(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
+    return array_module(b).matmul(a, b)
+
+
 def _conv_fwd(x, w, b, stride, padding, dilation, groups):
     xp = array_module(x)
     d = w.ndim - 2
+    if _pointwise(w.shape[2:], stride, padding, groups):
+        y = _per_sample(w.reshape(w.shape[:2]), x.reshape(x.shape[0], x.shape[1], -1))
+        if b is not None:
+            y += b.reshape(1, -1, 1)
+        return y.reshape((x.shape[0], w.shape[0]) + x.shape[2:])
     cols, out = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
     y = _matmul(w.reshape(groups, w.shape[0] // groups, -1), cols, "gemm")  # (G, O/G, N*P)
     y = y.reshape((w.shape[0], x.shape[0]) + tuple(out)).swapaxes(0, 1)
@@ -158,6 +177,11 @@ def _conv_transpose_fwd(g, w, b, stride, padding, dilation, groups, spatial):
     kernel = tuple(w.shape[2:])
     n = g.shape[0]
     out = g.shape[2:]
+    if _pointwise(kernel, stride, padding, groups) and tuple(spatial) == tuple(out):
+        y = _per_sample(w.reshape(w.shape[:2]).T, g.reshape(n, g.shape[1], -1))
+        if b is not None:
+            y += b.reshape(1, -1, 1)
+        return y.reshape((n, w.shape[1]) + tuple(out))
     reach = [dilation[i] * (kernel[i] - 1) for i in range(d)]
     if g.shape[1] <= w.shape[1] * groups and all(stride[i] == 1 and reach[i] >= padding[i]
            and spatial[i] == out[i] + reach[i] - 2 * padding[i] for i in range(d)):
@@ -184,6 +208,11 @@ def _conv_transpose_fwd(g, w, b, stride, padding, dilation, groups, spatial):
 
 
 def _conv_weight_fwd(x, g, stride, padding, dilation, groups, kernel):
+    if _pointwise(kernel, stride, padding, groups) and x.shape[2:] == g.shape[2:]:
+        n = x.shape[0]
+        w = _per_sample(g.reshape(n, g.shape[1], -1),
+                        x.reshape(n, x.shape[1], -1).swapaxes(1, 2)).sum(axis=0)
+        return w.reshape(w.shape + tuple(kernel))
     # Only g's positions count: an output_padding-enlarged x allows more.
     cols, _ = _im2col(x, kernel, stride, padding, dilation, groups, tuple(g.shape[2:]))
     # (G, Cg * K, O / G), then transposed: OpenBLAS splits this product well across
