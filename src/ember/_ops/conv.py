@@ -8,9 +8,12 @@ the padded input, copied once into rows) and one GEMM per group:
 Each one's backward is written with the other two, so every order of derivative
 works.  Python loops run over kernel offsets only (e.g. 9 for 3x3), never pixels.
 
-The columns, the padded input and the GEMM products never leave an op, so they live in
-per-thread scratch buffers: a fresh allocation of this size costs its page faults on
-every call, as much again as the copy into it.
+The columns, the padded input and the GEMM products never leave an op; the large ones
+live in per-thread scratch buffers.  glibc serves allocations of up to 32 MiB from its
+heap once such sizes have been freed, but maps larger ones afresh each time, and their
+page faults cost as much again as the copy into them.  Smaller temporaries stay ordinary
+allocations: held for good, they would keep glibc's adaptive mmap threshold low and
+make every mid-sized array of the step page-fault instead.
 """
 import threading
 
@@ -26,6 +29,7 @@ def _out_shape(spatial, kernel, stride, padding, dilation):
 
 
 _SCRATCH = threading.local()
+_SCRATCH_MIN = 1 << 25       # glibc's largest mmap threshold (32 MiB on 64-bit systems)
 _SCRATCH_LIMIT = 1 << 28     # bytes: larger temporaries are allocated (and freed) per call
 
 
@@ -35,7 +39,7 @@ def _scratch(xp, slot, shape, dtype):
     Only for temporaries that die inside the op; CuPy's memory pool already reuses
     device memory, so only host arrays need this."""
     nbytes = _prod(shape) * np.dtype(dtype).itemsize
-    if xp is not np or nbytes > _SCRATCH_LIMIT:
+    if xp is not np or not _SCRATCH_MIN <= nbytes <= _SCRATCH_LIMIT:
         return xp.empty(shape, dtype=dtype)
     bufs = getattr(_SCRATCH, "bufs", None)
     if bufs is None:
