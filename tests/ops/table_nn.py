@@ -108,7 +108,10 @@ ENTRIES = [
                         Sample((arr(rng, (1, 2, 5, 5)), arr(rng, (3, 2, 2, 2))),
                                {"padding": "same"}),
                         Sample((arr(rng, (2, 3, 4, 5)), arr(rng, (4, 3, 1, 1)), arr(rng, (4,))),
-                               name="pointwise")],
+                               name="pointwise"),
+                        # stride 1, O <= C: the input gradient is a grouped flipped-kernel conv
+                        Sample((arr(rng, (1, 4, 5, 4)), arr(rng, (4, 2, 3, 2)), None, 1, 1, 1, 2),
+                               name="grouped_adjoint_conv")],
            covers=("convolution", "convolution_transpose", "convolution_weight"), atol=1e-4,
            grad_atol=1e-3),
     OpInfo("conv1d", F.conv1d, TF.conv1d,
