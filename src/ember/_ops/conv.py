@@ -51,7 +51,7 @@ def _scratch(xp, slot, shape, dtype):
 
 
 def _padded(x, padding):
-    """x with zero padding, in scratch: only the borders are zeroed, the rest copied."""
+    """x with zero padding (in scratch when large): the borders are zeroed, the rest copied."""
     if not any(padding):
         return x
     xp = array_module(x)
