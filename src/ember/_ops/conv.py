@@ -7,7 +7,16 @@ the padded input, copied once into rows) and one GEMM per group:
 
 Each one's backward is written with the other two, so every order of derivative
 works.  Python loops run over kernel offsets only (e.g. 9 for 3x3), never pixels.
+
+The columns, the padded input and the GEMM products never leave an op; the large ones
+live in per-thread scratch buffers.  glibc serves allocations of up to 32 MiB from its
+heap once such sizes have been freed, but maps larger ones afresh each time, and their
+page faults cost as much again as the copy into them.  Smaller temporaries stay ordinary
+allocations: held for good, they would keep glibc's adaptive mmap threshold low and
+make every mid-sized array of the step page-fault instead.
 """
+import threading
+
 import numpy as np
 
 from .._device import array_module
@@ -19,15 +28,43 @@ def _out_shape(spatial, kernel, stride, padding, dilation):
                  + 1 for i in range(len(kernel)))
 
 
+_SCRATCH = threading.local()
+_SCRATCH_MIN = 1 << 25       # glibc's largest mmap threshold (32 MiB on 64-bit systems)
+_SCRATCH_LIMIT = 1 << 28     # bytes: larger temporaries are allocated (and freed) per call
+
+
+def _scratch(xp, slot, shape, dtype):
+    """An uninitialised (shape, dtype) array in this thread's reusable buffer ``slot``.
+
+    Only for temporaries that die inside the op; CuPy's memory pool already reuses
+    device memory, so only host arrays need this."""
+    nbytes = _prod(shape) * np.dtype(dtype).itemsize
+    if xp is not np or not _SCRATCH_MIN <= nbytes <= _SCRATCH_LIMIT:
+        return xp.empty(shape, dtype=dtype)
+    bufs = getattr(_SCRATCH, "bufs", None)
+    if bufs is None:
+        bufs = _SCRATCH.bufs = {}
+    buf = bufs.get(slot)
+    if buf is None or buf.nbytes < nbytes:
+        buf = bufs[slot] = np.empty(nbytes, dtype=np.uint8)
+    return buf[:nbytes].view(dtype).reshape(shape)
+
+
 def _padded(x, padding):
+    """x with zero padding (in scratch when large): the borders are zeroed, the rest copied."""
     if not any(padding):
         return x
     xp = array_module(x)
     d = len(padding)
-    out = xp.zeros(x.shape[:2] + tuple(x.shape[2 + i] + 2 * padding[i] for i in range(d)),
-                   dtype=x.dtype)
-    out[(slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in
-                                           zip(padding, x.shape[2:]))] = x
+    spatial = x.shape[2:]
+    out = _scratch(xp, "pad", x.shape[:2] + tuple(spatial[i] + 2 * padding[i]
+                                                  for i in range(d)), x.dtype)
+    lead = (slice(None), slice(None))
+    for i in range(d):
+        before = lead + (slice(None),) * i
+        out[before + (slice(0, padding[i]),)] = 0
+        out[before + (slice(padding[i] + spatial[i], None),)] = 0
+    out[lead + tuple(slice(p, p + s) for p, s in zip(padding, spatial))] = x
     return out
 
 
@@ -49,22 +86,37 @@ def _im2col(x, kernel, stride, padding, dilation, groups, out=None):
         out = _out_shape(x.shape[2:], kernel, stride, padding, dilation)
     win = pool_windows(_padded(x, padding), kernel, stride, dilation, out)  # (N, C, *out, *K)
     order = (1,) + tuple(range(2 + d, 2 + 2 * d)) + (0,) + tuple(range(2, 2 + d))
-    cols = win.transpose(order).reshape(groups, -1, x.shape[0] * _prod(out))
-    return cols, out
+    win = win.transpose(order)
+    cols = _scratch(array_module(x), "cols", win.shape, x.dtype)
+    cols[...] = win
+    return cols.reshape(groups, -1, x.shape[0] * _prod(out)), out
 
 
 def _channel_rows(g, groups):
-    """(N, O, *out) -> (G, O / G, N * P): output channels lead, as in the columns."""
+    """(N, O, *out) -> (G, O / G, N * P), in scratch: output channels lead, as in the
+    columns."""
     order = (1, 0) + tuple(range(2, g.ndim))
-    return g.transpose(order).reshape(groups, g.shape[1] // groups, -1)
+    g = g.transpose(order)
+    rows = _scratch(array_module(g), "rows", g.shape, g.dtype)
+    rows[...] = g
+    return rows.reshape(groups, g.shape[0] // groups, -1)
 
 
-def _matmul(a, b):
+def _matmul(a, b, slot=None):
+    """The grouped product a @ b; into scratch ``slot`` when the caller copies it out."""
     if a.dtype.itemsize == 2 and a.dtype.kind in "fV":
         # Half precision has no BLAS: accumulate in float32 and round once, as torch.
         return _matmul(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
-    # A single group is a plain GEMM: skips matmul's batched-loop dispatch.
-    return (a[0] @ b[0])[None] if a.shape[0] == 1 else a @ b
+    xp = array_module(a)
+    out = None if slot is None else _scratch(xp, slot, (a.shape[0], a.shape[1], b.shape[2]),
+                                             np.result_type(a.dtype, b.dtype))
+    if a.shape[0] == 1:
+        # A single group is a plain GEMM: skips matmul's batched-loop dispatch.
+        if out is None:
+            return (a[0] @ b[0])[None]
+        xp.matmul(a[0], b[0], out=out[0])
+        return out
+    return xp.matmul(a, b, out=out)
 
 
 def _channels_first(xp, y, b, d):
@@ -78,25 +130,70 @@ def _channels_first(xp, y, b, d):
     return out
 
 
+def _pointwise(kernel, stride, padding, groups):
+    """A one-group 1x1 convolution over every position is a product per sample: no
+    columns to copy, and its result comes out channels-first."""
+    return groups == 1 and all(k == 1 for k in kernel) and all(s == 1 for s in stride) \
+        and not any(padding)
+
+
+def _per_sample(a, b):
+    """a @ b over the batch (NumPy calls one GEMM per sample); half precision in float32."""
+    if a.dtype.itemsize == 2 and a.dtype.kind in "fV":
+        return _per_sample(a.astype(np.float32), b.astype(np.float32)).astype(a.dtype)
+    return array_module(b).matmul(a, b)
+
+
 def _conv_fwd(x, w, b, stride, padding, dilation, groups):
     xp = array_module(x)
     d = w.ndim - 2
+    if _pointwise(w.shape[2:], stride, padding, groups):
+        y = _per_sample(w.reshape(w.shape[:2]), x.reshape(x.shape[0], x.shape[1], -1))
+        if b is not None:
+            y += b.reshape(1, -1, 1)
+        return y.reshape((x.shape[0], w.shape[0]) + x.shape[2:])
     cols, out = _im2col(x, w.shape[2:], stride, padding, dilation, groups)
-    y = _matmul(w.reshape(groups, w.shape[0] // groups, -1), cols)   # (G, O / G, N * P)
+    y = _matmul(w.reshape(groups, w.shape[0] // groups, -1), cols, "gemm")  # (G, O/G, N*P)
     y = y.reshape((w.shape[0], x.shape[0]) + tuple(out)).swapaxes(0, 1)
     return _channels_first(xp, y, b, d)
 
 
+def _flipped(w, groups):
+    """The kernel of the adjoint stride-1 convolution: (O, C/G, *K) -> (C, O/G, *K),
+    each group's in/out channels swapped and every spatial axis reversed."""
+    d = w.ndim - 2
+    o, cpg = w.shape[:2]
+    wg = w.reshape((groups, o // groups, cpg) + w.shape[2:]).swapaxes(1, 2)
+    return wg.reshape((groups * cpg, o // groups) + w.shape[2:])[
+        (slice(None), slice(None)) + (slice(None, None, -1),) * d]
+
+
 def _conv_transpose_fwd(g, w, b, stride, padding, dilation, groups, spatial):
-    """col2im: each kernel offset's columns are added into the padded input."""
+    """col2im: each kernel offset's columns are added into the padded input.
+
+    With stride 1 the adjoint is itself a convolution (of g with the flipped kernel,
+    padded by the kernel's reach less the padding).  Where g has no more channels than
+    the result, that convolution's im2col copy of g is cheaper than col2im's K
+    read-modify-write passes over the whole result; with more, the columns it copies
+    outgrow col2im's."""
     xp = array_module(g)
     d = w.ndim - 2
     kernel = tuple(w.shape[2:])
     n = g.shape[0]
     out = g.shape[2:]
+    if _pointwise(kernel, stride, padding, groups) and tuple(spatial) == tuple(out):
+        y = _per_sample(w.reshape(w.shape[:2]).T, g.reshape(n, g.shape[1], -1))
+        if b is not None:
+            y += b.reshape(1, -1, 1)
+        return y.reshape((n, w.shape[1]) + tuple(out))
+    reach = [dilation[i] * (kernel[i] - 1) for i in range(d)]
+    if g.shape[1] <= w.shape[1] * groups and all(stride[i] == 1 and reach[i] >= padding[i]
+           and spatial[i] == out[i] + reach[i] - 2 * padding[i] for i in range(d)):
+        return _conv_fwd(g, _flipped(w, groups), b, stride,
+                         tuple(reach[i] - padding[i] for i in range(d)), dilation, groups)
     cpg = w.shape[1]
     wg = w.reshape(groups, w.shape[0] // groups, -1)
-    cols = _matmul(wg.swapaxes(1, 2), _channel_rows(g, groups))     # (G, Cg * K, N * P)
+    cols = _matmul(wg.swapaxes(1, 2), _channel_rows(g, groups), "gemm")   # (G, Cg*K, N*P)
     cols = cols.reshape((groups * cpg,) + kernel + (n,) + tuple(out))
     full = tuple(spatial[i] + 2 * padding[i] for i in range(d))
     # The padded buffer may need to reach past `full` when output positions do.
@@ -115,6 +212,11 @@ def _conv_transpose_fwd(g, w, b, stride, padding, dilation, groups, spatial):
 
 
 def _conv_weight_fwd(x, g, stride, padding, dilation, groups, kernel):
+    if _pointwise(kernel, stride, padding, groups) and x.shape[2:] == g.shape[2:]:
+        n = x.shape[0]
+        w = _per_sample(g.reshape(n, g.shape[1], -1),
+                        x.reshape(n, x.shape[1], -1).swapaxes(1, 2)).sum(axis=0)
+        return w.reshape(w.shape + tuple(kernel))
     # Only g's positions count: an output_padding-enlarged x allows more.
     cols, _ = _im2col(x, kernel, stride, padding, dilation, groups, tuple(g.shape[2:]))
     # (G, Cg * K, O / G), then transposed: OpenBLAS splits this product well across

@@ -463,8 +463,11 @@ def max_pool_indices(x, kernel, stride, padding, dilation, out_shape):
     return base + table[arg]
 
 
-def spatial_gather(x, idx, unique=False):
-    return apply(spatial_gather_op, (x, idx), {"unique": unique})
+def spatial_gather(x, idx, unique=False, node=None):
+    """x's values at the flat spatial positions ``idx``; ``node`` names the graph node as
+    torch names the pooling that gathers (MaxPool2DWithIndicesBackward0, ...)."""
+    op = spatial_gather_op if node is None else spatial_gather_op.variant(node)
+    return apply(op, (x, idx), {"unique": unique})
 
 
 def spatial_scatter(g, idx, spatial, unique=False):

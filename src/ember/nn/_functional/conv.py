@@ -6,6 +6,7 @@ import numpy as np
 from ..._device import array_module
 from ..._ops import conv as _conv
 from ..._ops import nn_ops
+from ..._ops import pool as _pool
 from ..._ops.conv import _tuple
 from ..._tensor import _make
 
@@ -79,10 +80,13 @@ def _pool_geometry(input, d, kernel_size, stride, padding, dilation, ceil_mode):
 def _max_pool(d, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     x, unbatched = _batched(input, d, f"max_pool{d}d")
     k, s, p, dl, out = _pool_geometry(x, d, kernel_size, stride, padding, dilation, ceil_mode)
+    if not return_indices and _pool.tiles(x, k, s, p, dl, out):
+        y = _pool.max_pool_tiles(x, k)
+        return y.squeeze(0) if unbatched else y
     idx = _make(nn_ops.max_pool_indices(x._data, k, s, p, dl, out))
     # Windows that cannot overlap pick distinct inputs, which speeds up the backward.
     disjoint = all(s[i] >= dl[i] * (k[i] - 1) + 1 for i in range(d))
-    y = nn_ops.spatial_gather(x, idx, disjoint)
+    y = nn_ops.spatial_gather(x, idx, disjoint, f"MaxPool{max(d, 2)}DWithIndicesBackward0")
     if unbatched:
         y, idx = y.squeeze(0), idx.squeeze(0)
     return (y, idx) if return_indices else y
@@ -132,6 +136,11 @@ def _avg_pool(d, input, kernel_size, stride, padding, ceil_mode, count_include_p
     from ..._creation import ones
     x, unbatched = _batched(input, d, f"avg_pool{d}d")
     k, s, p, dl, out = _pool_geometry(x, d, kernel_size, stride, padding, 1, ceil_mode)
+    if _pool.tiles(x, k, s, p, dl, out):
+        y = _tile_mean(x, k, out)
+        if divisor_override:
+            y = y * (_prod(k) / divisor_override)
+        return y.squeeze(0) if unbatched else y
     n, c = x.shape[:2]
     extra = [max(0, (out[i] - 1) * s[i] + k[i] - (x.shape[2 + i] + 2 * p[i])) for i in range(d)]
     pads = []
@@ -155,6 +164,23 @@ def _avg_pool(d, input, kernel_size, stride, padding, ceil_mode, count_include_p
         y = sums / _make(counts)
     y = y.reshape((n, c) + tuple(out))
     return y.squeeze(0) if unbatched else y
+
+
+def _prod(shape):
+    p = 1
+    for v in shape:
+        p *= v
+    return p
+
+
+def _tile_mean(x, k, out):
+    """Means of windows that tile x (kernel == stride): a reshape and one mean."""
+    d = len(k)
+    crop = x[(slice(None), slice(None)) + tuple(slice(0, out[i] * k[i]) for i in range(d))]
+    shape = tuple(x.shape[:2])
+    for i in range(d):
+        shape += (out[i], k[i])
+    return crop.reshape(shape).mean(tuple(3 + 2 * i for i in range(d)))
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -196,6 +222,13 @@ def _out_size(output_size, input, d):
 def _adaptive_avg(d, input, output_size):
     x, unbatched = _batched(input, d, f"adaptive_avg_pool{d}d")
     out = _out_size(output_size, x, d)
+    if all(o == 1 for o in out):
+        # torch records a mean here too (MeanBackward1).
+        y = x.mean(tuple(range(2, 2 + d)), keepdim=True)
+        return y.squeeze(0) if unbatched else y
+    if all(x.shape[2 + i] % out[i] == 0 for i in range(d)):
+        y = _tile_mean(x, tuple(x.shape[2 + i] // out[i] for i in range(d)), out)
+        return y.squeeze(0) if unbatched else y
     # Separable: one averaging matrix per spatial dim, applied by matmul.
     y = x
     for i in range(d):
@@ -235,7 +268,7 @@ def _adaptive_max(d, input, output_size, return_indices):
         glob = tuple(coords[i] + lo[i] for i in range(d))
         idx[(slice(None), slice(None)) + cell] = xpm.ravel_multi_index(glob, a.shape[2:])
     ti = _make(idx)
-    y = nn_ops.spatial_gather(x, ti)
+    y = nn_ops.spatial_gather(x, ti, node=f"AdaptiveMaxPool{max(d, 2)}DBackward0")
     if unbatched:
         y, ti = y.squeeze(0), ti.squeeze(0)
     return (y, ti) if return_indices else y

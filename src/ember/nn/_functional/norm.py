@@ -1,7 +1,10 @@
 """Normalization functions, composites of registry ops (so every derivative works)."""
 import numpy as np
 
+from ..._device import array_module
+from ..._ops import batch_norm as _bn
 from ..._ops.unary import sqrt
+from ..._tensor import _make
 from ...autograd import grad_mode
 
 
@@ -17,8 +20,11 @@ def _channel_shape(x):
 
 
 def _update_running(running, value, momentum, unbiased_scale=1.0):
+    """running = (1 - momentum) * running + momentum * unbiased_scale * value (an array
+    or a tensor), in place."""
+    value = getattr(value, "_data", value)
     with grad_mode.no_grad():
-        new = running._data * (1 - momentum) + value._data.reshape(running._data.shape) * \
+        new = running._data * (1 - momentum) + value.reshape(running._data.shape) * \
             (momentum * unbiased_scale)
         running._data[...] = new.astype(running._data.dtype, copy=False)
         running._vc[0] += 1
@@ -41,21 +47,22 @@ def _channel_affine(y, input, weight, bias):
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
-    dims = (0,) + tuple(range(2, input.dim()))
+    """One fused op each way (``_ops.batch_norm``); the statistics are computed here on
+    raw arrays and enter the op as constants."""
     n = input.numel() // input.shape[1] if input.dim() > 1 else input.numel()
     if training:
         if n <= 1:
             raise ValueError("Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
-        mean, centered, var = _moments(input, dims)
+        mean, var, invstd = _bn.batch_stats(input._data, eps)
         if running_mean is not None:
-            _update_running(running_mean, mean.detach(), momentum)
+            _update_running(running_mean, mean, momentum)
         if running_var is not None:
-            _update_running(running_var, var.detach(), momentum, n / (n - 1))
-        y = centered / sqrt(var + eps)
+            _update_running(running_var, var, momentum, n / (n - 1))
     else:
-        y = _normalize_with(input, running_mean, running_var, eps)
-    return _channel_affine(y, input, weight, bias)
+        mean = running_mean._data
+        invstd = 1 / array_module(mean).sqrt(running_var._data + eps)
+    return _bn.batch_norm(input, weight, bias, _make(mean), _make(invstd), training, eps)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,

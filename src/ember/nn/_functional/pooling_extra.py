@@ -133,7 +133,7 @@ def _fractional_max(d, input, kernel_size, output_size, output_ratio, return_ind
     best = vals.argmax(-1)
     idx = xpm.take_along_axis(linear, best[..., None], axis=-1)[..., 0]
     ti = _make(idx)
-    y = nn_ops.spatial_gather(x, ti)
+    y = nn_ops.spatial_gather(x, ti, node=f"FractionalMaxPool{d}DBackward0")
     if input.dim() == d + 1:
         y, ti = y.squeeze(0), ti.squeeze(0)
     return (y, ti) if return_indices else y
