@@ -1,0 +1,39 @@
+"""The backward of a fused gradient kernel, by replaying the layer it differentiates.
+
+A fused op's first-order backward is one kernel on raw arrays (layer norm's, attention's):
+fast, but not itself written in Ember ops.  Its own backward (second derivatives) is rare,
+so rather than a second hand-derived kernel it recomputes the layer as Ember ops and
+differentiates its vector-Jacobian product twice, which is exact and differentiable again.
+"""
+from ..autograd import grad_mode
+
+
+def vjp_of_vjp(fn, g, primals, cotangents, needs):
+    """Gradients of ``<cotangents, vjp(fn, primals, g)>`` w.r.t. ``(g, *primals)``.
+
+    ``fn(*primals)`` computes the layer in Ember ops; ``primals`` may hold None (absent
+    inputs) and tensors that do not require grad (a detached stand-in then carries the
+    first differentiation); ``cotangents`` has one entry per primal (None: not asked for);
+    ``needs`` says which of ``(g, *primals)`` want a gradient."""
+    from ..autograd import grad as autograd_grad
+    create = grad_mode.is_grad_enabled()
+    with grad_mode.enable_grad():
+        leaves = [p if p is None or p.requires_grad else p.detach().requires_grad_()
+                  for p in primals]
+        out = fn(*leaves)
+        live = [i for i, p in enumerate(leaves) if p is not None and cotangents[i] is not None]
+        firsts = autograd_grad([out], [leaves[i] for i in live], [g], create_graph=True,
+                               allow_unused=True)
+        outs, cots = [], []
+        for i, f in zip(live, firsts):
+            if f is not None and f.requires_grad:
+                outs.append(f)
+                cots.append(cotangents[i])
+        targets = [t for t, n in zip((g,) + tuple(primals), needs) if n]
+        found = autograd_grad(outs, targets, cots, create_graph=create,
+                              allow_unused=True) if outs and targets else [None] * len(targets)
+    result = []
+    it = iter(found)
+    for n in needs:
+        result.append(next(it) if n else None)
+    return tuple(result)

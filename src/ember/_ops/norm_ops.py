@@ -1,0 +1,136 @@
+"""LayerNorm as torch's fused pair: ``native_layer_norm`` (NativeLayerNormBackward0) whose
+backward is one ``native_layer_norm_backward`` op (NativeLayerNormBackwardBackward0).
+
+Both kernels work on the input seen as (rows, D), D the normalized size, in float32 for
+float32 (and float16/bfloat16, rounded once at the end), with the statistics of the
+two-pass form (mean, then the mean of the centred squares), so a large mean does not
+cancel the variance away.  The backward recomputes mean and rstd from the input instead
+of saving them (one op with torch's three inputs keeps torch's graph); that costs two
+reductions and one pass.  Higher derivatives differentiate the composite formula
+(``_replay.vjp_of_vjp``).
+"""
+import numpy as np
+
+from .._device import array_module
+from ._replay import vjp_of_vjp
+from .registry import apply, defop
+
+_F32 = np.dtype(np.float32)
+
+
+def _rows(a, d, wide):
+    """``a`` as (rows, D), in float32 when half precision (``wide``)."""
+    a2 = a.reshape(-1, d)
+    return a2.astype(_F32) if wide else a2
+
+
+def _wide(dtype):
+    return dtype.itemsize == 2 and dtype.kind in "fV"
+
+
+def _normalized(x2, eps):
+    """``(x - mean) * rstd`` as a fresh buffer, and rstd (rows, 1)."""
+    xp = array_module(x2)
+    d = x2.shape[1]
+    xhat = x2 - x2.mean(axis=1, keepdims=True)
+    var = xp.einsum("ij,ij->i", xhat, xhat)[:, None]
+    var /= d
+    var += eps
+    rstd = xp.sqrt(var, out=var)
+    xp.reciprocal(rstd, out=rstd)
+    xhat *= rstd
+    return xhat, rstd
+
+
+def _flat(p, wide):
+    if p is None:
+        return None
+    p = p.reshape(-1)
+    return p.astype(_F32) if wide else p
+
+
+def _ln_fwd(x, w, b, k, eps):
+    d = int(np.prod(x.shape[x.ndim - k:]))
+    wide = _wide(x.dtype)
+    y, _ = _normalized(_rows(x, d, wide), eps)
+    if w is not None:
+        y *= _flat(w, wide)
+    if b is not None:
+        y += _flat(b, wide)
+    y = y.reshape(x.shape)
+    return y.astype(x.dtype) if wide else y
+
+
+def _ln_bwd(ctx, g):
+    x, w = ctx.saved
+    need = ctx.needs_input_grad
+    gx, gw, gb = apply(layer_norm_backward_op, (g, x, w),
+                       {"k": ctx.k, "eps": ctx.eps, "mask": (need[0], need[1], need[2])})
+    return (gx if need[0] else None, gw if need[1] else None, gb if need[2] else None)
+
+
+def _ln_backward_fwd(g, x, w, k, eps, mask):
+    xp = array_module(x)
+    shape = x.shape
+    d = int(np.prod(shape[x.ndim - k:]))
+    pshape = shape[x.ndim - k:]
+    wide = _wide(x.dtype)
+    g2 = _rows(g, d, wide)
+    xhat, rstd = _normalized(_rows(x, d, wide), eps)
+    gw = xp.einsum("ij,ij->j", g2, xhat) if mask[1] else xp.zeros(d, _F32)
+    gb = g2.sum(axis=0) if mask[2] else xp.zeros(d, _F32)
+    if mask[0]:
+        # gx = rstd (a - mean(a) - xhat mean(a xhat)), a = g w: per-row scalars first,
+        # then three passes that reuse xhat's buffer.
+        a = g2 * _flat(w, wide) if w is not None else g2.copy()
+        mean_a = a.mean(axis=1, keepdims=True)
+        mean_ax = xp.einsum("ij,ij->i", a, xhat)[:, None]
+        mean_ax /= d
+        xhat *= mean_ax
+        xhat += mean_a
+        a -= xhat
+        a *= rstd
+        gx = a.reshape(shape)
+    else:
+        gx = xp.zeros(shape, _F32 if wide else x.dtype)
+    out_dtype = x.dtype
+    return (gx.astype(out_dtype, copy=False), gw.reshape(pshape).astype(out_dtype, copy=False),
+            gb.reshape(pshape).astype(out_dtype, copy=False))
+
+
+def _ln_backward_bwd(ctx, ggx, ggw, ggb):
+    from .._creation import zeros
+    g, x, w = ctx.saved
+    k, eps, mask = ctx.k, ctx.eps, ctx.mask
+    # A zero bias stands in for the real one (not saved: it takes no part in the
+    # gradients' values) so that the replay has a gb to pair with ggb.
+    b = zeros(tuple(x.shape[x.dim() - k:]), dtype=x.dtype) if mask[2] else None
+    cots = (ggx if mask[0] else None, ggw if mask[1] else None, ggb if mask[2] else None)
+
+    def fn(x, w, b):
+        return layer_norm_composite(x, k, w, b, eps)
+    return vjp_of_vjp(fn, g, (x, w, b), cots, ctx.needs_input_grad + (False,))[:3]
+
+
+native_layer_norm_op = defop("native_layer_norm", _ln_fwd, _ln_bwd, save=(0, 1))
+layer_norm_backward_op = defop("native_layer_norm_backward", _ln_backward_fwd,
+                               _ln_backward_bwd, save=(0, 1, 2), nout=3,
+                               node="NativeLayerNormBackwardBackward0")
+
+
+def layer_norm_composite(x, k, w, b, eps):
+    """LayerNorm in Ember ops (each step differentiable): what the double backward replays."""
+    from .unary import rsqrt
+    dims = tuple(range(x.dim() - k, x.dim()))
+    centered = x - x.mean(dims, keepdim=True)
+    y = centered * rsqrt((centered * centered).mean(dims, keepdim=True) + eps)
+    if w is not None:
+        y = y * w
+    if b is not None:
+        y = y + b
+    return y
+
+
+def native_layer_norm(input, k, weight, bias, eps):
+    """LayerNorm over the last ``k`` dims as one op (NativeLayerNormBackward0)."""
+    return apply(native_layer_norm_op, (input, weight, bias), {"k": k, "eps": eps})
