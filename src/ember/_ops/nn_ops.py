@@ -193,35 +193,6 @@ def binary_cross_entropy_with_logits(input, target, pos_weight=None):
     return apply(bce_logits_op, (input, target, pos_weight))
 
 
-def _nll_fwd(x, target, cdim, classes, weights):
-    # ``weights``: each target's class weight, 0 where the target is ignored.
-    xp = array_module(x)
-    safe = xp.where(weights != 0, target, 0)
-    picked = xp.take_along_axis(x, xp.expand_dims(safe, cdim), axis=cdim).squeeze(cdim)
-    return (-picked * weights).astype(x.dtype, copy=False)
-
-
-def _nll_bwd(ctx, g):
-    from .._tensor import _make
-    from .pointwise import where
-    (target,) = ctx.saved
-    xp = array_module(target._data)
-    shape = [1] * (target.dim() + 1)
-    shape[ctx.cdim] = ctx.classes
-    onehot = xp.expand_dims(target._data, ctx.cdim) == xp.arange(ctx.classes).reshape(shape)
-    neg_w = _make(xp.asarray(-ctx.weights))    # asarray: a 0-d result is a NumPy scalar
-    return where(_make(onehot), (g * neg_w).unsqueeze(ctx.cdim), 0.0), None
-
-
-nll_loss_op = defop("nll_loss", _nll_fwd, _nll_bwd, save=(1,), autocast="fp32")
-
-
-def nll_loss_elementwise(input, target, cdim, weights):
-    """-input[target] * weights along the class dim ``cdim`` (unreduced)."""
-    return apply(nll_loss_op, (input, target), {"cdim": cdim, "classes": input.shape[cdim],
-                                                "weights": weights})
-
-
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 # Abramowitz & Stegun 7.1.26: erfc(z) = t P(t) exp(-z^2), t = 1 / (1 + p z), z >= 0, with

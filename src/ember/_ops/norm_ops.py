@@ -57,8 +57,7 @@ def _ln_fwd(x, w, b, k, eps):
         y *= _flat(w, wide)
     if b is not None:
         y += _flat(b, wide)
-    y = y.reshape(x.shape)
-    return y.astype(x.dtype) if wide else y
+    return _owned(y, x.shape, x.dtype)
 
 
 def _ln_bwd(ctx, g):
@@ -90,12 +89,18 @@ def _ln_backward_fwd(g, x, w, k, eps, mask):
         xhat += mean_a
         a -= xhat
         a *= rstd
-        gx = a.reshape(shape)
+        gx = a
     else:
         gx = xp.zeros(shape, _F32 if wide else x.dtype)
-    out_dtype = x.dtype
-    return (gx.astype(out_dtype, copy=False), gw.reshape(pshape).astype(out_dtype, copy=False),
-            gb.reshape(pshape).astype(out_dtype, copy=False))
+    return _owned(gx, shape, x.dtype), _owned(gw, pshape, x.dtype), _owned(gb, pshape, x.dtype)
+
+
+def _owned(a, shape, dtype):
+    """``a`` in ``shape`` and ``dtype``, reshaped only when it must be: a reshaped array is
+    a view, and the engine copies a view before it becomes a leaf's ``.grad``."""
+    if a.shape != shape:
+        a = a.reshape(shape)
+    return a.astype(dtype, copy=False)
 
 
 def _ln_backward_bwd(ctx, ggx, ggw, ggb):
