@@ -33,7 +33,13 @@ def _addmm_bwd(ctx, g):
     need = ctx.needs_input_grad
     # Complex scales enter the gradients conjugated (torch's maybe_multiply(grad, s.conj())).
     beta, alpha = ctx.beta.conjugate(), ctx.alpha.conjugate()
-    g_bias = (g if beta == 1 else g * beta) if need[0] else None
+    g_bias = None
+    if need[0]:
+        # A vector bias (Linear's) gets its sum over rows here, a fresh array, rather than
+        # through sum_to_size's keepdim-and-reshape view, which the engine would copy.
+        g_bias = g.sum(0) if len(ctx._input_meta[0][0]) == 1 and g.dim() == 2 else g
+        if beta != 1:
+            g_bias = g_bias * beta
     g_m1 = g.mm(m2.mH) if need[1] else None
     g_m2 = m1.mH.mm(g) if need[2] else None
     if alpha != 1:
