@@ -1,4 +1,5 @@
 """Op-table entries: the nn ops (ember._ops.nn_ops and ember._ops.conv)."""
+import numpy as np
 import torch
 import torch.nn.functional as TF
 
@@ -74,6 +75,19 @@ ENTRIES = [
                         Sample((arr(rng, (2, 3)), (3,), None, arr(rng, (3,))), name="bias_only",
                                grad=False)],  # torch's own double backward fails there
            covers=("native_layer_norm", "native_layer_norm_backward"), atol=1e-5),
+    # torch's flash kernel has no second derivative (it raises; so does Ember's).
+    OpInfo("scaled_dot_product_attention", F.scaled_dot_product_attention,
+           TF.scaled_dot_product_attention,
+           lambda rng: [Sample((arr(rng, (2, 2, 3, 4)), arr(rng, (2, 2, 5, 4)),
+                                arr(rng, (2, 2, 5, 4)))),
+                        Sample((arr(rng, (1, 2, 4, 3)), arr(rng, (1, 2, 4, 3)),
+                                arr(rng, (1, 2, 4, 3))), {"is_causal": True, "scale": 0.7}),
+                        Sample((arr(rng, (1, 1, 3, 2)), arr(rng, (1, 1, 4, 2)),
+                                arr(rng, (1, 1, 4, 2))),
+                               {"attn_mask": np.array([[True, False, True, True]])},
+                               name="bool_mask")],
+           covers=("scaled_dot_product_attention", "scaled_dot_product_attention_backward"),
+           gradgrad=False, atol=1e-5),
     OpInfo("embedding", F.embedding, TF.embedding,
            lambda rng: [Sample((_idx(rng, (2, 3), 5), arr(rng, (5, 4))))],
            covers=("embedding", "embedding_dense_backward")),

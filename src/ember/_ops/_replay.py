@@ -12,14 +12,17 @@ def vjp_of_vjp(fn, g, primals, cotangents, needs):
     """Gradients of ``<cotangents, vjp(fn, primals, g)>`` w.r.t. ``(g, *primals)``.
 
     ``fn(*primals)`` computes the layer in Ember ops; ``primals`` may hold None (absent
-    inputs) and tensors that do not require grad (a detached stand-in then carries the
-    first differentiation); ``cotangents`` has one entry per primal (None: not asked for);
+    inputs); ``cotangents`` has one entry per primal (None: not asked for);
     ``needs`` says which of ``(g, *primals)`` want a gradient."""
     from ..autograd import grad as autograd_grad
     create = grad_mode.is_grad_enabled()
     with grad_mode.enable_grad():
-        leaves = [p if p is None or p.requires_grad else p.detach().requires_grad_()
-                  for p in primals]
+        # Fresh aliases stand for the inputs: the gradient must stop at them, not flow on
+        # into their histories (g usually depends on the primals: that dependence is the
+        # outer graph's to differentiate, through this op's edges).  An alias of a tensor
+        # that requires grad keeps the result connected to it for higher orders.
+        g = _alias(g)
+        leaves = [None if p is None else _alias(p) for p in primals]
         out = fn(*leaves)
         live = [i for i, p in enumerate(leaves) if p is not None and cotangents[i] is not None]
         firsts = autograd_grad([out], [leaves[i] for i in live], [g], create_graph=True,
@@ -29,7 +32,7 @@ def vjp_of_vjp(fn, g, primals, cotangents, needs):
             if f is not None and f.requires_grad:
                 outs.append(f)
                 cots.append(cotangents[i])
-        targets = [t for t, n in zip((g,) + tuple(primals), needs) if n]
+        targets = [t for t, n in zip([g] + leaves, needs) if n]
         found = autograd_grad(outs, targets, cots, create_graph=create,
                               allow_unused=True) if outs and targets else [None] * len(targets)
     result = []
@@ -37,3 +40,7 @@ def vjp_of_vjp(fn, g, primals, cotangents, needs):
     for n in needs:
         result.append(next(it) if n else None)
     return tuple(result)
+
+
+def _alias(t):
+    return t.view_as(t) if t.requires_grad else t.detach().requires_grad_()
