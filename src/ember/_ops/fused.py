@@ -17,6 +17,7 @@ def _addmm_fwd(bias, m1, m2, beta, alpha):
     out = np.matmul(_blas_ready(m1), _blas_ready(m2))
     if alpha != 1:
         out = out * alpha
+    # The product is a fresh array: the bias goes into it in place (no second buffer).
     if beta != 0:  # torch ignores input when beta == 0 (its NaNs do not propagate)
         scaled = bias if beta == 1 else bias * beta
         if np.broadcast_shapes(scaled.shape, out.shape) != out.shape:
@@ -24,7 +25,10 @@ def _addmm_fwd(bias, m1, m2, beta, alpha):
                 f"The expanded size of the tensor ({out.shape[-1]}) must match the existing size "
                 f"({scaled.shape[-1]}) at non-singleton dimension {out.ndim - 1}.  Target sizes: "
                 f"{list(out.shape)}.  Tensor sizes: {list(scaled.shape)}")
-        out = out + scaled
+        if scaled.dtype == out.dtype:
+            out += scaled
+        else:
+            out = out + scaled
     return out.astype(dtype) if half or out.dtype != dtype else out
 
 

@@ -596,13 +596,19 @@ def spatial_scatter(g, idx, spatial, unique=False):
     return apply(spatial_scatter_op, (g, idx), {"spatial": tuple(spatial), "unique": unique})
 
 
-def dropout_keep(input, p, shape):
+def dropout_keep(input, p, shape, scale=None):
     """1 where an element is kept (probability 1 - p), else 0, in input's dtype: the mask
-    of every dropout form (torch.dropout here, nn.functional's in nn._functional.misc)."""
+    of every dropout form (torch.dropout here, nn.functional's in nn._functional.misc).
+    With ``scale`` (floating inputs), the kept elements hold ``scale`` instead of 1, made
+    in the mask's one buffer rather than by further ops."""
     from .._random import rand
+    from .._tensor import _make
     floating = input.dtype.is_floating_point or input.dtype.is_complex
-    r = rand(shape, dtype=input.dtype if floating else None, device=input.device)
-    return (r >= p).to(input.dtype)
+    r = rand(shape, dtype=input.dtype if floating else None, device=input.device)._data
+    keep = (r >= p).astype(input._data.dtype)
+    if scale is not None:
+        keep *= keep.dtype.type(scale)
+    return _make(keep)
 
 
 @declare(method=False)
@@ -615,4 +621,4 @@ def dropout(input, p, train):
         return input
     if p == 1:
         return input * 0
-    return input * dropout_keep(input, p, tuple(input.shape)).div_(1 - p)
+    return input * dropout_keep(input, p, tuple(input.shape), 1 / (1 - p))
