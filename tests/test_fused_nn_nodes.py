@@ -101,3 +101,14 @@ def test_layer_norm_double_backward_through_a_dependent_gradient():
             (gx * gx).sum() + (gw * gw * gw).sum(), (X, W))])
     for a, b in zip(*out):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
+
+
+def test_flash_attention_runs_in_the_autocast_dtype_as_torch():
+    dtypes = []
+    for lib, F_ in ((ember, F), (torch, TF)):
+        q = lib.randn(1, 2, 3, 4, requires_grad=True)
+        with lib.autocast("cpu", dtype=lib.bfloat16):
+            y = F_.scaled_dot_product_attention(q, q, q, attn_mask=lib.randn(3, 3))
+        dtypes.append((str(y.dtype), type(y.grad_fn).__name__))
+    assert dtypes[0] == dtypes[1] == ("torch.bfloat16",
+                                      "ScaledDotProductFlashAttentionForCpuBackward0")

@@ -10,7 +10,7 @@ passed as a parameter.  As torch's, the backward has no derivative of its own.
 import numpy as np
 
 from .._device import array_module
-from .registry import apply, defop
+from .registry import AUTOCAST_LOWER, apply, defop
 
 
 def _swap(a):
@@ -78,7 +78,7 @@ def _sdpa_backward_bwd(ctx, gq, gk, gv):
 
 
 sdpa_op = defop("scaled_dot_product_attention", _sdpa_fwd, _sdpa_bwd, save=(0, 1, 2),
-                node="ScaledDotProductFlashAttentionForCpuBackward0")
+                node="ScaledDotProductFlashAttentionForCpuBackward0", autocast=AUTOCAST_LOWER)
 sdpa_backward_op = defop("scaled_dot_product_attention_backward", _sdpa_backward_fwd,
                          _sdpa_backward_bwd, save=(0, 1, 2, 3), nout=3,
                          node="ScaledDotProductFlashAttentionForCpuBackwardBackward0")
