@@ -10,6 +10,7 @@ from .._tensor import Tensor
 from . import (binary, contraction, conversion, indexing, join, layout, linalg,  # noqa: F401
                linalg_torch, pointwise, reduction, scan, scatter, shape, sorting, unary)
 from . import conv, fft_ops, fill, fused, loss_ops, nn_ops, rnn_ops, special, strided  # noqa: F401
+from . import attention_ops, norm_ops  # noqa: F401
 from ._declare import FUNCTIONS, METHODS
 
 __all__ = list(FUNCTIONS)

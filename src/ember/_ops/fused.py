@@ -17,6 +17,7 @@ def _addmm_fwd(bias, m1, m2, beta, alpha):
     out = np.matmul(_blas_ready(m1), _blas_ready(m2))
     if alpha != 1:
         out = out * alpha
+    # The product is a fresh array: the bias goes into it in place (no second buffer).
     if beta != 0:  # torch ignores input when beta == 0 (its NaNs do not propagate)
         scaled = bias if beta == 1 else bias * beta
         if np.broadcast_shapes(scaled.shape, out.shape) != out.shape:
@@ -24,7 +25,10 @@ def _addmm_fwd(bias, m1, m2, beta, alpha):
                 f"The expanded size of the tensor ({out.shape[-1]}) must match the existing size "
                 f"({scaled.shape[-1]}) at non-singleton dimension {out.ndim - 1}.  Target sizes: "
                 f"{list(out.shape)}.  Tensor sizes: {list(scaled.shape)}")
-        out = out + scaled
+        if scaled.dtype == out.dtype:
+            out += scaled
+        else:
+            out = out + scaled
     return out.astype(dtype) if half or out.dtype != dtype else out
 
 
@@ -33,7 +37,13 @@ def _addmm_bwd(ctx, g):
     need = ctx.needs_input_grad
     # Complex scales enter the gradients conjugated (torch's maybe_multiply(grad, s.conj())).
     beta, alpha = ctx.beta.conjugate(), ctx.alpha.conjugate()
-    g_bias = (g if beta == 1 else g * beta) if need[0] else None
+    g_bias = None
+    if need[0]:
+        # A vector bias (Linear's) gets its sum over rows here, a fresh array, rather than
+        # through sum_to_size's keepdim-and-reshape view, which the engine would copy.
+        g_bias = g.sum(0) if len(ctx._input_meta[0][0]) == 1 and g.dim() == 2 else g
+        if beta != 1:
+            g_bias = g_bias * beta
     g_m1 = g.mm(m2.mH) if need[1] else None
     g_m2 = m1.mH.mm(g) if need[2] else None
     if alpha != 1:

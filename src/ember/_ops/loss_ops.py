@@ -9,7 +9,7 @@
 """
 import numpy as np
 
-from .._device import CPU, device_of, to_device_array
+from .._device import CPU, array_module, device_of, to_device_array
 from .registry import PROMOTE, apply, defop
 
 _EPS = 1e-12
@@ -56,6 +56,77 @@ bce_backward_op = defop("binary_cross_entropy_backward", _bce_grad_fwd, _bce_gra
 def binary_cross_entropy(input, target):
     """Elementwise -(t log x + (1-t) log(1-x)), each log clamped at -100."""
     return apply(bce_op, (input, target))
+
+
+# ---- nll_loss -----------------------------------------------------------------------
+# ``weights``: each target's class weight, 0 where the target is ignored (so an ignored
+# target picks class 0 harmlessly).  The reduction is part of the op, as torch's
+# NllLossBackward0 is the loss's own node; its backward writes one value per target into
+# zeros instead of comparing every class against the target.
+def _picked(xp, x, target, cdim, weights):
+    safe = xp.where(weights != 0, target, 0)
+    if x.ndim == 2 and cdim == 1:
+        return x[xp.arange(x.shape[0]), safe]
+    return xp.take_along_axis(x, xp.expand_dims(safe, cdim), axis=cdim).squeeze(cdim)
+
+
+def _nll_fwd(x, target, cdim, weights, reduction, classes):
+    xp = array_module(x)
+    picked = _picked(xp, x, target, cdim, weights)
+    if reduction == "none":
+        return (-picked * weights).astype(x.dtype, copy=False)
+    total = xp.dot(picked.reshape(-1), weights.reshape(-1))
+    if reduction == "mean":
+        total = total / weights.sum()
+    return xp.asarray(-total, dtype=x.dtype)
+
+
+def _nll_bwd(ctx, g):
+    (target,) = ctx.saved
+    grad = apply(nll_loss_backward_op, (g, target), ctx._params)
+    return grad, None
+
+
+def _nll_backward_fwd(g, target, cdim, weights, reduction, classes):
+    xp = array_module(g)
+    if reduction == "none":
+        vals = g * -weights
+        vals += 0.0
+    else:
+        scale = -g
+        if reduction == "mean":
+            total = weights.sum()
+            scale = scale / total if total != 0 else scale * 0  # all ignored: torch's zeros
+        vals = weights * scale
+    vals += 0.0     # an ignored target's 0 * -g is -0; torch's gradient holds +0 there
+    shape = list(target.shape)
+    shape.insert(cdim, classes)
+    out = xp.zeros(shape, dtype=g.dtype)
+    safe = xp.where(weights != 0, target, 0)
+    if out.ndim == 2 and cdim == 1:
+        out[xp.arange(shape[0]), safe] = vals
+    else:
+        xp.put_along_axis(out, xp.expand_dims(safe, cdim), xp.expand_dims(vals, cdim), cdim)
+    return out
+
+
+def _nll_backward_bwd(ctx, gg):
+    # The backward is linear in g with nll's own coefficients: its adjoint is nll itself.
+    (target,) = ctx.saved
+    return apply(nll_loss_op, (gg, target), ctx._params), None
+
+
+nll_loss_op = defop("nll_loss", _nll_fwd, _nll_bwd, save=(1,), autocast="fp32")
+nll_loss_backward_op = defop("nll_loss_backward", _nll_backward_fwd, _nll_backward_bwd,
+                             save=(1,), node="NllLossBackwardBackward0")
+
+
+def nll_loss(input, target, cdim, weights, reduction):
+    """-input[target] * weights along the class dim ``cdim``, reduced as torch's nll_loss
+    (``mean``: divided by the weights' sum); ``weights`` is an array shaped as target."""
+    op = nll_loss_op if input.dim() <= 2 else nll_loss_op.variant("NllLoss2DBackward0")
+    return apply(op, (input, target), {"cdim": cdim, "weights": weights,
+                                       "reduction": reduction, "classes": input.shape[cdim]})
 
 
 # ---- ctc_loss -----------------------------------------------------------------------

@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from ..._device import array_module
-from ..._ops import nn_ops
+from ..._ops import attention_ops, nn_ops
 from ..._tensor import _make
 from .misc import dropout, linear
 
@@ -35,6 +35,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                                  is_causal=False, scale=None, enable_gqa=False):
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if dropout_p == 0:
+        out = attention_ops.fused_attention(query, key, value, attn_mask, is_causal, scale)
+        if out is not None:
+            return out
     # Scaling the query rather than the scores: L x E numbers instead of L x S.
     scores = (query * scale) @ key.transpose(-2, -1)
     if is_causal:

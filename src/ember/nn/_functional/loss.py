@@ -114,8 +114,8 @@ def _class_dim_shape(input):
     return 0 if input.dim() == 1 else 1
 
 
-def _nll_parts(input, target, weight, ignore_index):
-    """Per-element losses and weights of nll_loss, shaped like ``target``."""
+def _nll_parts(input, target, weight, ignore_index, reduction):
+    """nll_loss reduced by ``reduction``, and the per-target weights (0 where ignored)."""
     if target._data.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {target.dtype._legacy}")
     cdim = _class_dim_shape(input)
@@ -128,17 +128,17 @@ def _nll_parts(input, target, weight, ignore_index):
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target "
                          f"batch_size ({target.shape[0] if target.dim() else 0}).")
     t = target._data
-    bad = (t != ignore_index) & ((t < 0) | (t >= c))
-    if bad.any():
-        raise IndexError(f"Target {int(t[bad].reshape(-1)[0])} is out of bounds.")
     xp = array_module(t)
     valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= c))
+    if bad.any():
+        raise IndexError(f"Target {int(t[bad].reshape(-1)[0])} is out of bounds.")
+    dtype = input._data.dtype
     if weight is not None:
-        w = weight.detach()._data[xp.where(valid, t, 0)]
+        w = xp.where(valid, weight.detach()._data[xp.where(valid, t, 0)], 0).astype(dtype)
     else:
-        w = xp.ones(t.shape, dtype=input._data.dtype)
-    w = xp.where(valid, w, 0).astype(input._data.dtype, copy=False)
-    return nn_ops.nll_loss_elementwise(input, target, cdim, w), _make(w)
+        w = valid.astype(dtype)
+    return loss_ops.nll_loss(input, target, cdim, w, reduction), w
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -147,12 +147,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_reduction(reduction)
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    loss, w = _nll_parts(input, target, weight, ignore_index)
-    if reduction == "none":
-        return loss
-    if reduction == "sum":
-        return loss.sum()
-    return loss.sum() / w.sum()
+    return _nll_parts(input, target, weight, ignore_index, reduction)[0]
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -179,11 +174,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if reduction == "mean":
             return loss.sum() / (input.numel() // c) if input.numel() else loss.sum() / 0
         return _reduce(loss, reduction)
-    nll, w = _nll_parts(logp, target, weight, ignore_index)
     if label_smoothing == 0:
-        if reduction == "none":
-            return nll
-        return nll.sum() if reduction == "sum" else nll.sum() / w.sum()
+        return _nll_parts(logp, target, weight, ignore_index, reduction)[0]
+    nll, w = _nll_parts(logp, target, weight, ignore_index, "none")
     valid = target != ignore_index
     lw = logp * weight.reshape(wshape) if weight is not None else logp
     smooth = where(valid, -lw.sum(cdim), 0.0)
@@ -192,7 +185,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return nll * (1 - eps) + smooth * (eps / c)
     if reduction == "sum":
         return nll.sum() * (1 - eps) + smooth.sum() * (eps / c)
-    denom = w.sum()
+    denom = _make(w).sum()
     return nll.sum() / denom * (1 - eps) + smooth.sum() / denom * (eps / c)
 
 

@@ -55,13 +55,15 @@ def _dropout(input, p, training, inplace, feature=False, alpha=False):
         if input.dim() < 2:
             raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
         shape = shape[:2] + (1,) * (input.dim() - 2)
-    noise = nn_ops.dropout_keep(input, p, shape)
+    floating = input.dtype.is_floating_point or input.dtype.is_complex
+    noise = nn_ops.dropout_keep(input, p, shape, None if alpha or not floating else 1 / (1 - p))
     if alpha:
         a = 1 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
         b = (noise - 1) * (_ALPHA * a) + _ALPHA * a * p
         noise = noise * a
         return input.mul_(noise).add_(b) if inplace else input * noise + b
-    noise.div_(1 - p)
+    if not floating:
+        noise.div_(1 - p)
     return input.mul_(noise) if inplace else input * noise
 
 

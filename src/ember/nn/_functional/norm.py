@@ -3,6 +3,7 @@ import numpy as np
 
 from ..._device import array_module
 from ..._ops import batch_norm as _bn
+from ..._ops import norm_ops
 from ..._ops.unary import sqrt
 from ..._tensor import _make
 from ...autograd import grad_mode
@@ -89,14 +90,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with "
                            f"shape [*, {', '.join(str(s) for s in normalized_shape)}], but got "
                            f"input of size{list(input.shape)}")
-    dims = tuple(range(input.dim() - k, input.dim()))
-    _, centered, var = _moments(input, dims)
-    y = centered / sqrt(var + eps)
-    if weight is not None:
-        y = y * weight
-    if bias is not None:
-        y = y + bias
-    return y
+    if input._data.dtype.kind in "fV" and all(
+            p is None or p._data.dtype == input._data.dtype for p in (weight, bias)):
+        return norm_ops.native_layer_norm(input, k, weight, bias, eps)
+    return norm_ops.layer_norm_composite(input, k, weight, bias, eps)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
