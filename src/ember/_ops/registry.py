@@ -21,7 +21,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor, _make
 from ..autograd import grad_mode
-from ..autograd.graph import Node, edge_of, sum_to_size
+from ..autograd.graph import Node, grad_accumulator, sum_to_size
 from ..autograd.saved import (save as _save, save_result as _save_result, unpack as _unpack,
                               unpack_result as _unpack_result)
 
@@ -32,6 +32,8 @@ _inference_used = grad_mode._inference_used
 _anomaly = grad_mode._anomaly
 _NP2D = D.NP_TO_DTYPE
 _generic = np.generic
+_ndarray = np.ndarray
+_new = object.__new__
 _F16 = np.dtype(np.float16)
 
 
@@ -255,38 +257,49 @@ def _promoted_arrays(inputs, rule):
         if a.dtype.kind in "biu":
             a = a.astype(D._DEFAULT[0].np)
         return (a,)
-    # Fast path: tensors of one dtype, Python scalars that cannot raise its category
-    # (a float scalar with a floating tensor, an int scalar with a non-bool one, bools).
+    # Fast path, one pass: tensors of one dtype, Python scalars that cannot raise its
+    # category (a float scalar with a floating tensor, an int scalar with a non-bool one,
+    # bools), all on the host.  The arrays are then the forward's arguments as they are.
     first = None
-    same = True
     float_scalar = int_scalar = False
+    arrays = []
     for x in inputs:
         if isinstance(x, Tensor):
-            d = x._data.dtype
+            a = x._data
+            d = a.dtype
             if first is None:
                 first = d
-            elif d != first:
-                same = False
+            elif d is not first and d != first:
                 break
-        elif x is not None:
+            if type(a) is not _ndarray:
+                break
+            arrays.append(a)
+        else:
             t = type(x)
             if t is float:
                 float_scalar = True
             elif t is int:
                 int_scalar = True
-            elif t is not bool:
-                same = False
+            elif t is not bool and x is not None:
                 break
-    if same and first is not None:
-        kind = first.kind
-        # Half precision (bfloat16 is kind "V") with a Python number takes the slow path too:
-        # it rounds the scalar to the dtype (NumPy would widen bfloat16 to float32) and
-        # lets opmath ops see it whole.
-        if float_scalar and (kind not in "fc" or first is _F16) or \
-                int_scalar and (kind in "bV" or first is _F16):
-            same = False
-    fast = same and first is not None
-    dt = _NP2D[first] if fast else D.result_type_of(inputs)
+            arrays.append(x)
+    else:
+        if first is not None:
+            kind = first.kind
+            # Half precision (bfloat16 is kind "V") with a Python number takes the slow path
+            # too: it rounds the scalar to the dtype (NumPy would widen bfloat16 to float32)
+            # and lets opmath ops see it whole.
+            if not (float_scalar and (kind not in "fc" or first is _F16) or
+                    int_scalar and (kind in "bV" or first is _F16) or
+                    rule == PROMOTE_FLOAT and kind in "biu"):
+                return arrays
+    return _promoted_slow(inputs, rule)
+
+
+def _promoted_slow(inputs, rule):
+    """``_promoted_arrays`` for mixed dtypes, scalars of a higher category, half precision
+    with scalars, and device arrays: torch's result type, every input cast to it."""
+    dt = D.result_type_of(inputs)
     if rule == PROMOTE_FLOAT and dt.category < D._FLOAT:
         dt = D._DEFAULT[0]
     npd = dt.np
@@ -296,10 +309,10 @@ def _promoted_arrays(inputs, rule):
     for x in inputs:
         if isinstance(x, Tensor):
             a = x._data
-            if type(a) is not np.ndarray:
+            if type(a) is not _ndarray:
                 host = False
             out.append(a if a.dtype == npd else a.astype(npd))
-        elif fast or x is None:
+        elif x is None:
             out.append(x)
         elif npd.kind == "V" or npd is _F16:
             out.append(npd.type(x))
@@ -416,6 +429,9 @@ def apply(op, inputs, params=_EMPTY):
 
 
 def _dispatch(op, inputs, params=_EMPTY):
+    # Every op call runs this: the common case (no autocast, one dtype, one output) is
+    # written inline, with no helper frames (see docs/performance: each frame or
+    # thread-local read is a visible share of a small op).
     if _autocast.cast is not None:
         inputs = _autocast.cast(op, inputs)
     rule = op.promote
@@ -440,17 +456,22 @@ def _dispatch(op, inputs, params=_EMPTY):
         out = forward(*arrays, **params)
 
     record = False
-    enabled = _state.enabled
-    if enabled and op.differentiable:
-        for x in inputs:
-            if isinstance(x, Tensor) and x._requires_grad:
-                record = True
-                break
+    if _state.enabled:
+        if op.differentiable:
+            for x in inputs:
+                if isinstance(x, Tensor) and x._requires_grad:
+                    record = True
+                    break
+        inference = False
+    else:
+        inference = _inference_used[0] and _state.inference
 
     if op.nout == 1:
-        if isinstance(out, _generic):
+        if type(out) is not _ndarray and isinstance(out, _generic):
             out = np.asarray(out)
-        result = _make(out)
+        result = _new(Tensor)  # _make, inlined
+        result._data = out
+        result._vc = [0]
         if op.view:
             _as_view(result, inputs[0])
         if record:
@@ -465,7 +486,7 @@ def _dispatch(op, inputs, params=_EMPTY):
                         node._result = out
                         node._result_vc = result._vc
                         node._result_version = 0
-        elif not enabled and _state.inference:
+        elif inference:
             result._inference = True
         return result
 
@@ -482,7 +503,7 @@ def _dispatch(op, inputs, params=_EMPTY):
                 o._grad_fn = node
                 o._output_nr = i
                 o._requires_grad = True
-    elif not enabled and _state.inference:
+    elif inference:
         for o in outs:
             o._inference = True
     return outs
@@ -493,6 +514,9 @@ def _as_view(result, base):
     result._base = base._base if base._base is not None else base
 
 
+_NO_EDGE = (None, 0)
+
+
 def _record(op, inputs, params):
     node = op.node_cls()
     nexts = []
@@ -500,11 +524,13 @@ def _record(op, inputs, params):
     metas = []
     for x in inputs:
         if isinstance(x, Tensor) and x._requires_grad:
-            nexts.append(edge_of(x))
+            fn = x._grad_fn  # edge_of, inlined
+            nexts.append((fn, x._output_nr) if fn is not None else (grad_accumulator(x), 0))
             needs.append(True)
-            metas.append((x._data.shape, x._data.dtype))
+            a = x._data
+            metas.append((a.shape, a.dtype))
         else:
-            nexts.append((None, 0))
+            nexts.append(_NO_EDGE)
             needs.append(False)
             metas.append(None)
     node.next_functions = tuple(nexts)
@@ -512,9 +538,10 @@ def _record(op, inputs, params):
     node._input_meta = metas
     node._params = params
     node._result = None
-    if op.save:
-        saved = inputs if op.save is ALL_INPUTS else [inputs[i] for i in op.save]
-        if _state.saved_hooks or _inference_used[0]:
+    save = op.save
+    if save:
+        saved = inputs if save is ALL_INPUTS else [inputs[i] for i in save]
+        if _inference_used[0] or _state.saved_hooks:
             node._saved, node._versions = _save(node, saved)
         else:  # saved.save's common case, inlined: every recorded op that saves pays for it
             node._saved = tuple(saved)
