@@ -217,21 +217,24 @@ class OpNode(Node):
         if type(out) is not tuple:
             out = (out,)
         metas = self._input_meta
-        res = [None] * len(metas)
-        for i, meta in enumerate(metas):
-            if meta is None or i >= len(out):
-                continue
-            g = out[i]
-            if g is None:
-                continue
-            shape, npd = meta
-            if g._data.shape != shape:
-                g = sum_to_size(g, shape)
-            if g._data.dtype != npd:
-                if g._data.dtype.kind == "c" and npd.kind != "c":
-                    g = g.real  # a real input's gradient is the real part (torch, silently)
-                g = g.to(_NP2D[npd])
-            res[i] = g
+        res = []
+        for g, meta in zip(out, metas):
+            if g is not None and meta is not None:
+                data = g._data
+                if data.shape != meta[0]:
+                    g = sum_to_size(g, meta[0])
+                    data = g._data
+                npd = meta[1]
+                dt = data.dtype
+                if dt is not npd and dt != npd:
+                    if dt.kind == "c" and npd.kind != "c":
+                        g = g.real  # a real input's gradient is the real part (torch, silently)
+                    g = g.to(_NP2D[npd])
+                res.append(g)
+            else:
+                res.append(None)
+        if len(res) < len(metas):
+            res += [None] * (len(metas) - len(res))
         return res
 
 
@@ -420,18 +423,16 @@ def push_around(hook):
     return restore
 
 
-def apply(op, inputs, params=_EMPTY):
+def apply(op, inputs, params=_EMPTY, _hooked=False):
     """Run ``op`` on ``inputs`` (tensors and Python scalars) and record the graph."""
-    around = _autocast.around
-    if around is not None:
-        return around(op, inputs, params, _dispatch)
-    return _dispatch(op, inputs, params)
-
-
-def _dispatch(op, inputs, params=_EMPTY):
-    # Every op call runs this: the common case (no autocast, one dtype, one output) is
-    # written inline, with no helper frames (see docs/performance: each frame or
-    # thread-local read is a visible share of a small op).
+    # Every op call runs this: the common case (no hooks, no autocast, one dtype, one
+    # output) is written inline, with no helper frames: at 16 elements each frame or
+    # thread-local read is a visible share of an op (docs/performance).  ``_hooked``: the
+    # call comes from the ``around`` hook chain (``_dispatch``), which must not re-enter it.
+    if not _hooked:
+        around = _autocast.around
+        if around is not None:
+            return around(op, inputs, params, _dispatch)
     if _autocast.cast is not None:
         inputs = _autocast.cast(op, inputs)
     rule = op.promote
@@ -507,6 +508,19 @@ def _dispatch(op, inputs, params=_EMPTY):
         for o in outs:
             o._inference = True
     return outs
+
+
+def plain_backward():
+    """Whether a backward may compute on arrays directly, as torch's fused ``*_backward``
+    kernels do: no graph is being built (backward without ``create_graph``) and no
+    ``around`` hook or autocast is watching the ops.  Otherwise backwards run in Ember ops,
+    so that they are differentiable and every op is seen."""
+    return not _state.enabled and _autocast.around is None and _autocast.cast is None
+
+
+def _dispatch(op, inputs, params=_EMPTY):
+    """The plain dispatch, which the ``around`` hooks call to continue (``push_around``)."""
+    return apply(op, inputs, params, True)
 
 
 def _as_view(result, base):
