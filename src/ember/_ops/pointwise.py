@@ -12,7 +12,7 @@ from .._tensor import Tensor
 from ._common import _conj, _out, check_half_range, dtype_name, real_only
 from ._declare import declare, declare_op, inplace_method, scalar_first, tensor_method
 from .inplace import apply_inplace
-from .registry import PROMOTE, PROMOTE_FLOAT, apply, defop
+from .registry import PROMOTE, PROMOTE_FLOAT, apply, array_result, defop, plain_backward
 
 
 def ignore_fp_warnings():
@@ -98,6 +98,14 @@ def _rsub_bwd(ctx, g):
 def _mul_bwd(ctx, g):
     a, b = ctx.saved
     need = ctx.needs_input_grad
+    # A tensor times a Python float (x * 1.01) outside create_graph: the gradient on the
+    # arrays, the multiplication the dispatched mul would run, without the dispatch.
+    if (type(b) is float or type(a) is float) and plain_backward():
+        gd = g._data
+        if gd.dtype.kind == "f" and gd.dtype.itemsize >= 4:
+            if type(b) is float:
+                return array_result(gd * b) if need[0] else None, None
+            return None, array_result(gd * a) if need[1] else None
     return (g * _conj(b) if need[0] else None,
             g * _conj(a) if need[1] else None)
 

@@ -104,7 +104,7 @@ class Op:
 
     __slots__ = ("name", "forward", "backward", "promote", "save", "save_result", "nout",
                  "differentiable", "view", "node_cls", "doc", "opmath", "scalar_checked",
-                 "autocast", "_variants")
+                 "autocast", "_variants", "_save_prefix")
 
     def __init__(self, name, forward, backward=None, *, promote=SAME, save=(),
                  save_result=False, nout=1, differentiable=True, view=False, node=None,
@@ -128,6 +128,8 @@ class Op:
         self.backward = backward
         self.promote = promote
         self.save = save if save is ALL_INPUTS else tuple(save)
+        # save=(0, ..., n-1): an op called with n inputs saves the inputs tuple itself.
+        self._save_prefix = len(self.save) if self.save == tuple(range(len(self.save))) else -1
         self.save_result = save_result
         self.nout = nout
         self.differentiable = differentiable and backward is not None
@@ -518,6 +520,14 @@ def plain_backward():
     return not _state.enabled and _autocast.around is None and _autocast.cast is None
 
 
+def array_result(out):
+    """An array backward's result as a tensor (NumPy arithmetic on 0-d arrays gives a
+    NumPy scalar, which ``apply`` turns back into an array too)."""
+    if type(out) is not _ndarray and isinstance(out, _generic):
+        out = np.asarray(out)
+    return _make(out)
+
+
 def _dispatch(op, inputs, params=_EMPTY):
     """The plain dispatch, which the ``around`` hooks call to continue (``push_around``)."""
     return apply(op, inputs, params, True)
@@ -554,12 +564,21 @@ def _record(op, inputs, params):
     node._result = None
     save = op.save
     if save:
-        saved = inputs if save is ALL_INPUTS else [inputs[i] for i in save]
+        # Loops, not comprehensions: a comprehension is one more frame per recorded op.
+        if save is ALL_INPUTS or op._save_prefix == len(inputs):
+            saved = inputs
+        else:
+            saved = []
+            for i in save:
+                saved.append(inputs[i])
         if _inference_used[0] or _state.saved_hooks:
             node._saved, node._versions = _save(node, saved)
         else:  # saved.save's common case, inlined: every recorded op that saves pays for it
+            versions = []
+            for x in saved:
+                versions.append(x._vc[0] if isinstance(x, Tensor) else None)
             node._saved = tuple(saved)
-            node._versions = [x._vc[0] if isinstance(x, Tensor) else None for x in saved]
+            node._versions = versions
     else:
         node._saved = ()
         node._versions = ()

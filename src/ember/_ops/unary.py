@@ -12,12 +12,13 @@ import math
 import numpy as np
 
 from .._device import array_module
-from .._tensor import Tensor, _make
+from .._tensor import Tensor
+from ..autograd.saved import result_array
 from ._common import _conj, _out, dtype_name, in_float32, real_only
 from ._declare import declare, declare_op, inplace_method
 from .inplace import apply_view
 from .pointwise import abs, where
-from .registry import FLOAT, apply, defop, plain_backward
+from .registry import FLOAT, apply, array_result, defop, plain_backward
 from .special import _sp
 
 _LN2 = math.log(2.0)
@@ -52,11 +53,11 @@ def _times_result(deriv, deriv_of_array):
 
     def backward(ctx, g):
         if plain_backward():
-            r = ctx.result._data
+            r = result_array(ctx)
             gd = g._data
             dt = gd.dtype
             if dt is r.dtype and dt.kind == "f" and dt.itemsize >= 4:
-                return _make(gd * deriv_of_array(r))
+                return array_result(gd * deriv_of_array(r))
         return slow(ctx, g)
     return backward
 
@@ -176,7 +177,7 @@ def _relu_bwd(ctx, g):
     if plain_backward():
         gd = g._data
         if gd.dtype.kind == "f" and gd.dtype.itemsize >= 4:
-            return _make(gd * ~(ctx.result._data <= 0))
+            return array_result(gd * ~(result_array(ctx) <= 0))
     return g * ~(ctx.result <= 0)
 
 

@@ -99,6 +99,15 @@ def unpack_result(node):
     return t
 
 
+def result_array(node):
+    """``unpack_result(node)._data`` without building the tensor (array backwards)."""
+    data = node._result
+    vc = node._result_vc
+    if data is None or vc is None or vc[0] != node._result_version:
+        return unpack_result(node)._data  # raises, or goes through the unpack hook
+    return data
+
+
 def _output(node, data, vc, version, output_nr):
     if vc[0] != version:
         raise_modified(node, _tensor._make(data), version, vc[0], output_nr)
