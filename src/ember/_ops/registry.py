@@ -29,6 +29,7 @@ REGISTRY = {}
 _EMPTY = {}
 _state = grad_mode._state
 _inference_used = grad_mode._inference_used
+_saved_hooks_used = grad_mode._saved_hooks_used
 _anomaly = grad_mode._anomaly
 _NP2D = D.NP_TO_DTYPE
 _generic = np.generic
@@ -37,16 +38,30 @@ _new = object.__new__
 _F16 = np.dtype(np.float16)
 
 
+# How many (thread, hook) slots of ``_autocast`` are set, over all threads: apply reads the
+# thread's hooks only when some are, as a thread-local read costs as much as a third of a
+# small op's dispatch.
+_watched = [0]
+_watched_lock = threading.Lock()
+
+
 class _AutocastHook(threading.local):
     # ember.amp sets ``cast`` on this thread while an autocast region is active (the op
     # table's tracer sets it too, to see every op run); apply calls ``cast(op, inputs)``
-    # and autocast_entry ``cast(category, args)``, and pays one attribute read otherwise.
+    # and autocast_entry ``cast(category, args)``.
     cast = None
     # ``around(op, inputs, params, run)`` replaces the call to ``run(op, inputs, params)``
     # (the plain dispatch) while set: the profiler times each op through it and
     # ember.compile records the ops a call runs.  Whoever sets it chains to the one it
     # found (see ``push_around``), so both can be active at once.
     around = None
+
+    def __setattr__(self, name, value):
+        # Every setter (ember.amp, push_around, the op table's tracer) keeps the count.
+        with _watched_lock:
+            was_set = getattr(self, name, None) is not None
+            super().__setattr__(name, value)
+            _watched[0] += (value is not None) - was_set
 
 
 _autocast = _AutocastHook()
@@ -70,7 +85,7 @@ def autocast_entry(kind):
     def decorate(fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            cast = _autocast.cast
+            cast = _autocast.cast if _watched[0] else None
             if cast is not None:
                 args = tuple(cast(kind, args))
                 if kwargs:
@@ -431,12 +446,15 @@ def apply(op, inputs, params=_EMPTY, _hooked=False):
     # output) is written inline, with no helper frames: at 16 elements each frame or
     # thread-local read is a visible share of an op (docs/performance).  ``_hooked``: the
     # call comes from the ``around`` hook chain (``_dispatch``), which must not re-enter it.
-    if not _hooked:
-        around = _autocast.around
-        if around is not None:
-            return around(op, inputs, params, _dispatch)
-    if _autocast.cast is not None:
-        inputs = _autocast.cast(op, inputs)
+    if _watched[0]:
+        hooks = _autocast
+        if not _hooked:
+            around = hooks.around
+            if around is not None:
+                return around(op, inputs, params, _dispatch)
+        cast = hooks.cast
+        if cast is not None:
+            inputs = cast(op, inputs)
     rule = op.promote
     forward = op.forward
     if rule is None:
@@ -447,7 +465,7 @@ def apply(op, inputs, params=_EMPTY, _hooked=False):
         except _HalfWithScalars as half:
             arrays, forward = half.arrays, half.forward_for(op)
     try:
-        out = forward(*arrays, **params)
+        out = forward(*arrays, **params) if params else forward(*arrays)
     except ValueError as e:
         if "broadcast" in str(e):
             raise RuntimeError(broadcast_error(inputs)) from None
@@ -483,7 +501,7 @@ def apply(op, inputs, params=_EMPTY, _hooked=False):
                 result._grad_fn = node
                 result._requires_grad = True
                 if op.save_result:
-                    if _state.saved_hooks:
+                    if _saved_hooks_used[0] and _state.saved_hooks:
                         _save_result(node, result)
                     else:  # saved.save_result's common case, inlined (hot path)
                         node._result = out
@@ -517,7 +535,8 @@ def plain_backward():
     kernels do: no graph is being built (backward without ``create_graph``) and no
     ``around`` hook or autocast is watching the ops.  Otherwise backwards run in Ember ops,
     so that they are differentiable and every op is seen."""
-    return not _state.enabled and _autocast.around is None and _autocast.cast is None
+    return not _state.enabled and (
+        not _watched[0] or _autocast.around is None and _autocast.cast is None)
 
 
 def array_result(out):
@@ -571,7 +590,7 @@ def _record(op, inputs, params):
             saved = []
             for i in save:
                 saved.append(inputs[i])
-        if _inference_used[0] or _state.saved_hooks:
+        if _inference_used[0] or _saved_hooks_used[0] and _state.saved_hooks:
             node._saved, node._versions = _save(node, saved)
         else:  # saved.save's common case, inlined: every recorded op that saves pays for it
             versions = []
