@@ -352,3 +352,38 @@ def test_integer_and_bool_arithmetic_edges(expr):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         same(expr)
+
+
+def _run_fresh(code):
+    """Run ``code`` in a fresh interpreter that imports this checkout's ember."""
+    import os
+    import subprocess
+    import sys
+    src = os.path.dirname(os.path.dirname(os.path.abspath(ember.__file__)))
+    env = dict(os.environ, PYTHONPATH=src)
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split()
+
+
+def test_import_leaves_heavy_modules_unloaded():
+    # ml_dtypes (half a second) and scipy load on first use: a bfloat16 tensor, finfo, or a
+    # special function, not at import.
+    out = _run_fresh("import sys, ember\n"
+                     "print('ml_dtypes' in sys.modules, 'scipy' in sys.modules)\n"
+                     "print(ember.bfloat16, ember.bfloat16.itemsize, ember.bfloat16.is_floating_point)\n"
+                     "print(ember.promote_types(ember.bfloat16, ember.float16))\n"
+                     "print('ml_dtypes' in sys.modules)\n"
+                     "t = ember.ones(2, dtype=ember.bfloat16) * 3\n"
+                     "print('ml_dtypes' in sys.modules, t.dtype, t.tolist())\n"
+                     "print(ember.special.erfcx(ember.zeros(1)).tolist(), 'scipy' in sys.modules)\n")
+    assert out == ["False", "False", "torch.bfloat16", "2", "True", "torch.float32", "False",
+                   "True", "torch.bfloat16", "[3.0,", "3.0]", "[1.0]", "True"]
+
+
+def test_bfloat16_array_made_before_ember_loads_ml_dtypes():
+    out = _run_fresh("import ml_dtypes, numpy as np, ember\n"
+                     "a = np.ones(2, dtype=ml_dtypes.bfloat16)\n"
+                     "print(ember.from_numpy(a).dtype, ember.tensor(a).dtype, ember.finfo(ember.bfloat16).bits)\n")
+    assert out == ["torch.bfloat16", "torch.bfloat16", "16"]

@@ -4,15 +4,10 @@ Ember follows torch, not NumPy: categories (bool < integer < floating < complex)
 decide first; within a category, tensors with dimensions outrank 0-dim tensors,
 which outrank Python scalars.  Python floats take the default dtype.
 """
+import sys
 import threading
 
 import numpy as np
-
-try:  # bfloat16 has no NumPy dtype of its own; ml_dtypes provides one.
-    import ml_dtypes as _ml_dtypes
-    _BF16 = np.dtype(_ml_dtypes.bfloat16)
-except ImportError:  # pragma: no cover - ml_dtypes is a declared dependency
-    _BF16 = None
 
 __all__ = [
     "dtype", "float16", "bfloat16", "float32", "float64", "complex64", "complex128",
@@ -64,6 +59,30 @@ def _dtype_by_name(name):
     return _BY_NAME[name]
 
 
+class _LazyBFloat16(dtype):
+    """bfloat16 until its NumPy dtype is first needed: that comes from ml_dtypes, whose
+    import takes half a second, so ``import ember`` leaves it for the first bfloat16 tensor
+    (or finfo).  On first ``.np`` the object becomes a plain ``dtype`` (``__class__`` is
+    reassigned), so afterwards reading ``bfloat16.np`` is an ordinary slot read."""
+
+    __slots__ = ()
+
+    @property
+    def np(self):
+        return _load_bfloat16()
+
+
+def _load_bfloat16():
+    import ml_dtypes
+    npd = np.dtype(ml_dtypes.bfloat16)
+    bf16 = bfloat16
+    if type(bf16) is _LazyBFloat16:
+        bf16.__class__ = dtype
+        bf16.np = npd
+        NP_TO_DTYPE[npd] = bf16
+    return npd
+
+
 bool = dtype("bool", np.dtype(np.bool_), _BOOL, False, "Bool", 0)
 uint8 = dtype("uint8", np.dtype(np.uint8), _INT, False, "Byte", 1)
 int8 = dtype("int8", np.dtype(np.int8), _INT, True, "Char", 1)
@@ -71,7 +90,8 @@ int16 = dtype("int16", np.dtype(np.int16), _INT, True, "Short", 2)
 int32 = dtype("int32", np.dtype(np.int32), _INT, True, "Int", 3)
 int64 = dtype("int64", np.dtype(np.int64), _INT, True, "Long", 4)
 float16 = dtype("float16", np.dtype(np.float16), _FLOAT, True, "Half", 1)
-bfloat16 = dtype("bfloat16", _BF16, _FLOAT, True, "BFloat16", 1)
+bfloat16 = dtype("bfloat16", None, _FLOAT, True, "BFloat16", 1)
+bfloat16.__class__ = _LazyBFloat16
 float32 = dtype("float32", np.dtype(np.float32), _FLOAT, True, "Float", 2)
 float64 = dtype("float64", np.dtype(np.float64), _FLOAT, True, "Double", 3)
 complex64 = dtype("complex64", np.dtype(np.complex64), _COMPLEX, True, "ComplexFloat", 2)
@@ -84,8 +104,10 @@ short, int, long = int16, int32, int64
 ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
               complex64, complex128)
 _BY_NAME = {d.name: d for d in ALL_DTYPES}
-# NumPy dtype -> Ember dtype; the lookup every tensor's .dtype goes through.
-NP_TO_DTYPE = {d.np: d for d in ALL_DTYPES if d.np is not None}
+# NumPy dtype -> Ember dtype; the lookup every tensor's .dtype goes through.  bfloat16's
+# entry is added when ml_dtypes is loaded (``_load_bfloat16``): no array can have that
+# dtype before.
+NP_TO_DTYPE = {d.np: d for d in ALL_DTYPES if d is not bfloat16}
 
 _state = threading.local()
 _DEFAULT = [float32]  # torch's default dtype is process-global, not thread-local
@@ -110,6 +132,10 @@ def from_numpy_dtype(npd):
     try:
         return NP_TO_DTYPE[npd]
     except KeyError:
+        # An ml_dtypes bfloat16 array made outside Ember, before Ember loaded ml_dtypes.
+        if "ml_dtypes" in sys.modules and npd == sys.modules["ml_dtypes"].bfloat16:
+            _load_bfloat16()
+            return bfloat16
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{npd.type.__name__}. The only supported types are: "
             "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
@@ -214,7 +240,11 @@ class finfo:
             raise TypeError("torch.finfo() requires a floating point input type. Use "
                             "torch.iinfo to handle 'torch.finfo'")
         d = d.to_real()
-        info = _ml_dtypes.finfo(d.np) if d is bfloat16 else np.finfo(d.np)
+        if d is bfloat16:
+            import ml_dtypes
+            info = ml_dtypes.finfo(d.np)
+        else:
+            info = np.finfo(d.np)
         self.bits = info.bits
         self.eps = builtins_float(info.eps)
         self.max = builtins_float(info.max)

@@ -107,10 +107,12 @@ def op_function(op, name, nargs=1):
     """The public function of an op without params: ``name(input[, other], *, out=None)``."""
     if nargs == 1:
         def f(input, *, out=None):
-            return _out(apply(op, (input,)), out)
+            r = apply(op, (input,))
+            return r if out is None else _out(r, out)
         f.__doc__ = f"{name}(input, *, out=None) -> Tensor  (elementwise, as torch.{name})"
     else:
         def f(input, other, *, out=None):
-            return _out(apply(op, (input, other)), out)
+            r = apply(op, (input, other))
+            return r if out is None else _out(r, out)
     f.__name__ = f.__qualname__ = name
     return f

@@ -12,7 +12,7 @@ from .._tensor import Tensor
 from ._common import _conj, _out, check_half_range, dtype_name, real_only
 from ._declare import declare, declare_op, inplace_method, scalar_first, tensor_method
 from .inplace import apply_inplace
-from .registry import PROMOTE, PROMOTE_FLOAT, apply, defop
+from .registry import PROMOTE, PROMOTE_FLOAT, apply, array_result, defop, plain_backward
 
 
 def ignore_fp_warnings():
@@ -98,6 +98,14 @@ def _rsub_bwd(ctx, g):
 def _mul_bwd(ctx, g):
     a, b = ctx.saved
     need = ctx.needs_input_grad
+    # A tensor times a Python float (x * 1.01) outside create_graph: the gradient on the
+    # arrays, the multiplication the dispatched mul would run, without the dispatch.
+    if (type(b) is float or type(a) is float) and plain_backward():
+        gd = g._data
+        if gd.dtype.kind == "f" and gd.dtype.itemsize >= 4:
+            if type(b) is float:
+                return array_result(gd * b) if need[0] else None, None
+            return None, array_result(gd * a) if need[1] else None
     return (g * _conj(b) if need[0] else None,
             g * _conj(a) if need[1] else None)
 
@@ -398,14 +406,15 @@ def _alpha(alpha=1):
                               "add_(Tensor other, *, Number alpha = 1)"), operator="add")
 def add(input, other, *, alpha=1, out=None):
     # alpha=1 skips _alpha's call: `x + y` is the hottest path there is.
-    return _out(apply(add_op, (input, other), _alpha(alpha) if alpha != 1 else _NO_PARAMS), out)
+    r = apply(add_op, (input, other), _alpha(alpha) if alpha != 1 else _NO_PARAMS)
+    return r if out is None else _out(r, out)
 
 
 @declare(method=False)
 def rsub(input, other, *, alpha=1):
     _check_sub(input, other)
     op = rsub_op if isinstance(other, Tensor) else rsub_op.variant("RsubBackward1")
-    return apply(op, (input, other), {"alpha": alpha} if alpha != 1 else {})
+    return apply(op, (input, other), {"alpha": alpha} if alpha != 1 else _NO_PARAMS)
 
 
 def _sub_(self, other, *, alpha=1):
@@ -419,7 +428,8 @@ def _sub_(self, other, *, alpha=1):
          operator="sub", reflected=rsub)
 def sub(input, other, *, alpha=1, out=None):
     _check_sub(input, other)
-    return _out(apply(sub_op, (input, other), _alpha(alpha) if alpha != 1 else _NO_PARAMS), out)
+    r = apply(sub_op, (input, other), _alpha(alpha) if alpha != 1 else _NO_PARAMS)
+    return r if out is None else _out(r, out)
 
 
 subtract = sub
@@ -427,7 +437,8 @@ subtract = sub
 
 @declare(aliases=("multiply",), inplace=inplace_method(mul_op, 2), operator="mul")
 def mul(input, other, *, out=None):
-    return _out(apply(mul_op, (input, other)), out)
+    r = apply(mul_op, (input, other))
+    return r if out is None else _out(r, out)
 
 
 multiply = mul
@@ -448,7 +459,8 @@ def _rtruediv(self, other):
 @declare(aliases=("divide",), inplace=_div_, operator="truediv", reflected=_rtruediv)
 def div(input, other, *, rounding_mode=None, out=None):
     if rounding_mode is None:
-        return _out(apply(div_op, (input, other)), out)
+        r = apply(div_op, (input, other))
+        return r if out is None else _out(r, out)
     return _out(apply(div_round_op, (input, other), {"rounding_mode": rounding_mode}), out)
 
 

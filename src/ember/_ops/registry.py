@@ -21,7 +21,7 @@ import numpy as np
 from .. import _dtype as D
 from .._tensor import Tensor, _make
 from ..autograd import grad_mode
-from ..autograd.graph import Node, edge_of, sum_to_size
+from ..autograd.graph import Node, grad_accumulator, sum_to_size
 from ..autograd.saved import (save as _save, save_result as _save_result, unpack as _unpack,
                               unpack_result as _unpack_result)
 
@@ -29,22 +29,39 @@ REGISTRY = {}
 _EMPTY = {}
 _state = grad_mode._state
 _inference_used = grad_mode._inference_used
+_saved_hooks_used = grad_mode._saved_hooks_used
 _anomaly = grad_mode._anomaly
 _NP2D = D.NP_TO_DTYPE
 _generic = np.generic
+_ndarray = np.ndarray
+_new = object.__new__
 _F16 = np.dtype(np.float16)
+
+
+# How many (thread, hook) slots of ``_autocast`` are set, over all threads: apply reads the
+# thread's hooks only when some are, as a thread-local read costs as much as a third of a
+# small op's dispatch.
+_watched = [0]
+_watched_lock = threading.Lock()
 
 
 class _AutocastHook(threading.local):
     # ember.amp sets ``cast`` on this thread while an autocast region is active (the op
     # table's tracer sets it too, to see every op run); apply calls ``cast(op, inputs)``
-    # and autocast_entry ``cast(category, args)``, and pays one attribute read otherwise.
+    # and autocast_entry ``cast(category, args)``.
     cast = None
     # ``around(op, inputs, params, run)`` replaces the call to ``run(op, inputs, params)``
     # (the plain dispatch) while set: the profiler times each op through it and
     # ember.compile records the ops a call runs.  Whoever sets it chains to the one it
     # found (see ``push_around``), so both can be active at once.
     around = None
+
+    def __setattr__(self, name, value):
+        # Every setter (ember.amp, push_around, the op table's tracer) keeps the count.
+        with _watched_lock:
+            was_set = getattr(self, name, None) is not None
+            super().__setattr__(name, value)
+            _watched[0] += (value is not None) - was_set
 
 
 _autocast = _AutocastHook()
@@ -68,7 +85,7 @@ def autocast_entry(kind):
     def decorate(fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            cast = _autocast.cast
+            cast = _autocast.cast if _watched[0] else None
             if cast is not None:
                 args = tuple(cast(kind, args))
                 if kwargs:
@@ -102,7 +119,7 @@ class Op:
 
     __slots__ = ("name", "forward", "backward", "promote", "save", "save_result", "nout",
                  "differentiable", "view", "node_cls", "doc", "opmath", "scalar_checked",
-                 "autocast", "_variants")
+                 "autocast", "_variants", "_save_prefix")
 
     def __init__(self, name, forward, backward=None, *, promote=SAME, save=(),
                  save_result=False, nout=1, differentiable=True, view=False, node=None,
@@ -126,6 +143,8 @@ class Op:
         self.backward = backward
         self.promote = promote
         self.save = save if save is ALL_INPUTS else tuple(save)
+        # save=(0, ..., n-1): an op called with n inputs saves the inputs tuple itself.
+        self._save_prefix = len(self.save) if self.save == tuple(range(len(self.save))) else -1
         self.save_result = save_result
         self.nout = nout
         self.differentiable = differentiable and backward is not None
@@ -215,21 +234,24 @@ class OpNode(Node):
         if type(out) is not tuple:
             out = (out,)
         metas = self._input_meta
-        res = [None] * len(metas)
-        for i, meta in enumerate(metas):
-            if meta is None or i >= len(out):
-                continue
-            g = out[i]
-            if g is None:
-                continue
-            shape, npd = meta
-            if g._data.shape != shape:
-                g = sum_to_size(g, shape)
-            if g._data.dtype != npd:
-                if g._data.dtype.kind == "c" and npd.kind != "c":
-                    g = g.real  # a real input's gradient is the real part (torch, silently)
-                g = g.to(_NP2D[npd])
-            res[i] = g
+        res = []
+        for g, meta in zip(out, metas):
+            if g is not None and meta is not None:
+                data = g._data
+                if data.shape != meta[0]:
+                    g = sum_to_size(g, meta[0])
+                    data = g._data
+                npd = meta[1]
+                dt = data.dtype
+                if dt is not npd and dt != npd:
+                    if dt.kind == "c" and npd.kind != "c":
+                        g = g.real  # a real input's gradient is the real part (torch, silently)
+                    g = g.to(_NP2D[npd])
+                res.append(g)
+            else:
+                res.append(None)
+        if len(res) < len(metas):
+            res += [None] * (len(metas) - len(res))
         return res
 
 
@@ -255,38 +277,49 @@ def _promoted_arrays(inputs, rule):
         if a.dtype.kind in "biu":
             a = a.astype(D._DEFAULT[0].np)
         return (a,)
-    # Fast path: tensors of one dtype, Python scalars that cannot raise its category
-    # (a float scalar with a floating tensor, an int scalar with a non-bool one, bools).
+    # Fast path, one pass: tensors of one dtype, Python scalars that cannot raise its
+    # category (a float scalar with a floating tensor, an int scalar with a non-bool one,
+    # bools), all on the host.  The arrays are then the forward's arguments as they are.
     first = None
-    same = True
     float_scalar = int_scalar = False
+    arrays = []
     for x in inputs:
         if isinstance(x, Tensor):
-            d = x._data.dtype
+            a = x._data
+            d = a.dtype
             if first is None:
                 first = d
-            elif d != first:
-                same = False
+            elif d is not first and d != first:
                 break
-        elif x is not None:
+            if type(a) is not _ndarray:
+                break
+            arrays.append(a)
+        else:
             t = type(x)
             if t is float:
                 float_scalar = True
             elif t is int:
                 int_scalar = True
-            elif t is not bool:
-                same = False
+            elif t is not bool and x is not None:
                 break
-    if same and first is not None:
-        kind = first.kind
-        # Half precision (bfloat16 is kind "V") with a Python number takes the slow path too:
-        # it rounds the scalar to the dtype (NumPy would widen bfloat16 to float32) and
-        # lets opmath ops see it whole.
-        if float_scalar and (kind not in "fc" or first is _F16) or \
-                int_scalar and (kind in "bV" or first is _F16):
-            same = False
-    fast = same and first is not None
-    dt = _NP2D[first] if fast else D.result_type_of(inputs)
+            arrays.append(x)
+    else:
+        if first is not None:
+            kind = first.kind
+            # Half precision (bfloat16 is kind "V") with a Python number takes the slow path
+            # too: it rounds the scalar to the dtype (NumPy would widen bfloat16 to float32)
+            # and lets opmath ops see it whole.
+            if not (float_scalar and (kind not in "fc" or first is _F16) or
+                    int_scalar and (kind in "bV" or first is _F16) or
+                    rule == PROMOTE_FLOAT and kind in "biu"):
+                return arrays
+    return _promoted_slow(inputs, rule)
+
+
+def _promoted_slow(inputs, rule):
+    """``_promoted_arrays`` for mixed dtypes, scalars of a higher category, half precision
+    with scalars, and device arrays: torch's result type, every input cast to it."""
+    dt = D.result_type_of(inputs)
     if rule == PROMOTE_FLOAT and dt.category < D._FLOAT:
         dt = D._DEFAULT[0]
     npd = dt.np
@@ -296,10 +329,10 @@ def _promoted_arrays(inputs, rule):
     for x in inputs:
         if isinstance(x, Tensor):
             a = x._data
-            if type(a) is not np.ndarray:
+            if type(a) is not _ndarray:
                 host = False
             out.append(a if a.dtype == npd else a.astype(npd))
-        elif fast or x is None:
+        elif x is None:
             out.append(x)
         elif npd.kind == "V" or npd is _F16:
             out.append(npd.type(x))
@@ -407,17 +440,21 @@ def push_around(hook):
     return restore
 
 
-def apply(op, inputs, params=_EMPTY):
+def apply(op, inputs, params=_EMPTY, _hooked=False):
     """Run ``op`` on ``inputs`` (tensors and Python scalars) and record the graph."""
-    around = _autocast.around
-    if around is not None:
-        return around(op, inputs, params, _dispatch)
-    return _dispatch(op, inputs, params)
-
-
-def _dispatch(op, inputs, params=_EMPTY):
-    if _autocast.cast is not None:
-        inputs = _autocast.cast(op, inputs)
+    # Every op call runs this: the common case (no hooks, no autocast, one dtype, one
+    # output) is written inline, with no helper frames: at 16 elements each frame or
+    # thread-local read is a visible share of an op (docs/performance).  ``_hooked``: the
+    # call comes from the ``around`` hook chain (``_dispatch``), which must not re-enter it.
+    if _watched[0]:
+        hooks = _autocast
+        if not _hooked:
+            around = hooks.around
+            if around is not None:
+                return around(op, inputs, params, _dispatch)
+        cast = hooks.cast
+        if cast is not None:
+            inputs = cast(op, inputs)
     rule = op.promote
     forward = op.forward
     if rule is None:
@@ -428,7 +465,7 @@ def _dispatch(op, inputs, params=_EMPTY):
         except _HalfWithScalars as half:
             arrays, forward = half.arrays, half.forward_for(op)
     try:
-        out = forward(*arrays, **params)
+        out = forward(*arrays, **params) if params else forward(*arrays)
     except ValueError as e:
         if "broadcast" in str(e):
             raise RuntimeError(broadcast_error(inputs)) from None
@@ -440,17 +477,22 @@ def _dispatch(op, inputs, params=_EMPTY):
         out = forward(*arrays, **params)
 
     record = False
-    enabled = _state.enabled
-    if enabled and op.differentiable:
-        for x in inputs:
-            if isinstance(x, Tensor) and x._requires_grad:
-                record = True
-                break
+    if _state.enabled:
+        if op.differentiable:
+            for x in inputs:
+                if isinstance(x, Tensor) and x._requires_grad:
+                    record = True
+                    break
+        inference = False
+    else:
+        inference = _inference_used[0] and _state.inference
 
     if op.nout == 1:
-        if isinstance(out, _generic):
+        if type(out) is not _ndarray and isinstance(out, _generic):
             out = np.asarray(out)
-        result = _make(out)
+        result = _new(Tensor)  # _make, inlined
+        result._data = out
+        result._vc = [0]
         if op.view:
             _as_view(result, inputs[0])
         if record:
@@ -459,13 +501,13 @@ def _dispatch(op, inputs, params=_EMPTY):
                 result._grad_fn = node
                 result._requires_grad = True
                 if op.save_result:
-                    if _state.saved_hooks:
+                    if _saved_hooks_used[0] and _state.saved_hooks:
                         _save_result(node, result)
                     else:  # saved.save_result's common case, inlined (hot path)
                         node._result = out
                         node._result_vc = result._vc
                         node._result_version = 0
-        elif not enabled and _state.inference:
+        elif inference:
             result._inference = True
         return result
 
@@ -482,15 +524,40 @@ def _dispatch(op, inputs, params=_EMPTY):
                 o._grad_fn = node
                 o._output_nr = i
                 o._requires_grad = True
-    elif not enabled and _state.inference:
+    elif inference:
         for o in outs:
             o._inference = True
     return outs
 
 
+def plain_backward():
+    """Whether a backward may compute on arrays directly, as torch's fused ``*_backward``
+    kernels do: no graph is being built (backward without ``create_graph``) and no
+    ``around`` hook or autocast is watching the ops.  Otherwise backwards run in Ember ops,
+    so that they are differentiable and every op is seen."""
+    return not _state.enabled and (
+        not _watched[0] or _autocast.around is None and _autocast.cast is None)
+
+
+def array_result(out):
+    """An array backward's result as a tensor (NumPy arithmetic on 0-d arrays gives a
+    NumPy scalar, which ``apply`` turns back into an array too)."""
+    if type(out) is not _ndarray and isinstance(out, _generic):
+        out = np.asarray(out)
+    return _make(out)
+
+
+def _dispatch(op, inputs, params=_EMPTY):
+    """The plain dispatch, which the ``around`` hooks call to continue (``push_around``)."""
+    return apply(op, inputs, params, True)
+
+
 def _as_view(result, base):
     result._vc = base._vc
     result._base = base._base if base._base is not None else base
+
+
+_NO_EDGE = (None, 0)
 
 
 def _record(op, inputs, params):
@@ -500,11 +567,13 @@ def _record(op, inputs, params):
     metas = []
     for x in inputs:
         if isinstance(x, Tensor) and x._requires_grad:
-            nexts.append(edge_of(x))
+            fn = x._grad_fn  # edge_of, inlined
+            nexts.append((fn, x._output_nr) if fn is not None else (grad_accumulator(x), 0))
             needs.append(True)
-            metas.append((x._data.shape, x._data.dtype))
+            a = x._data
+            metas.append((a.shape, a.dtype))
         else:
-            nexts.append((None, 0))
+            nexts.append(_NO_EDGE)
             needs.append(False)
             metas.append(None)
     node.next_functions = tuple(nexts)
@@ -512,13 +581,23 @@ def _record(op, inputs, params):
     node._input_meta = metas
     node._params = params
     node._result = None
-    if op.save:
-        saved = inputs if op.save is ALL_INPUTS else [inputs[i] for i in op.save]
-        if _state.saved_hooks or _inference_used[0]:
+    save = op.save
+    if save:
+        # Loops, not comprehensions: a comprehension is one more frame per recorded op.
+        if save is ALL_INPUTS or op._save_prefix == len(inputs):
+            saved = inputs
+        else:
+            saved = []
+            for i in save:
+                saved.append(inputs[i])
+        if _inference_used[0] or _saved_hooks_used[0] and _state.saved_hooks:
             node._saved, node._versions = _save(node, saved)
         else:  # saved.save's common case, inlined: every recorded op that saves pays for it
+            versions = []
+            for x in saved:
+                versions.append(x._vc[0] if isinstance(x, Tensor) else None)
             node._saved = tuple(saved)
-            node._versions = [x._vc[0] if isinstance(x, Tensor) else None for x in saved]
+            node._versions = versions
     else:
         node._saved = ()
         node._versions = ()

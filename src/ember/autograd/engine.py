@@ -164,18 +164,21 @@ class _GraphTask:
         anomaly = grad_mode._anomaly.enabled
         around = profiling.around
         ready = [n for n in root_nodes if deps[n] == 0]
+        pop_ready, push_ready = ready.pop, ready.append
+        pop_buffer, get_buffer = buffers.pop, buffers.get
         while ready:
-            node = ready.pop()
-            buf = buffers.pop(node, None)
+            node = pop_ready()
+            buf = pop_buffer(node, None)
             if buf is not None:
                 if node._tensor_hooks:
                     _run_tensor_hooks(node, buf)
                 if node._retained:
                     _retain(node, buf)
-                if capture is not None and node in capture:
-                    self.take(node, buf)
-                if needed is not None and node not in needed:
-                    buf = None  # nothing we want lies beyond this node
+                if capture is not None:
+                    if node in capture:
+                        self.take(node, buf)
+                    if node not in needed:
+                        buf = None  # nothing we want lies beyond this node
             if type(node) is AccumulateGrad:
                 if buf is not None and buf[0] is not None:
                     if around is not None:
@@ -196,22 +199,23 @@ class _GraphTask:
                     grads_in = _call_post_hooks(node, grads_in, buf)
                 if not retain_graph:
                     node._release()
-            nexts = node.next_functions
-            for k in range(len(nexts)):
-                nxt, nr = nexts[k]
+            k = -1
+            for nxt, nr in node.next_functions:
+                k += 1
                 if nxt is None:
                     continue
                 if grads_in is not None:
                     g = grads_in[k]
                     if g is not None:
-                        b = buffers.get(nxt)
+                        b = get_buffer(nxt)
                         if b is None:
                             b = buffers[nxt] = [None] * nxt._num_outputs
                         old = b[nr]
                         if old is None:
                             # A gradient passed through unchanged (AddBackward's) or handed
                             # to two inputs must not become two leaves' .grad unshared.
-                            if _holds(buf, g, len(buf)) or _holds(grads_in, g, k):
+                            if g is buf[0] or len(buf) > 1 and _holds(buf, g, len(buf)) or \
+                                    k and _holds(grads_in, g, k):
                                 shared.add(id(g))
                             b[nr] = g
                         else:
@@ -219,7 +223,7 @@ class _GraphTask:
                 d = deps[nxt] - 1
                 deps[nxt] = d
                 if d == 0:
-                    ready.append(nxt)
+                    push_ready(nxt)
 
     def take(self, node, buf):
         """Capture the gradients ``node`` received for the requested inputs."""

@@ -137,6 +137,10 @@ def is_inference_mode_enabled():
 # Set once any inference tensor exists, so that the saved-tensor check costs nothing
 # in programs that never enter inference mode.
 _inference_used = [False]
+# Set once saved-tensor hooks were ever installed (graph.saved_tensors_hooks), so that
+# saving for backward reads the thread's hook stack only in programs that use them: a
+# thread-local read costs as much as a third of a small op's dispatch.
+_saved_hooks_used = [False]
 # forward_ad's open dual levels, here so that Function.apply can see them without importing
 # forward_ad (which needs Tensor) while the autograd package loads.
 _dual_levels = []

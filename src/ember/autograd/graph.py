@@ -122,7 +122,8 @@ class saved_tensors_hooks:
         self.unpack_hook = unpack_hook
 
     def __enter__(self):
-        from .grad_mode import _state
+        from .grad_mode import _saved_hooks_used, _state
+        _saved_hooks_used[0] = True
         _state.saved_hooks = _state.saved_hooks + ((self.pack_hook, self.unpack_hook),)
         return self
 

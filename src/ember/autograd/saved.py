@@ -27,6 +27,7 @@ from .. import _tensor
 
 _state = grad_mode._state
 _inference_used = grad_mode._inference_used
+_saved_hooks_used = grad_mode._saved_hooks_used
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -39,7 +40,7 @@ FREED_MSG = (
 def save(node, values, outputs=False):
     """``(saved, versions)`` for ``values`` (tensors and Python scalars) saved by ``node``;
     ``outputs``: some may be outputs of ``node`` (a custom Function's)."""
-    if outputs or _state.saved_hooks or _inference_used[0]:
+    if outputs or _inference_used[0] or _saved_hooks_used[0] and _state.saved_hooks:
         return _save_checked(node, values, outputs)
     Tensor = _tensor.Tensor
     return tuple(values), [x._vc[0] if isinstance(x, Tensor) else None for x in values]
@@ -97,6 +98,15 @@ def unpack_result(node):
     t._grad_fn = node
     t._requires_grad = True  # output_nr 0 is the class default
     return t
+
+
+def result_array(node):
+    """``unpack_result(node)._data`` without building the tensor (array backwards)."""
+    data = node._result
+    vc = node._result_vc
+    if data is None or vc is None or vc[0] != node._result_version:
+        return unpack_result(node)._data  # raises, or goes through the unpack hook
+    return data
 
 
 def _output(node, data, vc, version, output_nr):
