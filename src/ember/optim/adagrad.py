@@ -1,6 +1,8 @@
 """Adagrad (Duchi et al., 2011), with learning-rate decay."""
 from .optimizer import (Optimizer, _bump, _check_eps, _check_lr, _check_weight_decay,
                         _effective_grad, _make, _scalar_state, _step_value)
+from .._tensor import Tensor
+from ._sparse import adagrad_sparse_step
 
 
 def _update(param, grad, state_sum, step, *, lr, lr_decay, weight_decay, eps, maximize):
@@ -14,6 +16,8 @@ def _update(param, grad, state_sum, step, *, lr, lr_decay, weight_decay, eps, ma
 class Adagrad(Optimizer):
     """``Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
     eps=1e-10)``."""
+
+    _sparse_grads = True
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
                  initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False,
@@ -43,6 +47,13 @@ class Adagrad(Optimizer):
         for p, g in self._grads(group):
             state = self.state[p]
             step = _step_value(state)
+            if isinstance(g, Tensor):   # a sparse gradient: torch's tensor-op path
+                adagrad_sparse_step(p, g, state["sum"], step, lr=float(group["lr"]),
+                                    lr_decay=group["lr_decay"],
+                                    weight_decay=group["weight_decay"], eps=group["eps"],
+                                    maximize=group["maximize"])
+                _bump(p)
+                continue
             _update(p._data, g, state["sum"]._data, step, lr=float(group["lr"]),
                     lr_decay=group["lr_decay"], weight_decay=group["weight_decay"],
                     eps=group["eps"], maximize=group["maximize"])

@@ -179,6 +179,9 @@ class Optimizer:
                     if g._grad_fn is not None:
                         g = g.detach()
                         p._grad = g
+                    if g.is_sparse:
+                        g.zero_()
+                        continue
                     g._data[...] = 0
                     _bump(g)
 
@@ -259,8 +262,23 @@ class Optimizer:
             g = p._grad
             if g is None:
                 continue
+            if g.is_sparse:   # sparse gradients: the optimizer's sparse path or torch's error
+                if not self._sparse_grads:
+                    raise RuntimeError(f"{self._sparse_name} does not support sparse "
+                                       f"gradients{self._sparse_hint}")
+                out.append((p, g))
+                continue
             out.append((p, g._data))
         return out
+
+    # Sparse gradients: optimizers with a sparse path (SGD, Adagrad) set _sparse_grads and
+    # get the SparseCOOTensor itself from _grads; the others raise torch's error.
+    _sparse_grads = False
+    _sparse_hint = ""
+
+    @property
+    def _sparse_name(self):
+        return type(self).__name__
 
     def step(self, closure=None):
         """Run the closure (if any) with grad enabled, then update every parameter."""

@@ -1,6 +1,8 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
 from .optimizer import (Optimizer, _bump, _check_lr, _check_weight_decay, _effective_grad,
                         _make, required)
+from .._tensor import Tensor
+from ._sparse import sgd_sparse_step
 
 
 def _update(param, grad, buf, *, lr, momentum, dampening, weight_decay, nesterov, maximize):
@@ -19,6 +21,8 @@ def _update(param, grad, buf, *, lr, momentum, dampening, weight_decay, nesterov
 
 class SGD(Optimizer):
     """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)``."""
+
+    _sparse_grads = True
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
@@ -44,6 +48,12 @@ class SGD(Optimizer):
     def _step_group(self, group):
         momentum = group["momentum"]
         for p, g in self._grads(group):
+            if isinstance(g, Tensor):   # a sparse gradient: torch's tensor-op path
+                sgd_sparse_step(p, g, self.state[p], lr=float(group["lr"]), momentum=momentum,
+                                dampening=group["dampening"],
+                                weight_decay=group["weight_decay"],
+                                nesterov=group["nesterov"], maximize=group["maximize"])
+                continue
             # Plain SGD keeps no per-parameter state at all (as torch: state_dict stays empty).
             buf = self.state[p].get("momentum_buffer") if momentum != 0 else None
             new = _update(p._data, g, None if buf is None else buf._data,

@@ -37,16 +37,55 @@ def add(self, other, *, alpha=1):
                            f"size {list(self.shape)} while other has size "
                            f"{list(other.shape)} (FYI: dense-sparse addition does not "
                            "currently support broadcasting)")
-    scaled = other._val if alpha == 1 else other._val * alpha
-    if self._ind is other._ind:   # one index pattern (t + t): add the values in place of
-        return _with_values(self, self._val + scaled)
-    ind = _make(array_module(self._ind._data).concatenate(
-        [self._ind._data, other._ind._data], axis=1))
-    from .._ops.join import cat
-    val = cat([self._val, scaled.to(self._val.dtype) if scaled.dtype != self._val.dtype
-               else scaled], 0)
-    out = make(ind, val, self._ssize, False)
-    return out.coalesce() if self._coalesced and other._coalesced else out
+    size = self._ssize[:self.sparse_dim()]
+    la = _host_list(_linear(self._ind._data, size))
+    lb = _host_list(_linear(other._ind._data, size))
+    pick_a, pick_b = _merge(la, lb)
+    ind_a, ind_b, val_a, val_b = (self._ind._data, other._ind._data, self._val._data,
+                                  other._val._data)
+    xp = array_module(val_a)
+    pick_a, pick_b = xp.asarray(pick_a), xp.asarray(pick_b)
+    has_a, has_b = pick_a >= 0, pick_b >= 0
+    n = pick_a.shape[0]
+    vb = val_b if alpha == 1 else val_b * alpha
+    out_val = xp.zeros((n,) + val_a.shape[1:], dtype=np.result_type(val_a.dtype, vb.dtype))
+    out_val[has_a] += val_a[pick_a[has_a]]
+    out_val[has_b] += vb[pick_b[has_b]]
+    out_ind = xp.where(has_a, ind_a[:, xp.maximum(pick_a, 0)] if ind_a.shape[1] else 0,
+                       ind_b[:, xp.maximum(pick_b, 0)] if ind_b.shape[1] else 0)
+    out_ind = out_ind.reshape(ind_a.shape[0], n).astype(np.int64)
+    return _from_arrays(out_ind, out_val, self._ssize, self._coalesced and other._coalesced)
+
+
+def _host_list(a):
+    return (a.get() if hasattr(a, "get") else a).tolist()
+
+
+def _merge(la, lb):
+    """torch's CPU sparse add: one merge pass over both index lists as if sorted, summing
+    entries whose positions meet (so uncoalesced operands keep torch's exact order)."""
+    pick_a, pick_b = [], []
+    i = j = 0
+    na, nb = len(la), len(lb)
+    while i < na and j < nb:
+        if la[i] == lb[j]:
+            pick_a.append(i)
+            pick_b.append(j)
+            i += 1
+            j += 1
+        elif la[i] < lb[j]:
+            pick_a.append(i)
+            pick_b.append(-1)
+            i += 1
+        else:
+            pick_a.append(-1)
+            pick_b.append(j)
+            j += 1
+    pick_a.extend(range(i, na))
+    pick_b.extend([-1] * (na - i))
+    pick_a.extend([-1] * (nb - j))
+    pick_b.extend(range(j, nb))
+    return np.array(pick_a, dtype=np.int64), np.array(pick_b, dtype=np.int64)
 
 
 def sub(self, other, *, alpha=1):
