@@ -69,7 +69,8 @@ def _accumulate_sparse(variable, old, g, create_graph, shared):
     if old is None:
         if not create_graph:
             g = g.detach()
-        variable._grad = g.clone() if shared else g
+        # strided values are copied (torch clones them), so later sums merge as torch's
+        variable._grad = g.clone() if shared or not g._val._data.flags.c_contiguous else g
     elif old.is_sparse:
         variable._grad = old + g if g.is_sparse else g + old
     else:

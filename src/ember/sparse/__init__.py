@@ -55,8 +55,7 @@ _warned = []
 
 def _as_tensor(x, dtype=None, device=None):
     from .._creation import tensor
-    if isinstance(x, Tensor):
-        x = x.detach()
+    if isinstance(x, Tensor):   # values stay attached: to_dense() differentiates into them
         return x if dtype is None and device is None else x.to(device=device, dtype=dtype)
     return tensor(x, dtype=dtype, device=device)
 
@@ -66,7 +65,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     """torch.sparse_coo_tensor: indices (sparse_dim, nnz), values (nnz, *dense dims)."""
     from .. import int64
     values = _as_tensor(values, dtype, device)
-    indices = _as_tensor(indices, None, values.device)
+    indices = _as_tensor(indices, None, values.device).detach()
     if indices.dtype is not int64:
         indices = indices.to(int64)
     if indices.dim() != 2:

@@ -16,6 +16,7 @@ import numpy as np
 from .. import _dtype as D
 from .._device import array_module, device_of
 from .._layout import sparse_coo
+from .._ops.registry import apply, defop
 from .._tensor import Tensor, _make, _tuple_new, Size, _parse_to
 
 _new = object.__new__
@@ -71,6 +72,21 @@ def _unsupported(name):
             "during the selective/custom build process (if using custom build).")
     method.__name__ = name
     return method
+
+
+def _to_dense_fwd(values, indices, size):
+    return make(indices, _make(values), size)._dense_array()
+
+
+def _to_dense_bwd(ctx, g):
+    ind = ctx.indices
+    if ind.shape[0]:
+        return g[tuple(ind)]
+    return g.unsqueeze(0).expand((ind.shape[1],) + tuple(g.shape))
+
+
+_to_dense_op = defop("sparse_to_dense", _to_dense_fwd, _to_dense_bwd,
+                     node="ToDenseBackward0")
 
 
 class SparseCOOTensor(Tensor):
@@ -170,6 +186,14 @@ class SparseCOOTensor(Tensor):
     def data_ptr(self):
         raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
 
+    @property
+    def requires_grad(self):
+        return self._requires_grad or self._val._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
     def requires_grad_(self, requires_grad=True):
         if requires_grad and not self.dtype.is_floating_point and not self.dtype.is_complex:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
@@ -211,7 +235,10 @@ class SparseCOOTensor(Tensor):
 
     # ---- conversions --------------------------------------------------------------------
     def to_dense(self, dtype=None, *, masked_grad=None):
-        out = _make(self._dense_array())
+        if self._val._requires_grad:   # differentiable in the values (ToDenseBackward)
+            out = apply(_to_dense_op, (self._val,), {"indices": self._ind, "size": self._ssize})
+        else:
+            out = _make(self._dense_array())
         return out if dtype is None else out.to(dtype)
 
     def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
@@ -361,6 +388,11 @@ class SparseCOOTensor(Tensor):
 
     def __iter__(self):
         raise RuntimeError("iteration over a sparse tensor is not supported")
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = self.clone().requires_grad_(self._requires_grad)
+        return memo[id(self)]
 
     def __reduce_ex__(self, protocol):
         return (_rebuild, (self._ind, self._val, self._ssize, self._coalesced))

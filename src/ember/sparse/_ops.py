@@ -37,6 +37,12 @@ def add(self, other, *, alpha=1):
                            f"size {list(self.shape)} while other has size "
                            f"{list(other.shape)} (FYI: dense-sparse addition does not "
                            "currently support broadcasting)")
+    if not (self._val._data.flags.c_contiguous and other._val._data.flags.c_contiguous):
+        # torch's kernel for strided values concatenates instead of merging
+        from .._ops.join import cat
+        vb = other._val if alpha == 1 else other._val * alpha
+        return make(cat([self._ind, other._ind], 1), cat([self._val, vb], 0), self._ssize,
+                    False)
     size = self._ssize[:self.sparse_dim()]
     la = _host_list(_linear(self._ind._data, size))
     lb = _host_list(_linear(other._ind._data, size))
