@@ -116,6 +116,11 @@ CASES = {
                                         t.new().resize_as_(t)))(_uncoalesced(L)),
     "sparse_resize": lambda L: _uncoalesced(L).sparse_resize_((6,), 1, 0),
     "unsupported": lambda L: _uncoalesced(L).exp(),
+    "dense_sparse_api": lambda L: (L.ones(2, 3).sparse_dim(), L.ones(2, 3).dense_dim()),
+    **{f"dense_{n}": (lambda n: lambda L: getattr(L.ones(2), n)())(n)
+       for n in ("is_coalesced", "coalesce", "indices", "values", "_nnz", "_indices",
+                 "_values")},
+    "embedding_float_indices": lambda L: L.nn.Embedding(3, 2, sparse=True)(L.tensor([1.0])),
     "nnz_zero_sum": lambda L: L.sparse_coo_tensor(L.zeros(1, 0, dtype=L.long), L.zeros(0),
                                                   (3,)).sum(),
 }
@@ -219,3 +224,26 @@ def test_zero_grad_keeps_sparse_grad():
         return p.grad, p, opt.state[p]["momentum_buffer"]
 
     same(run)
+
+
+def test_to_dense_and_mm_differentiate_into_values():
+    def run(L):
+        v = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        s = L.sparse_coo_tensor([[0, 2, 0]], v, (4,))
+        d = s.to_dense()
+        (d * L.arange(4.0)).sum().backward()
+        v2 = L.ones(2, requires_grad=True)
+        w = L.arange(6.0).reshape(3, 2).requires_grad_()
+        L.sparse.mm(L.sparse_coo_tensor([[0, 1], [1, 2]], v2, (2, 3)), w).sum().backward()
+        return s.requires_grad, d.detach(), v.grad, v2.grad, w.grad
+
+    same(run)
+
+
+def test_deepcopy_and_pickle():
+    import copy
+    import pickle
+    s = ember.sparse_coo_tensor([[0, 2, 0]], [1.0, 2.0, 3.0], (4,))
+    for c in (copy.deepcopy(s), pickle.loads(pickle.dumps(s))):
+        assert repr(c) == repr(s)
+        assert c._values() is not s._values()

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._layout import sparse_coo, strided
 from .._tensor import Tensor, _make
-from ._coo import SparseCOOTensor, _from_arrays, make
+from ._coo import SparseCOOTensor, _from_arrays, _unsupported, make
 from ._ops import install as _install_ops
 from ._ops import mm, sparse_sum as sum  # noqa: A004 (torch.sparse.sum)
 
@@ -157,9 +157,9 @@ def _sparse_mask(self, mask):
     return make(ind, picked, mask._ssize, mask._coalesced)
 
 
-def _not_sparse(name):
+def _not_sparse(name, kind="sparse coordinate tensor"):
     def method(self, *args, **kwargs):
-        raise RuntimeError(f"{name} expected sparse coordinate tensor layout but got Strided")
+        raise RuntimeError(f"{name} expected {kind} layout but got Strided")
     method.__name__ = name
     return method
 
@@ -170,10 +170,13 @@ def _install():
     Tensor.to_sparse_coo = lambda self: _dense_to_sparse(self)
     Tensor.to_dense = _to_dense
     Tensor.sparse_mask = _sparse_mask
-    for name in ("is_coalesced", "_nnz", "coalesce", "_indices",
-                 "_values", "indices", "values"):
-        if not hasattr(Tensor, name):
-            setattr(Tensor, name, _not_sparse(name))
+    Tensor.sparse_dim = lambda self: 0
+    Tensor.dense_dim = lambda self: self.dim()
+    for name in ("is_coalesced", "coalesce", "indices"):
+        setattr(Tensor, name, _not_sparse(name))
+    Tensor.values = _not_sparse("values", "sparse tensor")
+    for name in ("_nnz", "_indices", "_values"):
+        setattr(Tensor, name, _unsupported(name, "CPU"))
 
 
 _install()

@@ -64,10 +64,10 @@ def _from_arrays(ind, val, size, coalesced=False):
     return make(_make(ind), _make(val), size, coalesced)
 
 
-def _unsupported(name):
+def _unsupported(name, backend="SparseCPU"):
     def method(self, *args, **kwargs):
         raise NotImplementedError(
-            f"Could not run 'aten::{name}' with arguments from the 'SparseCPU' backend. This "
+            f"Could not run 'aten::{name}' with arguments from the '{backend}' backend. This "
             "could be because the operator doesn't exist for this backend, or was omitted "
             "during the selective/custom build process (if using custom build).")
     method.__name__ = name

@@ -7,7 +7,7 @@ gradient rows, so the step only touches the rows a batch used.
 import numpy as np
 
 from .._device import array_module
-from .._ops.nn_ops import _embedding_fwd
+from .._ops.nn_ops import _embedding_fwd, embedding_lookup
 from .._ops.registry import apply, defop
 from ._coo import _from_arrays
 
@@ -34,4 +34,6 @@ embedding_sparse_op = defop("embedding_sparse", _embedding_fwd, _embedding_spars
 
 
 def embedding_sparse(weight, indices, padding_idx=None):
+    if indices._data.dtype.kind not in "iu":
+        return embedding_lookup(weight, indices, padding_idx)   # raises torch's dtype error
     return apply(embedding_sparse_op, (weight, indices), {"padding_idx": padding_idx})
