@@ -121,6 +121,7 @@ CASES = {
        for n in ("is_coalesced", "coalesce", "indices", "values", "_nnz", "_indices",
                  "_values")},
     "embedding_float_indices": lambda L: L.nn.Embedding(3, 2, sparse=True)(L.tensor([1.0])),
+    "size_only": lambda L: (L.sparse_coo_tensor((2, 3)), L.sparse_coo_tensor([2, 3]).sparse_dim()),
     "nnz_zero_sum": lambda L: L.sparse_coo_tensor(L.zeros(1, 0, dtype=L.long), L.zeros(0),
                                                   (3,)).sum(),
 }

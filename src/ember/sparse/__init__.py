@@ -60,10 +60,12 @@ def _as_tensor(x, dtype=None, device=None):
     return tensor(x, dtype=dtype, device=device)
 
 
-def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pin_memory=False,
+def sparse_coo_tensor(indices, values=None, size=None, *, dtype=None, device=None, pin_memory=False,
                       requires_grad=False, check_invariants=None, is_coalesced=None):
     """torch.sparse_coo_tensor: indices (sparse_dim, nnz), values (nnz, *dense dims)."""
     from .. import int64
+    if values is None:   # sparse_coo_tensor(size): an empty tensor of that size
+        return _empty(tuple(indices), dtype, device, requires_grad)
     values = _as_tensor(values, dtype, device)
     indices = _as_tensor(indices, None, values.device).detach()
     if indices.dtype is not int64:
@@ -98,6 +100,14 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     if requires_grad:
         out.requires_grad_(True)
     return out
+
+
+def _empty(size, dtype, device, requires_grad):
+    from .. import int64
+    from .._creation import zeros
+    values = zeros((0,), dtype=dtype, device=device)
+    out = make(zeros((len(size), 0), dtype=int64, device=device), values, size, True)
+    return out.requires_grad_(True) if requires_grad else out
 
 
 def _check_invariants(ind, values, size, sparse_dim):
