@@ -248,3 +248,24 @@ def test_deepcopy_and_pickle():
     for c in (copy.deepcopy(s), pickle.loads(pickle.dumps(s))):
         assert repr(c) == repr(s)
         assert c._values() is not s._values()
+
+
+def _errors_and_edges(L):
+    t = _uncoalesced(L)
+    c = t.coalesce()
+    cases = [lambda: t.pow(0), lambda: t.pow(L.ones(4)), lambda: t / L.ones(4),
+             lambda: t * L.ones(2), lambda: L.ones(4) / t, lambda: t.sum(0),
+             lambda: t.sub(L.ones(4)), lambda: t + L.sparse_coo_tensor([[0]], [1.0], (5,)),
+             lambda: t.mul(t), lambda: t * c, lambda: c * t, lambda: t.norm(),
+             lambda: t.clone().pow_(2), lambda: t.clone().sqrt_(), lambda: c.clone().abs_()]
+    out = []
+    for f in cases:
+        try:
+            out.append(repr(f()))
+        except Exception as e:  # the error is the compared outcome
+            out.append((type(e).__name__, str(e).split("\n")[0][:150]))
+    return out
+
+
+def test_errors_and_edge_cases():
+    same(_errors_and_edges)

@@ -18,9 +18,15 @@ def _is_scalar(x):
                                              and x.dim() == 0)
 
 
-def _check_same_size(a, b, what):
-    if tuple(a.shape) != tuple(b.shape):
-        raise RuntimeError(f"{what} operands have incompatible sizes")
+def _check_same_size(a, b):
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    if sa != sb:
+        for d in range(1, min(len(sa), len(sb)) + 1):
+            if sa[-d] != sb[-d]:
+                raise RuntimeError(f"The size of tensor a ({sb[-d]}) must match the size of "
+                                   f"tensor b ({sa[-d]}) at non-singleton dimension "
+                                   f"{max(len(sa), len(sb)) - d}")
+        raise RuntimeError(f"mul: sizes {list(sa)} and {list(sb)} do not match")
 
 
 def _with_values(t, values, coalesced=None):
@@ -33,10 +39,8 @@ def add(self, other, *, alpha=1):
         raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) "
                            "instead.")
     if tuple(self.shape) != tuple(other.shape):
-        raise RuntimeError(f"add: expected 'self' and 'other' to have same size, but self has "
-                           f"size {list(self.shape)} while other has size "
-                           f"{list(other.shape)} (FYI: dense-sparse addition does not "
-                           "currently support broadcasting)")
+        raise RuntimeError("add: expected sizes of 'self' and 'other' to match, but "
+                           f"{list(self.shape)} != {list(other.shape)}")
     if not (self._val._data.flags.c_contiguous and other._val._data.flags.c_contiguous):
         # torch's kernel for strided values concatenates instead of merging
         from .._ops.join import cat
@@ -95,10 +99,7 @@ def _merge(la, lb):
 
 
 def sub(self, other, *, alpha=1):
-    if not isinstance(other, SparseCOOTensor):
-        raise RuntimeError("sub(sparse, dense) is not supported. Use sub(dense, sparse) "
-                           "instead.")
-    return add(self, other, alpha=-alpha)
+    return add(self, other, alpha=-alpha)   # torch's errors name add too
 
 
 def add_(self, other, *, alpha=1):
@@ -111,21 +112,22 @@ def sub_(self, other, *, alpha=1):
 
 # ---- mul / div ------------------------------------------------------------------------
 def _mul_sparse(a, b):
-    _check_same_size(a, b, "mul")
-    a, b = a.coalesce(), b.coalesce()
-    xp = array_module(a._ind._data)
+    """torch's intersection kernel: the entries of the uncoalesced operand (the source) are
+    kept in their order, each times the other (coalesced) operand's value at its index;
+    entries with no partner drop out."""
+    _check_same_size(a, b)
+    source, other = (b, a) if a._coalesced else (a, b.coalesce())
+    xp = array_module(source._ind._data)
     size = a._ssize[:a.sparse_dim()]
-    la, lb = _linear(a._ind._data, size), _linear(b._ind._data, size)
-    common, ia, ib = (np.intersect1d(la, lb, assume_unique=True, return_indices=True)
-                      if xp is np else _intersect(xp, la, lb))
-    ia, ib = _make(ia), _make(ib)
-    return _from_arrays(a._ind._data[:, ia._data], (a._val[ia] * b._val[ib])._data,
-                        a._ssize, True)
-
-
-def _intersect(xp, la, lb):
-    common = xp.intersect1d(la, lb)
-    return common, xp.searchsorted(la, common), xp.searchsorted(lb, common)
+    lin_s, lin_o = _linear(source._ind._data, size), _linear(other._ind._data, size)
+    if not lin_o.shape[0]:
+        pos = match = xp.zeros(lin_s.shape, dtype=bool)
+    else:
+        pos = xp.minimum(xp.searchsorted(lin_o, lin_s), lin_o.shape[0] - 1)
+        match = lin_o[pos] == lin_s
+    keep, partner = _make(xp.nonzero(match)[0]), _make(pos[match].astype(np.int64))
+    values = source._val[keep] * other._val[partner]
+    return make(_make(source._ind._data[:, keep._data]), values, a._ssize, source._coalesced)
 
 
 def mul(self, other):
@@ -134,15 +136,19 @@ def mul(self, other):
     if isinstance(other, SparseCOOTensor):
         return _mul_sparse(self, other)
     # sparse * dense: the dense factor is read at the sparse positions
-    _check_same_size(self, other, "mul")
+    _check_same_size(self, other)
     picked = other[tuple(self._ind)] if self.sparse_dim() else other.unsqueeze(0)
     return _with_values(self, self._val * picked)
 
 
+def _division_error(divisor):
+    return RuntimeError("Sparse division requires a scalar or zero-dim dense tensor divisor "
+                        f"(got shape {list(divisor.shape)} for divisor)")
+
+
 def div(self, other, *, rounding_mode=None):
     if not _is_scalar(other):
-        raise RuntimeError("Sparse division requires a scalar or zero-dim dense tensor "
-                           "divisor (got shape " + str(list(other.shape)) + " for divisor)")
+        raise _division_error(other)
     from .._ops.pointwise import div as _div
     return _with_values(self, _div(self._val, other, rounding_mode=rounding_mode))
 
@@ -157,9 +163,10 @@ def div_(self, other, *, rounding_mode=None):
 
 def pow(self, exponent):
     if not _is_scalar(exponent):
-        raise NotImplementedError("pow on a sparse tensor needs a scalar exponent")
+        _unsupported("pow.Tensor_Tensor")(self)
     if exponent == 0:
-        raise RuntimeError("pow: cannot raise a sparse tensor to the 0 power")
+        raise RuntimeError("pow: cannot raise to zeroth power on sparse tensor; it would make "
+                           "the result tensor dense")
     c = self.coalesce()
     return _with_values(c, c._val ** exponent, True)
 
@@ -174,9 +181,11 @@ def _zero_preserving(name):
         return _with_values(c, getattr(c._val, name)(*args, **kwargs), True)
 
     def method_(self, *args, **kwargs):
-        c = self.coalesce()
-        getattr(c._val, name + "_")(*args, **kwargs)
-        return self._set(c)
+        if not self._coalesced:
+            raise RuntimeError(f"{name}_ requires coalesced input")
+        getattr(self._val, name + "_")(*args, **kwargs)
+        self._vc[0] += 1
+        return self
     method.__name__, method_.__name__ = name, name + "_"
     return method, method_
 
@@ -210,8 +219,6 @@ def sparse_sum(input, dim=None, dtype=None):
 
 
 def sum(self, dim=None, keepdim=False, *, dtype=None):
-    if dim is None:
-        return sparse_sum(self, None, dtype)
     return sparse_sum(self, dim, dtype)
 
 
@@ -253,7 +260,7 @@ def install():
         fwd, inplace = _zero_preserving(name)
         setattr(cls, name, fwd)
         setattr(cls, name + "_", inplace)
-    cls.pow_ = lambda self, e: self._set(pow(self, e))
+    cls.pow_ = _unsupported("pow_.Scalar")
     cls.__add__ = lambda self, other: add(self, other)
     cls.__radd__ = _radd
     cls.__sub__ = lambda self, other: sub(self, other)
@@ -267,13 +274,17 @@ def install():
     cls.__isub__ = sub_
     cls.__imul__ = mul_
     cls.__itruediv__ = div_
-    cls.__rtruediv__ = _unsupported("div")
+    cls.__rtruediv__ = _rdiv
 
 
 def _radd(self, other):
     # Python asks the subclass first, so dense + sparse lands here: dense, as torch's
     from .._ops.pointwise import add as _add
     return _add(other, self)
+
+
+def _rdiv(self, other):
+    raise _division_error(self)
 
 
 def _rsub(self, other):
