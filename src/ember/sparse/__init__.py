@@ -6,6 +6,7 @@ import numpy as np
 
 from .._layout import sparse_coo, strided
 from .._tensor import Tensor, _make
+from . import _embedding  # noqa: F401 (registers the embedding_sparse op)
 from ._coo import SparseCOOTensor, _from_arrays, _unsupported, make
 from ._ops import install as _install_ops
 from ._ops import mm, sparse_sum as sum  # noqa: A004 (torch.sparse.sum)
