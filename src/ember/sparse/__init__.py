@@ -4,7 +4,8 @@ import warnings
 
 import numpy as np
 
-from .._layout import sparse_coo, strided
+from .._device import array_module
+from .._layout import sparse_coo
 from .._tensor import Tensor, _make
 from . import _embedding  # noqa: F401 (registers the embedding_sparse op)
 from ._coo import SparseCOOTensor, _from_arrays, _unsupported, make
@@ -142,7 +143,7 @@ def _dense_to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dens
     if not 0 <= sparse_dim <= nd:
         raise RuntimeError(f"sparse_dim argument must be in [0,{nd}] range, but {sparse_dim} "
                            "is given")
-    xp = np if isinstance(a, np.ndarray) else __import__("cupy")
+    xp = array_module(a)
     if sparse_dim == 0:
         return _from_arrays(xp.zeros((0, 1), dtype=np.int64), a[None].copy(), a.shape, True)
     nz = a != 0
@@ -191,4 +192,3 @@ def _install():
 
 
 _install()
-del strided
