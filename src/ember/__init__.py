@@ -62,6 +62,10 @@ del _ops
 autograd._load_gradcheck()
 from ._foreach import FUNCTIONS as _FOREACH  # noqa: E402 (after _ops: the loops call its ops)
 globals().update(_FOREACH)
+from ._layout import (layout, strided, sparse_coo, sparse_csr, sparse_csc,  # noqa: E402
+                      sparse_bsr, sparse_bsc)
+from . import sparse  # noqa: E402 (installs Tensor.to_sparse & co. on the dense Tensor)
+from .sparse import sparse_coo_tensor  # noqa: E402
 
 # Subpackages load on first use (PEP 562), so `import ember` stays quick; `ember.nn`,
 # `ember.optim`, ... then behave as torch's eagerly imported ones do.

@@ -153,7 +153,8 @@ class Tensor:
 
     @property
     def layout(self):
-        return "torch.strided"
+        from ._layout import strided
+        return strided
 
     def element_size(self):
         return self._data.itemsize
@@ -270,7 +271,7 @@ class Tensor:
                                 f"of type {type(value).__name__}")
             if value.dtype is not self.dtype:
                 raise RuntimeError("assigned grad has data of a different type")
-            if value._data.shape != self._data.shape:
+            if value.shape != self._data.shape:   # .shape: a sparse grad has no dense _data
                 raise RuntimeError("assigned grad has data of a different size")
             if value.device != self.device:
                 raise RuntimeError("assigned grad has data located on a different device")

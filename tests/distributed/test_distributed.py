@@ -74,17 +74,21 @@ def test_a_rank_that_fails_ends_the_job():
 
 
 def test_launcher_sets_torchrun_environment(tmp_path):
+    # each rank writes its own file: mpiexec forwards the ranks' stdout in chunks that can
+    # interleave within a line
     script = tmp_path / "show_env.py"
     script.write_text(
         "import os, sys\nimport ember.distributed as dist\n"
         "dist.init_process_group('gloo', init_method='env://')\n"
-        "print('env', *(os.environ[k] for k in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE',"
+        "words = ['env', *(os.environ[k] for k in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE',"
         " 'LOCAL_WORLD_SIZE', 'MASTER_ADDR')), dist.get_rank(), dist.get_world_size(),"
-        " *sys.argv[1:], flush=True)\n")
+        " *sys.argv[1:]]\n"
+        f"open(os.path.join({str(tmp_path)!r}, f'env{{dist.get_rank()}}.txt'), 'w')"
+        ".write(' '.join(map(str, words)))\n")
     result = _run([sys.executable, "-m", "ember.distributed.run", "--nproc-per-node", "2",
                    str(script), "--lr", "0.5"])
     assert result.returncode == 0, result.stdout + result.stderr
-    lines = sorted(line for line in result.stdout.splitlines() if line.startswith("env"))
+    lines = [(tmp_path / f"env{r}.txt").read_text() for r in range(2)]
     assert lines == [f"env {r} {r} 2 2 127.0.0.1 {r} 2 --lr 0.5" for r in range(2)]
 
 

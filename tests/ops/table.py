@@ -15,6 +15,7 @@ from .table_loss import ENTRIES as _loss
 from .table_special import ENTRIES as _special
 from .table_rnn import ENTRIES as _rnn
 from .table_fft import ENTRIES as _fft
+from .table_sparse import ENTRIES as _sparse
 
 OP_TABLE = _pointwise + _unary + _binary + _reduction + _scan + _sorting + _shape + _linalg + _join + _indexing
-OP_TABLE += _nn + _fill + _loss + _special + _rnn + _fft
+OP_TABLE += _nn + _fill + _loss + _special + _rnn + _fft + _sparse

@@ -33,7 +33,9 @@ def _clone_data(t):
 def accumulate_grad(variable, g, create_graph, shared):
     """Add ``g`` into ``variable.grad`` the way torch's AccumulateGrad does."""
     old = variable._grad
-    if old is None:
+    if g.is_sparse or (old is not None and old.is_sparse):
+        _accumulate_sparse(variable, old, g, create_graph, shared)
+    elif old is None:
         # Never let .grad alias another tensor's memory: later in-place
         # accumulation (or an optimizer's grad.mul_) would corrupt it.
         if not create_graph:
@@ -59,6 +61,20 @@ def accumulate_grad(variable, g, create_graph, shared):
     if variable._post_acc_hooks:
         for hook in list(variable._post_acc_hooks.values()):
             hook(variable)
+
+
+def _accumulate_sparse(variable, old, g, create_graph, shared):
+    """torch's AccumulateGrad with a sparse side: a new sparse grad is stored as is (a copy
+    when shared), later ones are summed (sparse + sparse stays sparse, uncoalesced)."""
+    if old is None:
+        if not create_graph:
+            g = g.detach()
+        # strided values are copied (torch clones them), so later sums merge as torch's
+        variable._grad = g.clone() if shared or not g._val._data.flags.c_contiguous else g
+    elif old.is_sparse:
+        variable._grad = old + g if g.is_sparse else g + old
+    else:
+        variable._grad = old + g
 
 
 def _run_tensor_hooks(node, buf):

@@ -1,7 +1,10 @@
 """Adagrad (Duchi et al., 2011), with learning-rate decay."""
 from .._device import array_module
-from .optimizer import (Optimizer, _arrays, _check_eps, _check_foreach_fused, _check_lr,
-                        _check_weight_decay, _effective_grad, _make, _scalar_state)
+from .._tensor import Tensor
+from ._sparse import adagrad_sparse_step
+from .optimizer import (Optimizer, _arrays, _bump, _check_eps, _check_foreach_fused, _check_lr,
+                        _check_weight_decay, _effective_grad, _make, _scalar_state,
+                        _step_value)
 
 
 def _adagrad(params, grads, state_sums, steps, scratch, *, lr, lr_decay, weight_decay, eps,
@@ -25,6 +28,8 @@ def _adagrad(params, grads, state_sums, steps, scratch, *, lr, lr_decay, weight_
 class Adagrad(Optimizer):
     """``Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
     eps=1e-10)``."""
+
+    _sparse_grads = True
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
                  initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False,
@@ -50,6 +55,19 @@ class Adagrad(Optimizer):
                 acc[...] = group["initial_accumulator_value"]
                 state["sum"] = _make(acc)
         _check_foreach_fused(foreach, fused, differentiable)
+
+    def _step_group(self, group):
+        pairs = self._grads(group)
+        dense = [(p, g) for p, g in pairs if not isinstance(g, Tensor)]
+        if len(dense) != len(pairs):
+            for p, g in pairs:
+                if isinstance(g, Tensor):   # a sparse gradient: torch's tensor-op path
+                    adagrad_sparse_step(p, g, self.state[p]["sum"], _step_value(self.state[p]),
+                                        lr=float(group["lr"]), lr_decay=group["lr_decay"],
+                                        weight_decay=group["weight_decay"], eps=group["eps"],
+                                        maximize=group["maximize"])
+                    _bump(p)
+        super()._step_group(group, dense)
 
     def _update(self, params, grads, states, steps, group, scratch):
         _adagrad(params, grads, _arrays(states, "sum"), steps, scratch, lr=float(group["lr"]),

@@ -46,6 +46,9 @@ class Adam(Optimizer):
 
     _zero_states = ("exp_avg", "exp_avg_sq")
 
+    _sparse_hint = ", please consider SparseAdam instead"
+    _sparse_name = "Adam"   # AdamW too: torch's AdamW is an Adam
+
     def _init_state(self, state, p, group):
         super()._init_state(state, p, group)
         if group["amsgrad"]:

@@ -249,6 +249,9 @@ class Optimizer:
                     if g._grad_fn is not None:
                         g = g.detach()
                         p._grad = g
+                    if g.is_sparse:
+                        g.zero_()
+                        continue
                     g._data[...] = 0
                     _bump(g)
 
@@ -324,13 +327,34 @@ class Optimizer:
 
     def _grads(self, group):
         """The (param, grad array) pairs of a group's parameters that have a gradient."""
-        return [(p, p._grad._data) for p in group["params"] if p._grad is not None]
+        out = []
+        for p in group["params"]:
+            g = p._grad
+            if g is None:
+                continue
+            if g.is_sparse:   # sparse gradients: the optimizer's sparse path or torch's error
+                if not self._sparse_grads:
+                    raise RuntimeError(f"{self._sparse_name} does not support sparse "
+                                       f"gradients{self._sparse_hint}")
+                out.append((p, g))
+                continue
+            out.append((p, g._data))
+        return out
 
     def _scratch(self):
         scratch = self.__dict__.get("_scratch_arrays")
         if scratch is None:
             scratch = self._scratch_arrays = _Scratch()
         return scratch
+
+    # Sparse gradients: optimizers with a sparse path (SGD, Adagrad) set _sparse_grads and
+    # get the SparseCOOTensor itself from _grads; the others raise torch's error.
+    _sparse_grads = False
+    _sparse_hint = ""
+
+    @property
+    def _sparse_name(self):
+        return type(self).__name__
 
     def step(self, closure=None):
         """Run the closure (if any) with grad enabled, then update every parameter."""
@@ -351,12 +375,14 @@ class Optimizer:
             hook(self, (), {})
         return loss
 
-    def _step_group(self, group):
+    def _step_group(self, group, pairs=None):
         """One group's update: each parameter's state is created on its first step ('step'
         first, torch's key order, then ``_init_state``); 'step' is counted, then
         ``_update`` runs on the arrays, once for the group or, with ``foreach=False``,
-        once per parameter."""
-        pairs = self._grads(group)
+        once per parameter.  ``pairs`` (default: ``_grads(group)``) lets a subclass keep
+        some parameters, e.g. those with sparse gradients, for a path of its own."""
+        if pairs is None:
+            pairs = self._grads(group)
         if not pairs:
             return
         states = []

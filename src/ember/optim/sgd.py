@@ -1,5 +1,7 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
 from .._device import array_module
+from .._tensor import Tensor
+from ._sparse import sgd_sparse_step
 from .optimizer import (Optimizer, _bump, _check_foreach_fused, _check_lr, _check_weight_decay,
                         _effective_grad, _make, required)
 
@@ -36,6 +38,8 @@ def _sgd(params, grads, bufs, scratch, *, lr, momentum, dampening, weight_decay,
 class SGD(Optimizer):
     """``SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)``."""
 
+    _sparse_grads = True
+
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
@@ -59,10 +63,18 @@ class SGD(Optimizer):
             group.setdefault("maximize", False)
 
     def _step_group(self, group):
-        pairs = self._grads(group)
+        momentum = group["momentum"]
+        pairs = []
+        for p, g in self._grads(group):
+            if isinstance(g, Tensor):   # a sparse gradient: torch's tensor-op path
+                sgd_sparse_step(p, g, self.state[p], lr=float(group["lr"]), momentum=momentum,
+                                dampening=group["dampening"],
+                                weight_decay=group["weight_decay"],
+                                nesterov=group["nesterov"], maximize=group["maximize"])
+            else:
+                pairs.append((p, g))
         if not pairs:
             return
-        momentum = group["momentum"]
         # Plain SGD keeps no per-parameter state at all (as torch: state_dict stays empty).
         olds = [self.state[p].get("momentum_buffer") if momentum != 0 else None
                 for p, _ in pairs]

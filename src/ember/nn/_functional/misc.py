@@ -161,6 +161,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
             padding_idx = weight.shape[0] + padding_idx
     if max_norm is not None:
         _renorm_rows(weight, input, max_norm, norm_type)
+    if sparse:
+        from ...sparse._embedding import embedding_sparse
+        return embedding_sparse(weight, input, padding_idx)
     return nn_ops.embedding_lookup(weight, input, padding_idx)
 
 
