@@ -542,3 +542,32 @@ def test_float32_reflected_division_matches_torch_exactly():
     same(lambda L: 2.3 / L.tensor(a), 0)
     x = ember.tensor(a[:3], requires_grad=True)
     assert type((2 / x).grad_fn).__name__ == "MulBackward0"  # reciprocal(x) * 2, as torch
+
+
+OPS_ON_CPU_SCALARS = {
+    "mul": lambda A, s: A * s,
+    "rmul": lambda A, s: s * A,
+    "div": lambda A, s: A / s,
+    "rdiv": lambda A, s: s / A,
+    "mul_": lambda A, s: A.clone().mul_(s),
+    "div_": lambda A, s: A.clone().div_(s),
+    "add": lambda A, s: A + s,
+    "sub": lambda A, s: A - s,
+    "zero_dim_both": lambda A, s: A[0] * s,
+}
+
+
+@pytest.mark.parametrize("scalar_dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name", sorted(OPS_ON_CPU_SCALARS))
+def test_half_tensor_with_a_zero_dim_float_tensor(name, dtype, scalar_dtype):
+    """torch's mul/div read a 0-dim second operand at its own precision (0.37f, not 0.37
+    rounded to bfloat16); the other ops and orders round it to the tensor's dtype."""
+    a = np.random.default_rng(0).standard_normal(300).astype(np.float32) * 3
+    f = OPS_ON_CPU_SCALARS[name]
+    results = []
+    for lib in (ember, torch):
+        A = lib.from_numpy(a).to(getattr(lib, dtype))
+        r = f(A, lib.tensor(0.37, dtype=getattr(lib, scalar_dtype)))
+        results.append((str(r.dtype), r.float().numpy().tolist()))
+    assert results[0] == results[1]

@@ -12,7 +12,7 @@ from .._tensor import Tensor
 from ._common import _conj, _out, check_half_range, dtype_name, real_only
 from ._declare import declare, declare_op, inplace_method, scalar_first, tensor_method
 from .inplace import apply_inplace
-from .registry import PROMOTE, PROMOTE_FLOAT, apply, array_result, defop, plain_backward
+from .registry import CPU_SCALAR, PROMOTE, PROMOTE_FLOAT, apply, array_result, defop, plain_backward
 
 
 def ignore_fp_warnings():
@@ -185,8 +185,9 @@ sub_op = defop("sub", _sub_fwd, _sub_bwd, promote=PROMOTE)
 # rsub(input, other) = other - alpha * input; torch names its tensor and scalar forms apart
 # (RsubBackward0/RsubBackward1).
 rsub_op = defop("rsub", _rsub_fwd, _rsub_bwd, promote=PROMOTE)
-mul_op = defop("mul", np.multiply, _mul_bwd, promote=PROMOTE, save=(0, 1), opmath=True)
-div_op = defop("div", _div_fwd, _div_bwd, promote=PROMOTE_FLOAT, save=(0, 1), opmath=True)
+mul_op = defop("mul", np.multiply, _mul_bwd, promote=PROMOTE, save=(0, 1), opmath=CPU_SCALAR)
+div_op = defop("div", _div_fwd, _div_bwd, promote=PROMOTE_FLOAT, save=(0, 1),
+               opmath=CPU_SCALAR)
 
 
 def _div_round_fwd(a, b, rounding_mode):

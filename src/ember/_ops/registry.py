@@ -94,6 +94,8 @@ def autocast_entry(kind):
         return wrapper
     return decorate
 
+CPU_SCALAR = "cpu_scalar"  # an ``opmath`` level: see Op.__init__
+
 # dtype rules -----------------------------------------------------------------------
 SAME = None          # forward sees the arrays as they are (shape ops, neg, abs, ...)
 PROMOTE = 1          # torch.result_type over the inputs; tensors are cast to it
@@ -137,7 +139,8 @@ class Op:
         self.scalar_checked = scalar_checked
         # With a bfloat16 tensor and a Python scalar, torch computes some ops (mul, div) in
         # float32 with the scalar unrounded, and others (add, sub) with the scalar rounded
-        # to bfloat16 first; opmath=True marks the former.
+        # to bfloat16 first; opmath=True marks the former, CPU_SCALAR those (mul, div) that
+        # also read a 0-dim tensor second operand at its own precision.
         self.opmath = opmath
         self.forward = forward
         self.backward = backward
@@ -331,7 +334,14 @@ def _promoted_slow(inputs, rule):
             a = x._data
             if type(a) is not _ndarray:
                 host = False
-            out.append(a if a.dtype == npd else a.astype(npd))
+            if a.dtype == npd:
+                out.append(a)
+            else:
+                out.append(a.astype(npd))
+                # a 0-dim float tensor of another dtype meeting half precision: a CPU scalar
+                # that some of torch's kernels read at its own precision (CPU_SCALAR ops)
+                if a.ndim == 0 and a.dtype.kind == "f" and (npd.kind == "V" or npd is _F16):
+                    half_scalars = True
         elif x is None:
             out.append(x)
         elif npd.kind == "V" or npd is _F16:
@@ -374,6 +384,13 @@ class _HalfWithScalars(Exception):
                 f32(x) if isinstance(x, (int, float)) and type(x) is not bool else a
                 for a, x in zip(self.arrays, self.inputs)]
         npd = self.npd
+        if op.opmath == CPU_SCALAR and len(self.inputs) == 2:
+            # torch's mul/div kernels take a 0-dim second operand as a scalar at its own
+            # precision (``a * tensor(0.37)`` uses 0.37f, not 0.37 rounded to bfloat16)
+            other = self.inputs[1]
+            if isinstance(other, Tensor) and other._data.ndim == 0 and \
+                    other._data.dtype.kind == "f" and other._data.dtype != npd:
+                wide[1] = f32(other._data)
 
         def forward(*_, **params):
             out = op.forward(*wide, **params)
