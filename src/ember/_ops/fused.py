@@ -45,11 +45,21 @@ def _addmm_bwd(ctx, g):
         if beta != 1:
             g_bias = g_bias * beta
     g_m1 = g.mm(m2.mH) if need[1] else None
-    g_m2 = m1.mH.mm(g) if need[2] else None
+    g_m2 = None
+    if need[2]:
+        # A column-major mat2 (Linear's weight.t()) gets its gradient in that layout, as
+        # torch's mm_mat2_backward does: (g^H @ m1)^H, so that after TBackward0 the
+        # weight's gradient is a row-major array the engine can keep without a copy.
+        g_m2 = g.mH.mm(m1).mH if _column_major(m2) else m1.mH.mm(g)
     if alpha != 1:
         g_m1 = None if g_m1 is None else g_m1 * alpha
         g_m2 = None if g_m2 is None else g_m2 * alpha
     return g_bias, g_m1, g_m2
+
+
+def _column_major(t):
+    a = t._data
+    return a.ndim == 2 and a.shape[0] > 1 and a.shape[1] > 1 and a.flags.f_contiguous
 
 
 addmm_op = defop("addmm", _addmm_fwd, _addmm_bwd, save=(1, 2), autocast=AUTOCAST_LOWER)
