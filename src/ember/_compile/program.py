@@ -65,7 +65,7 @@ class Program:
         for st in steps:
             if isinstance(st, tuple):
                 for e in st[1]:
-                    if len(e) > 2:
+                    if len(e) > 2 and e[0] != "step":
                         escaping.add(e[2])
         escaping.update(r[1] for r in self.outputs if r[0] == "s")
         last_use, used_in = {}, {}
@@ -112,7 +112,7 @@ class Program:
                 pool.setdefault((buffers[b].shape, buffers[b].dtype), []).append(b)
         fused_buf = {}
         for i, ins in enumerate(instrs):
-            o = ins.outs[0]
+            o = ins.outs[0] if ins.outs else None
             uf = _ufunc_for(ins)
             if uf is not None and len(ins.outs) == 1 and find(o) == o and o not in esc_root \
                     and self._same_as_forward(ins, uf):
@@ -195,7 +195,7 @@ class Program:
                 lines.append(f"    v{s} = V[{s}]")
                 defined.add(s)
             return f"v{s}"
-        for n, st in enumerate(tr.steps):
+        for st in tr.steps:
             if isinstance(st, Instr):
                 args = []
                 for a in st.args:
@@ -278,6 +278,10 @@ def _apply_effects(effects, V):
             t._grad = None
         elif kind == "write":
             np.copyto(t._data, V[e[2]])
+            t._vc[0] += 1
+        elif kind == "step":
+            d = t._data
+            d += np.asarray(e[2], dtype=d.dtype).reshape(d.shape)
             t._vc[0] += 1
         elif kind == "grad_write":
             np.copyto(t._grad._data, V[e[2]])

@@ -56,7 +56,8 @@ class Instr:
 
     def signature(self):
         args = tuple(a if a[0] == "s" else ("c", _freeze(a[1])) for a in self.args)
-        return (self.op.name, id(self.forward), args, _freeze(self.params), tuple(self.outs))
+        fwd = 0 if isinstance(self.op, _HelperOp) else id(self.forward)
+        return (self.op.name, fwd, args, _freeze(self.params), tuple(self.outs))
 
 
 def _freeze(v):
@@ -157,6 +158,33 @@ def _names(code):
 
 
 # ---- the recorder -----------------------------------------------------------------------
+# Ember functions that compute on raw arrays outside dispatch (a pooling layer's argmax
+# indices, batch norm's running statistics written in place): recorded as one step each,
+# which the replay calls with the arrays (or tensors) of its slots.  Where such a helper is
+# not listed, the content checks find its result unexplained and the call runs eagerly.
+_RAW_HELPERS = (("ember._ops.nn_ops", "max_pool_indices"),
+                ("ember.nn._functional.norm", "_update_running"))
+
+
+class _HelperOp:
+    """Stands in an Instr for a raw helper: its name, and nout=1."""
+    nout = 1
+
+    def __init__(self, name):
+        self.name = name
+
+
+def _helper_forward(fn, kinds):
+    """A forward on arrays for the replay: tensor arguments get a tensor on the array; a
+    tensor result gives its array."""
+    from .._tensor import _make
+
+    def forward(*vals):
+        out = fn(*[_make(v) if k else v for v, k in zip(vals, kinds)])
+        return out._data if isinstance(out, Tensor) else out
+    return forward
+
+
 _VALUE_READS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "__index__",
                 "__repr__", "__str__", "__format__", "__array__")
 
@@ -177,6 +205,7 @@ class Trace:
         self.watch = {id(t): t for t in state}
         self.steppers = steppers
         self.paused = 0
+        self.helper_written = set()
         self.error = None
         self._start = None
 
@@ -215,8 +244,9 @@ class Trace:
     # -- segment bookkeeping --
     def _note(self, t):
         g = t._grad
-        return (t._data, crc(t._data), g, None if g is None else g._data,
-                None if g is None else crc(g._data))
+        d = t._data
+        return (d, crc(d), g, None if g is None else g._data,
+                None if g is None else crc(g._data), d.copy() if d.size <= 16 else None)
 
     def _begin_segment(self):
         self._start = {k: self._note(t) for k, t in self.watch.items()}
@@ -231,11 +261,19 @@ class Trace:
             old = self._start.get(k)
             if old is None:
                 continue
-            data, fp, grad, gdata, gfp = old
+            data, fp, grad, gdata, gfp, small = old
             if t._data is not data:
                 effects.append(("data", t, self._explain(t._data, copy_ok=False)))
-            elif crc(t._data) != fp:
-                effects.append(("write", t, self._explain(t._data)))
+            elif k not in self.helper_written and crc(t._data) != fp:
+                fp = crc(t._data)
+                if fp in self.by_crc:
+                    effects.append(("write", t, self.by_crc[fp]))
+                elif small is not None and small.dtype.kind in "iuf":
+                    # A counter stepped on the raw array (BatchNorm's num_batches_tracked):
+                    # the two recordings must agree on the step, which the replay repeats.
+                    effects.append(("step", t, tuple((t._data - small).ravel().tolist())))
+                else:
+                    raise Unsupported("a tensor was modified outside the ops Ember records")
             g = t._grad
             if g is None:
                 if grad is not None:
@@ -249,6 +287,7 @@ class Trace:
             elif crc(g._data) != gfp:
                 effects.append(("grad_write", t, self._explain(g._data)))
         self.steps.append(("effects", effects))
+        self.helper_written = set()
 
     def _explain(self, a, copy_ok=True):
         s = self.by_crc.get(crc(a))
@@ -303,10 +342,65 @@ class Trace:
         self.steps.append(Instr(op, op.forward, args, dict(params), slots, zero_d))
         return result
 
+    def _record_helper(self, fn, name, args):
+        vals, kinds, slots = [], [], []
+        for x in args:
+            if isinstance(x, Tensor) or isinstance(x, np.ndarray) and id(x) in self.slot_of:
+                t = x if isinstance(x, Tensor) else None
+                s = self._see(t) if t is not None else self._see_array(x)
+                vals.append(("s", s, None))
+                kinds.append(t is not None)
+                slots.append((s, t))
+            elif isinstance(x, np.ndarray):
+                raise Unsupported(f"{name} got an array from outside the recorded ops")
+            else:
+                vals.append(("c", x))
+                kinds.append(False)
+        self.paused += 1
+        try:
+            out = fn(*args)
+        finally:
+            self.paused -= 1
+        for s, t in slots:   # what the helper wrote in place, it writes again in the replay
+            fp = crc(self.arrays[s])
+            if fp != self.crcs[s]:
+                self.crcs[s] = fp
+                if t is not None and self._start is not None:
+                    self.helper_written.add(id(t))
+        outs, zero_d = [], []
+        if out is not None:
+            a = out._data if isinstance(out, Tensor) else out
+            fp = crc(a)
+            s = self._new_slot(a, fp)
+            self.by_crc[fp] = s
+            outs, zero_d = [s], [a.ndim == 0]
+        self.steps.append(Instr(_HelperOp(name), _helper_forward(fn, kinds), vals, {}, outs,
+                                zero_d))
+        return out
+
+    def _see_array(self, a):
+        class _Holder:
+            _data = a
+        return self._see(_Holder)
+
     # -- patches active while recording --
     def _patches(self):
         trace = self
         patches = []
+        import importlib
+        for modname, fname in _RAW_HELPERS:
+            mod = importlib.import_module(modname)
+            orig = getattr(mod, fname)
+
+            def helper(*a, _orig=orig, _name=f"{modname}.{fname}"):
+                if trace.paused:
+                    return _orig(*a)
+                try:
+                    return trace._record_helper(_orig, _name, a)
+                except Unsupported as e:
+                    trace.fail(str(e), e.graph_break)
+                    return _orig(*a)
+            patches.append((mod, fname, orig, helper))
 
         def breaking(name, orig):
             def read(*a, **k):
