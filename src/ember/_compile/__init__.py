@@ -109,8 +109,8 @@ class CompiledFunction:
         return getattr(self._fn, "__qualname__", type(self._fn).__name__)
 
     def _record(self, entry, tensors, args, kwargs):
-        state, steppers = discover(self._fn)
-        trace = Trace(tensors, state, steppers, fullgraph=self._fullgraph)
+        state, steppers, guards = discover(self._fn)
+        trace = Trace(tensors, state, steppers, fullgraph=self._fullgraph, guards=guards)
         try:
             out = trace.run(self._fn, args, kwargs)
         except Unsupported as e:
@@ -151,7 +151,8 @@ def _signature(trace):
         elif isinstance(st, Opaque):
             steps.append(st.signature())
         else:
-            steps.append(tuple((e[0], id(e[1])) + tuple(e[2:]) for e in st[1]))
+            steps.append(tuple((e[0], e[1] if type(e[1]) is int else id(e[1])) + tuple(e[2:])
+                               for e in st[1]))
     outs = tuple((r[0], id(r[1]) if r[0] == "t" else _freeze(r[1])) for r in trace.outputs)
     return tuple(steps), outs, len(trace.arrays), tuple(sorted(
         (s, b[0], b[1] if b[0] == "arg" else None) for s, b in trace.externals.items()))

@@ -45,6 +45,7 @@ class Program:
         self.args_at = [(k, b[1]) for k, s in enumerate(self.externals)
                         for b in [trace.externals[s]] if b[0] == "arg"]
         self.outputs, self.spec = trace.outputs, trace.spec
+        self.guards = trace.guards
         self._plan()
         self._generate()
 
@@ -242,6 +243,9 @@ class Program:
     def externals_for(self, arg_arrays):
         """The external arrays for one replay, or None if a live tensor no longer fits
         (another shape or dtype: the program is stale)."""
+        for d, k, v in self.guards:
+            if d.get(k) is not v:
+                return None
         X = [None] * len(self.externals)
         for k, t, a in self.live:
             d = t._data
@@ -259,7 +263,7 @@ class Program:
             if kind == "seg":
                 p(X, V)
             elif kind == "effects":
-                _apply_effects(p, V)
+                _apply_effects(p, V, arg_tensors)
             else:
                 p.obj.step(*p.args, **p.kwargs)
         from ..utils._pytree import tree_unflatten
@@ -268,9 +272,11 @@ class Program:
         return tree_unflatten(leaves, self.spec)
 
 
-def _apply_effects(effects, V):
+def _apply_effects(effects, V, args):
     for e in effects:
         kind, t = e[0], e[1]
+        if type(t) is int:
+            t = args[t]
         if kind == "grad":
             v = V[e[2]]
             t._grad = _make(v.copy() if e[3] else v)

@@ -94,7 +94,7 @@ def discover(fn):
     from ..nn import Module
     from ..optim.lr_scheduler import LRScheduler
     from ..optim.optimizer import Optimizer
-    tensors, steppers, seen = {}, [], set()
+    tensors, steppers, seen, guards = {}, [], set(), []
 
     def add_tensor(t):
         tensors.setdefault(id(t), t)
@@ -110,6 +110,11 @@ def discover(fn):
                 add_tensor(t)
             for t in obj.buffers():
                 add_tensor(t)
+            # The replay reads the tensors it recorded: a module given another parameter
+            # or buffer object must record again (torch guards on them too).
+            for m in obj.modules():
+                for d in (m._parameters, m._buffers):
+                    guards.extend((d, k, v) for k, v in d.items())
         elif isinstance(obj, (Optimizer, LRScheduler)):
             steppers.append(obj)
             if isinstance(obj, Optimizer):
@@ -146,7 +151,7 @@ def discover(fn):
         elif hasattr(obj, "__dict__") and not callable(obj):
             visit(vars(obj), depth + 1)
     visit(fn, 0)
-    return list(tensors.values()), steppers
+    return list(tensors.values()), steppers, guards
 
 
 def _names(code):
@@ -192,7 +197,8 @@ _VALUE_READS = ("item", "tolist", "numpy", "__bool__", "__float__", "__int__", "
 class Trace:
     """One recorded call: ``run(fn, args, kwargs)`` calls it eagerly and records it."""
 
-    def __init__(self, arg_tensors, state, steppers, fullgraph=False):
+    def __init__(self, arg_tensors, state, steppers, fullgraph=False, guards=()):
+        self.guards = guards
         self.fullgraph = fullgraph
         self.arg_tensors = arg_tensors
         self.arg_ids = {id(t._data): k for k, t in enumerate(arg_tensors)}
@@ -203,6 +209,11 @@ class Trace:
         self.by_crc = {}       # fingerprint -> latest produced slot with that content
         self.steps = []        # Instr / Opaque / ("effects", [...]) in call order
         self.watch = {id(t): t for t in state}
+        # The arguments' .grad effects name the argument, not this call's tensor object.
+        self.arg_pos = {}
+        for k, t in enumerate(arg_tensors):
+            self.watch.setdefault(id(t), t)
+            self.arg_pos.setdefault(id(t), k)
         self.steppers = steppers
         self.paused = 0
         self.helper_written = set()
@@ -256,6 +267,12 @@ class Trace:
                 self.crcs[s] = crc(self.arrays[s])
 
     def _end_segment(self):
+        effects = self._effects()
+        self.steps.append(("effects", [(e[0], self.arg_pos.get(id(e[1]), e[1])) + e[2:]
+                                       for e in effects]))
+        self.helper_written = set()
+
+    def _effects(self):
         effects = []
         for k, t in self.watch.items():
             old = self._start.get(k)
@@ -286,8 +303,7 @@ class Trace:
                     effects.append(("grad", t, self._explain(g._data), True))
             elif crc(g._data) != gfp:
                 effects.append(("grad_write", t, self._explain(g._data)))
-        self.steps.append(("effects", effects))
-        self.helper_written = set()
+        return effects
 
     def _explain(self, a, copy_ok=True):
         s = self.by_crc.get(crc(a))
