@@ -15,10 +15,12 @@ import weakref
 
 from .._tensor import Tensor
 from ..autograd import grad_mode
+from .aot import AotProgram
 from .program import Program
 from .trace import Instr, Opaque, Trace, Unsupported, _freeze, discover
 
-_MAX_RECORDINGS = 4   # a call that has not repeated itself after this many runs stays eager
+_MAX_RECORDINGS = 4
+_PLAIN = (Tensor, int, float, bool, str, type(None))   # a call that has not repeated itself after this many runs stays eager
 
 
 _ALL = weakref.WeakSet()
@@ -75,7 +77,10 @@ class CompiledFunction:
         return tuple(key), tensors
 
     def __call__(self, *args, **kwargs):
-        leaves = _flatten(args, kwargs)
+        if kwargs or not all(isinstance(a, _PLAIN) for a in args):
+            leaves = _flatten(args, kwargs)
+        else:  # the common call, f(tensors...): no pytree walk
+            leaves = args
         try:
             key, tensors = self._key(leaves)
             hash(key)
@@ -99,7 +104,9 @@ class CompiledFunction:
             arrays = [t._data for t in tensors]
             X = entry.program.externals_for(arrays)
             if X is not None:
-                return entry.program.run(X, tensors)
+                out = entry.program.run(X, tensors)
+                if out is not None or type(entry.program) is Program:
+                    return out
             entry.program, entry.trace, entry.recordings = None, None, 0
         if entry.eager:
             return self._fn(*args, **kwargs)
@@ -123,7 +130,7 @@ class CompiledFunction:
         if entry.trace is not None and _agree(entry.trace, trace):
             try:
                 _constants_from_fresh(entry.trace, trace)
-                entry.program = Program(trace)
+                entry.program = Program(trace) if trace.bwd_start is None else AotProgram(trace)
             except Unsupported as e:
                 return self._give_up(entry, str(e), out)
             entry.trace = None

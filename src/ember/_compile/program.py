@@ -36,15 +36,21 @@ def _ufunc_for(ins):
 
 
 class Program:
-    def __init__(self, trace):
+    """``steps`` (default: the whole recording) as generated segments; ``outputs`` are the
+    refs the run returns; ``escape`` the slots another program (a backward) reads from V."""
+
+    def __init__(self, trace, steps=None, outputs=None, spec=None, escape=()):
         self.trace = trace
+        self.steps = trace.steps if steps is None else steps
+        self.extra_escape = set(escape)
         self.externals = sorted(trace.externals)
         self.ext_index = {s: k for k, s in enumerate(self.externals)}
         self.live = [(k, b[1], trace.arrays[s]) for k, s in enumerate(self.externals)
                      for b in [trace.externals[s]] if b[0] == "live"]
         self.args_at = [(k, b[1]) for k, s in enumerate(self.externals)
                         for b in [trace.externals[s]] if b[0] == "arg"]
-        self.outputs, self.spec = trace.outputs, trace.spec
+        self.outputs = trace.outputs if outputs is None else outputs
+        self.spec = trace.spec if outputs is None else spec
         self.guards = trace.guards
         self._plan()
         self._generate()
@@ -52,7 +58,7 @@ class Program:
     # -- analysis --
     def _plan(self):
         tr = self.trace
-        steps = tr.steps
+        steps = self.steps
         instrs = [st for st in steps if isinstance(st, Instr)]
         seg_of, seg, seg_ins = {}, 0, {}
         for st in steps:
@@ -62,7 +68,7 @@ class Program:
                     seg_of[o] = seg
             elif isinstance(st, tuple):
                 seg += 1
-        escaping = set()
+        escaping = set(self.extra_escape)
         for st in steps:
             if isinstance(st, tuple):
                 for e in st[1]:
@@ -196,7 +202,7 @@ class Program:
                 lines.append(f"    v{s} = V[{s}]")
                 defined.add(s)
             return f"v{s}"
-        for st in tr.steps:
+        for st in self.steps:
             if isinstance(st, Instr):
                 args = []
                 for a in st.args:
@@ -236,6 +242,8 @@ class Program:
                 lines, loaded, defined = [], set(), set()
             elif isinstance(st, Opaque):
                 parts.append(("opaque", st))
+        if lines:
+            finish()
         self.parts = parts
         self.nslots = len(tr.arrays)
 
@@ -257,8 +265,16 @@ class Program:
             X[k] = arg_arrays[j]
         return X
 
-    def run(self, X, arg_tensors):
-        V = [None] * self.nslots
+    def run(self, X, arg_tensors, V=None):
+        V = self.run_raw(X, arg_tensors, V)
+        from ..utils._pytree import tree_unflatten
+        leaves = [_make(V[r[1]]) if r[0] == "s" else arg_tensors[r[1]] if r[0] == "a" else r[1]
+                  for r in self.outputs]
+        return tree_unflatten(leaves, self.spec)
+
+    def run_raw(self, X, arg_tensors, V=None):
+        if V is None:
+            V = [None] * self.nslots
         for kind, p in self.parts:
             if kind == "seg":
                 p(X, V)
@@ -266,10 +282,7 @@ class Program:
                 _apply_effects(p, V, arg_tensors)
             else:
                 p.obj.step(*p.args, **p.kwargs)
-        from ..utils._pytree import tree_unflatten
-        leaves = [_make(V[r[1]]) if r[0] == "s" else arg_tensors[r[1]] if r[0] == "a" else r[1]
-                  for r in self.outputs]
-        return tree_unflatten(leaves, self.spec)
+        return V
 
 
 def _apply_effects(effects, V, args):

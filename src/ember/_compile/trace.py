@@ -496,7 +496,7 @@ class Trace:
     def _output_refs(self, out):
         from ..utils._pytree import tree_flatten
         leaves, spec = tree_flatten(out)
-        refs = []
+        refs, needing = [], []
         for x in leaves:
             if not isinstance(x, Tensor):
                 if isinstance(x, (bool, int, float, complex, str, type(None))):
@@ -509,8 +509,7 @@ class Trace:
                 refs.append(("a", self.externals[s][1]))
                 continue
             if x._requires_grad and x._grad_fn is not None and not self._backward_ran():
-                raise Unsupported("outputs that need autograd (a forward without its "
-                                  "backward) are run eagerly")
+                needing.append((len(refs), x))
             if s is not None and s not in self.externals and self.crcs[s] == crc(x._data):
                 refs.append(("s", s))
             elif x._grad_fn is None and id(x) in self.watch:
@@ -519,6 +518,53 @@ class Trace:
                 refs.append(("s", self._explain(x._data)))
         self.spec = spec
         self.outputs = refs
+        self.needing = [j for j, _ in needing]
+        self.bwd_start = None
+        if needing:
+            self._record_backward([x for _, x in needing])
+
+    def _record_backward(self, outs):
+        """A forward whose outputs need autograd (AOTAutograd's case): record its backward
+        too, by running ``autograd.grad`` from placeholder output gradients (slots bound to
+        the gradients the engine will hand the compiled node) to every tensor input that
+        requires grad, keeping the eager graph for the caller's own backward."""
+        from ..autograd import grad as autograd_grad
+        from .._tensor import _make
+        inputs = []
+        for s in sorted(self.externals):
+            b = self.externals[s]
+            t = self.arg_tensors[b[1]] if b[0] == "arg" else b[1]
+            if isinstance(t, Tensor) and t._requires_grad and \
+                    all(t is not u for _, u in inputs):
+                inputs.append((s, t))
+        if not inputs:
+            raise Unsupported("outputs need autograd but no input requires grad")
+        gouts = []
+        for j, o in enumerate(outs):
+            g = _make(np.ones_like(o._data))
+            s = self._new_slot(g._data, crc(g._data))
+            self.externals[s] = ("gout", j)
+            gouts.append(g)
+        self.bwd_start = len(self.steps)
+        self.paused -= 1
+        try:
+            grads = autograd_grad(outs, [t for _, t in inputs], grad_outputs=gouts,
+                                  retain_graph=True, allow_unused=True)
+        finally:
+            self.paused += 1
+        if self.error is not None:
+            raise Unsupported(str(self.error), self.error.graph_break)
+        self.bwd_inputs = [s for s, _ in inputs]
+        refs = []
+        for g in grads:
+            if g is None:
+                refs.append(("c", None))
+                continue
+            s = self.slot_of.get(id(g._data))
+            if s is None or s in self.externals or self.crcs[s] != crc(g._data):
+                s = self._explain(g._data)
+            refs.append(("s", s))
+        self.bwd_outputs = refs
 
     def _backward_ran(self):
         return any(e[0] in ("grad", "grad_write")
