@@ -406,7 +406,9 @@ class Trace:
         import importlib
         for modname, fname in _RAW_HELPERS:
             mod = importlib.import_module(modname)
-            orig = getattr(mod, fname)
+            orig = getattr(mod, fname, None)
+            if orig is None:   # renamed: its effects are then found unexplained (eager)
+                continue
 
             def helper(*a, _orig=orig, _name=f"{modname}.{fname}"):
                 if trace.paused:
