@@ -277,12 +277,12 @@ def test_decorator_forms_and_torch_arguments():
 
 
 def test_compiled_module_is_torchs_optimized_module():
-    for lib in (torch, ember):
-        lib.manual_seed(0)
-        m = lib.nn.Linear(2, 3)
-        c = lib.compile(m)
-        assert c._orig_mod is m and list(c.state_dict()) == ["_orig_mod.weight", "_orig_mod.bias"]
-        assert c.weight is m.weight
+    # torch.compile itself is not called here: it turns torch.distributions' argument
+    # validation off for the rest of the process, which other tests compare against.
+    m = ember.nn.Linear(2, 3)
+    c = ember.compile(m)
+    assert c._orig_mod is m and list(c.state_dict()) == ["_orig_mod.weight", "_orig_mod.bias"]
+    assert c.weight is m.weight and type(c).__name__ == "OptimizedModule"
     m = ember.nn.Sequential(ember.nn.Linear(4, 8), ember.nn.ReLU(), ember.nn.Linear(8, 2))
     c = ember.compile(m)
     x = ember.randn(5, 4)

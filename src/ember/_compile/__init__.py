@@ -130,6 +130,7 @@ class CompiledFunction:
         if entry.trace is not None and _agree(entry.trace, trace):
             try:
                 _constants_from_fresh(entry.trace, trace)
+                _merge_copies(entry.trace, trace)
                 entry.program = Program(trace) if trace.bwd_start is None else AotProgram(trace)
             except Unsupported as e:
                 return self._give_up(entry, str(e), out)
@@ -158,8 +159,11 @@ def _signature(trace):
         elif isinstance(st, Opaque):
             steps.append(st.signature())
         else:
-            steps.append(tuple((e[0], e[1] if type(e[1]) is int else id(e[1])) + tuple(e[2:])
-                               for e in st[1]))
+            # A .grad handed on as is or copied: the engine decides by tensor ids it has
+            # seen, which can differ between calls, so the two recordings may differ there
+            # (the program copies if either did, _merge_copies).
+            steps.append(tuple((e[0], e[1] if type(e[1]) is int else id(e[1])) +
+                               tuple(e[2:3] if e[0] == "grad" else e[2:]) for e in st[1]))
     outs = tuple((r[0], id(r[1]) if r[0] == "t" else _freeze(r[1])) for r in trace.outputs)
     return tuple(steps), outs, len(trace.arrays), tuple(sorted(
         (s, b[0], b[1] if b[0] == "arg" else None) for s, b in trace.externals.items()))
@@ -168,6 +172,13 @@ def _signature(trace):
 def _agree(a, b):
     """Two recordings of one guard key describe the same program."""
     return _signature(a) == _signature(b)
+
+
+def _merge_copies(old, new):
+    for k, (a, b) in enumerate(zip(old.steps, new.steps)):
+        if isinstance(b, tuple):
+            new.steps[k] = ("effects", [e if e[0] != "grad" else e[:3] + (e[3] or f[3],)
+                                        for e, f in zip(b[1], a[1])])
 
 
 def _constants_from_fresh(old, new):
