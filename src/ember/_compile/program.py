@@ -12,27 +12,10 @@ nothing a caller holds is overwritten by the next call.
 import numpy as np
 
 from .._tensor import _make
-from .trace import Instr, Opaque, crc
+from .lowering import PRODUCTS as _PRODUCTS, ufunc_for as _ufunc_for
+from .trace import Instr, Opaque
 
 _asarray = np.asarray
-
-
-def _ufunc_for(ins):
-    """``(ufunc, extra constant args)`` computing ``ins`` exactly as its forward, or None."""
-    f, name, params = ins.forward, ins.op.name, ins.params
-    if isinstance(f, np.ufunc):
-        if f.nout == 1 and not params and f.nin == len(ins.args):
-            return f, ()
-        return None
-    if name in ("add", "sub") and set(params) <= {"alpha"} and params.get("alpha", 1) == 1:
-        return (np.add if name == "add" else np.subtract), ()
-    if name == "div" and params.get("rounding_mode") is None and set(params) <= {"rounding_mode"}:
-        return np.true_divide, ()
-    if name == "neg" and not params:
-        return np.negative, ()
-    if name == "relu" and not params:
-        return np.maximum, ("zero",)
-    return None
 
 
 class Program:
@@ -122,10 +105,11 @@ class Program:
             o = ins.outs[0] if ins.outs else None
             uf = _ufunc_for(ins)
             if uf is not None and len(ins.outs) == 1 and find(o) == o and o not in esc_root \
-                    and self._same_as_forward(ins, uf):
-                for a in ins.args:
-                    if a[0] == "s" and life.get(find(a[1])) == i:
-                        release(find(a[1]))
+                    and ins.lowered:
+                if uf[0] not in _PRODUCTS:   # elementwise: may write over a dying input
+                    for a in ins.args:
+                        if a[0] == "s" and life.get(find(a[1])) == i:
+                            release(find(a[1]))
                 oa = tr.arrays[o]
                 key = (oa.shape, oa.dtype)
                 free = pool.get(key)
@@ -140,34 +124,6 @@ class Program:
                 release(r)
         self.instrs, self.fused, self.buffers = instrs, fused, buffers
         self.escaping = escaping
-
-    def _same_as_forward(self, ins, uf):
-        """The ufunc gives the recorded output bit for bit (checked on the recorded arrays,
-        when they still hold the values the op read)."""
-        tr = self.trace
-        vals = []
-        for a in ins.args:
-            if a[0] == "c":
-                vals.append(a[1])
-                continue
-            if a[2] is not None:
-                return False
-            arr = tr.arrays[a[1]]
-            if not isinstance(arr, np.ndarray) or crc(arr) != tr.crcs[a[1]]:
-                return False
-            vals.append(arr)
-        out = tr.arrays[ins.outs[0]]
-        if type(out) is not np.ndarray or out.ndim == 0 or not out.flags.c_contiguous:
-            return False
-        f, extra = uf
-        if extra:
-            vals.append(out.dtype.type(0))
-        try:
-            got = f(*vals)
-        except Exception:
-            return False
-        return (got.shape == out.shape and got.dtype == out.dtype
-                and np.array_equal(got, out, equal_nan=out.dtype.kind in "fc"))
 
     # -- code --
     def _generate(self):

@@ -24,6 +24,7 @@ import zlib
 import numpy as np
 
 from .._ops import registry
+from .lowering import lowering_matches, ufunc_for
 from .._tensor import Tensor
 
 
@@ -48,11 +49,12 @@ def crc(a):
 class Instr:
     """One recorded op: ``args`` are ``("s", slot, cast_dtype_or_None)`` or ``("c", value)``."""
 
-    __slots__ = ("op", "forward", "args", "params", "outs", "zero_d")
+    __slots__ = ("op", "forward", "args", "params", "outs", "zero_d", "lowered")
 
     def __init__(self, op, forward, args, params, outs, zero_d):
         self.op, self.forward, self.args, self.params = op, forward, args, params
         self.outs, self.zero_d = outs, zero_d
+        self.lowered = False   # may run as a ufunc into a planned buffer (lowering.py)
 
     def signature(self):
         args = tuple(a if a[0] == "s" else ("c", _freeze(a[1])) for a in self.args)
@@ -355,7 +357,10 @@ class Trace:
             self.by_crc[fp] = s
             slots.append(s)
             zero_d.append(o._data.ndim == 0)
-        self.steps.append(Instr(op, op.forward, args, dict(params), slots, zero_d))
+        ins = Instr(op, op.forward, args, dict(params), slots, zero_d)
+        if len(outs) == 1 and ufunc_for(ins) is not None:
+            ins.lowered = lowering_matches(ins, arrays, outs[0]._data)
+        self.steps.append(ins)
         return result
 
     def _record_helper(self, fn, name, args):
