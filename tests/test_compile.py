@@ -123,6 +123,36 @@ def test_random_programs_equal_eager(seed):
     assert all(p is not None for p in _programs(compiled))
 
 
+def test_optimizer_and_scheduler_steps_run_eagerly_between_segments():
+    results = []
+    for compiled in (False, True):
+        ember.manual_seed(0)
+        model = ember.nn.Linear(3, 2)
+        opt = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        sched = ember.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+        x = ember.ones(4, 3)
+
+        def step():
+            opt.zero_grad()
+            loss = (model(x) ** 2).sum()
+            loss.backward()
+            opt.step()
+            sched.step()
+            return loss
+        if compiled:
+            step = ember.compile(step)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            losses = [step()._data.copy() for _ in range(_RECORDINGS + 3)]
+        results.append((losses, model.weight._data.copy(), opt.param_groups[0]["lr"]))
+        if compiled:
+            assert _programs(step)[0] is not None
+    (le, we, lre), (lc, wc, lrc) = results
+    np.testing.assert_array_equal(np.array(le), np.array(lc))
+    np.testing.assert_array_equal(we, wc)
+    assert lre == lrc == 0.1 * 0.5 ** (_RECORDINGS + 3)
+
+
 def test_replays_do_not_overwrite_earlier_results():
     @ember.compile
     def f(x):

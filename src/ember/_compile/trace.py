@@ -173,6 +173,9 @@ _RAW_HELPERS = (("ember._ops.nn_ops", "max_pool_indices"),
                 ("ember.nn._functional.norm", "_update_running"))
 
 
+_OWN_STEP_ABSENT = object()
+
+
 class _HelperOp:
     """Stands in an Instr for a raw helper: its name, and nout=1."""
     nout = 1
@@ -468,7 +471,13 @@ class Trace:
                 finally:
                     trace.paused -= 1
                     trace.guarded(trace._begin_segment)
-            patches.append((obj, "step", None, opaque))
+            try:   # markers on the step being shadowed (an LR scheduler checks for its own)
+                opaque.__dict__.update(vars(step))
+            except TypeError:
+                pass
+            # An instance may already carry its own step (an LR scheduler wraps its
+            # optimizer's): that one is put back afterwards, else the shadow is deleted.
+            patches.append((obj, "step", obj.__dict__.get("step", _OWN_STEP_ABSENT), opaque))
         return patches
 
     def run(self, fn, args, kwargs):
@@ -488,7 +497,7 @@ class Trace:
         finally:
             restore()
             for owner, name, orig, _new in patches:
-                if orig is None:
+                if orig is _OWN_STEP_ABSENT:
                     del owner.__dict__[name]   # the instance attribute shadowing step
                 else:
                     setattr(owner, name, orig)
