@@ -123,12 +123,13 @@ class InvalidBackend(RuntimeError):
 
 def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None,
             options=None, disable=False):
-    """torch.compile with an eager backend: the arguments are checked as torch checks them,
-    and ``model`` itself comes back, since Ember always runs eagerly.
+    """torch.compile: the arguments are checked as torch checks them; the callable comes
+    back compiled (``ember/_compile``: each input signature's ops are recorded on the first
+    calls and replayed as generated NumPy code after), a module wrapped in an
+    ``OptimizedModule`` as torch's (``_orig_mod``, prefixed state_dict keys).  Every backend
+    name and ``mode`` gets the same compiler; ``disable=True`` returns ``model`` itself.
 
     Usable as ``ember.compile(fn)``, ``@ember.compile`` and ``@ember.compile(mode=...)``.
-    Unlike torch, an ``nn.Module`` is not wrapped in an ``OptimizedModule``: its
-    ``state_dict`` keys stay unprefixed and there is no ``_orig_mod`` attribute.
     """
     if model is None:
         def fn(model):
@@ -149,7 +150,10 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mo
     if isinstance(backend, str) and backend not in _BACKENDS:
         raise InvalidBackend(f"Invalid backend: '{backend}', see `torch._dynamo.list_backends()` "
                              f"for available backends.")
-    return model
+    if disable:
+        return model
+    from ._compile import compile_callable
+    return compile_callable(model, fullgraph=fullgraph, dynamic=dynamic, mode=mode)
 
 
 __all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads",

@@ -1,17 +1,22 @@
-"""ember._dynamo: torch._dynamo's user-facing switches; Ember always runs eagerly, so
-nothing is ever being compiled and the decorators return what they decorate."""
+"""ember._dynamo: torch._dynamo's user-facing switches.  ``config.cache_size_limit`` (or
+torch 2.13's name ``recompile_limit``) bounds how many input signatures one compiled
+function records (ember/_compile); ``reset`` drops every recorded program.  The other
+decorators return what they decorate."""
 import types
+
+from . import exc
 
 from .._runtime import compile as _compile
 
-__all__ = ["config", "allow_in_graph", "disallow_in_graph", "disable", "reset", "is_compiling",
+__all__ = ["config", "exc", "allow_in_graph", "disallow_in_graph", "disable", "reset", "is_compiling",
            "mark_dynamic", "mark_static", "maybe_mark_dynamic", "graph_break", "optimize",
            "assume_constant_result", "list_backends", "explain"]
 
 
 class _Config(types.SimpleNamespace):
-    """torch._dynamo.config: settings are accepted and kept; none changes Ember's
-    behaviour. Reading an unset name gives None rather than failing."""
+    """torch._dynamo.config: settings are accepted and kept; ``cache_size_limit`` and
+    ``recompile_limit`` bound ember.compile's cache, the others change nothing. Reading an
+    unset name gives None rather than failing."""
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -56,7 +61,9 @@ def disable(fn=None, recursive=True, *, reason=None):
 
 
 def reset():
-    """Nothing is cached: there are no compiled frames to drop."""
+    """Forget every program ember.compile recorded: the next calls record again."""
+    from .._compile import reset_all
+    reset_all()
 
 
 def is_compiling():
