@@ -168,7 +168,7 @@ ENTRIES = [
            lambda rng: [Sample((arr(rng, (3, 2, 4, 3), low=1, high=4), arr(rng, (2,)),
                                 arr(rng, (2,)))),
                         Sample((arr(rng, (5, 3)), arr(rng, (3,)), arr(rng, (3,))), name="1d")],
-           covers=("native_batch_norm", "native_batch_norm_backward"), atol=1e-4,
+           covers=("native_batch_norm", "native_batch_norm_backward", "native_batch_norm_stats"), atol=1e-4,
            grad_atol=1e-3),
     OpInfo("native_batch_norm_eval",
            # The running statistics are lists: constants, not differentiated.

@@ -155,6 +155,17 @@ bn_backward_op = defop("native_batch_norm_backward", _bn_backward_fwd, _bn_backw
                        node="NativeBatchNormBackwardBackward0")
 
 
+# The batch's statistics as an op of their own (no gradient: they enter the normalisation
+# as constants, and its backward accounts for them), so that whoever watches the op
+# stream (ember.compile, the profiler) sees them computed from the input each call.
+stats_op = defop("native_batch_norm_stats", batch_stats, nout=3)
+
+
+def stats(x, eps):
+    """The batch's per-channel ``(mean, biased var, invstd)`` as tensors."""
+    return apply(stats_op, (x,), {"eps": eps})
+
+
 def batch_norm(x, weight, bias, mean, invstd, training, eps):
     """``(x - mean) * invstd * weight + bias`` per channel; ``mean``/``invstd`` are
     constant tensors (the batch's statistics when ``training``)."""

@@ -1,11 +1,9 @@
 """Normalization functions, composites of registry ops (so every derivative works)."""
 import numpy as np
 
-from ..._device import array_module
 from ..._ops import batch_norm as _bn
 from ..._ops import norm_ops
 from ..._ops.unary import sqrt
-from ..._tensor import _make
 from ...autograd import grad_mode
 
 
@@ -55,15 +53,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if n <= 1:
             raise ValueError("Expected more than 1 value per channel when training, got input "
                              f"size {input.shape}")
-        mean, var, invstd = _bn.batch_stats(input._data, eps)
+        mean, var, invstd = _bn.stats(input, eps)
         if running_mean is not None:
             _update_running(running_mean, mean, momentum)
         if running_var is not None:
             _update_running(running_var, var, momentum, n / (n - 1))
     else:
-        mean = running_mean._data
-        invstd = 1 / array_module(mean).sqrt(running_var._data + eps)
-    return _bn.batch_norm(input, weight, bias, _make(mean), _make(invstd), training, eps)
+        mean = running_mean.detach()
+        with grad_mode.no_grad():
+            invstd = (running_var.detach() + eps).rsqrt()
+    return _bn.batch_norm(input, weight, bias, mean, invstd, training, eps)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
