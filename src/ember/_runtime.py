@@ -24,8 +24,11 @@ def _check_int(value, fname):
 
 # ---- intra-op threads ---------------------------------------------------------------------
 def set_num_threads(int):  # noqa: A002  (torch's parameter name)
-    """Number of threads the BLAS (and any OpenMP) pools behind NumPy use from now on."""
+    """Number of threads the BLAS (and any OpenMP) pools behind NumPy, and Ember's own
+    block-parallel kernels (``_parallel``), use from now on."""
     _check_int(int, "set_num_threads")
+    from . import _parallel
+    _parallel.set_threads(int)
     if _threadpoolctl is None:
         if not _state["warned_no_threadpoolctl"]:
             _state["warned_no_threadpoolctl"] = True
