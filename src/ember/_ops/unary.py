@@ -12,11 +12,12 @@ import math
 import numpy as np
 
 from .._device import array_module
-from .._parallel import MIN_WORK, for_blocks
+from .._parallel import MIN_WORK
 from .._tensor import Tensor
 from ..autograd.saved import result_array
 from ._common import _conj, _out, dtype_name, in_float32, real_only
 from ._declare import declare, declare_op, inplace_method
+from ._rows import host_blocks
 from .inplace import apply_view
 from .pointwise import abs, where
 from .registry import FLOAT, apply, array_result, defop, plain_backward
@@ -174,7 +175,7 @@ def _relu_fwd(a):
 
     def block(i, j):
         np.maximum(flat[i:j], zero, out=dst[i:j])
-    for_blocks(block, flat.size, 1)
+    host_blocks(block, flat.size, 1)
     return out
 
 
@@ -192,7 +193,7 @@ def _relu_grad(g, r):
         keep = np.less_equal(rf[i:j], 0)
         np.logical_not(keep, out=keep)
         np.multiply(gf[i:j], keep, out=dst[i:j])
-    for_blocks(block, gf.size, 1)
+    host_blocks(block, gf.size, 1)
     return out
 
 
