@@ -7,9 +7,12 @@ one softmax, small beside the four products of the backward), so the op needs no
 saved but its inputs.  A mask is a constant (torch's flash path takes no mask gradient),
 passed as a parameter.  As torch's, the backward has no derivative of its own.
 """
+import math
+
 import numpy as np
 
 from .._device import array_module
+from ._rows import host_blocks
 from .registry import AUTOCAST_LOWER, apply, defop
 
 
@@ -42,9 +45,33 @@ def _wide(*arrays):
     return None, arrays
 
 
+def _split(arrays, mask, fn, shapes):
+    """``fn(rows, outs)`` (``rows`` a slice of the leading batch dim, ``outs`` the outputs'
+    slices to write, or Nones to return fresh arrays) over blocks of the batch on the
+    intra-op threads: batches are independent.  One call over everything for device
+    arrays, a mask (broadcast over the batch its own way) or batch dims that broadcast."""
+    a0 = arrays[0]
+    n = a0.shape[0] if a0.ndim >= 3 else 0
+    if (mask is not None or n < 2 or not all(isinstance(a, np.ndarray) for a in arrays)
+            or any(a.shape[:-2] != a0.shape[:-2] for a in arrays)):
+        return fn(slice(None), (None,) * len(shapes))
+    outs = [np.empty(shape, a0.dtype) for shape in shapes]
+    q, k = arrays[1], arrays[2]
+    work = math.prod(q.shape[1:-1]) * k.shape[-2] * (q.shape[-1] + 1)
+
+    def block(i, j):
+        fn(slice(i, j), tuple(o[i:j] for o in outs))
+    host_blocks(block, n, work, *arrays)
+    return outs
+
+
 def _sdpa_fwd(q, k, v, mask, is_causal, scale):
     half, (q, k, v) = _wide(q, k, v)
-    out = array_module(q).matmul(_probs(q, k, mask, is_causal, scale), v)
+    xp = array_module(q)
+
+    def fn(r, outs):
+        return (xp.matmul(_probs(q[r], k[r], mask, is_causal, scale), v[r], out=outs[0]),)
+    (out,) = _split((q, q, k, v), mask, fn, [q.shape[:-1] + v.shape[-1:]])
     return out if half is None else out.astype(half)
 
 
@@ -58,15 +85,18 @@ def _sdpa_bwd(ctx, g):
 def _sdpa_backward_fwd(g, q, k, v, mask, is_causal, scale):
     half, (g, q, k, v) = _wide(g, q, k, v)
     xp = array_module(q)
-    p = _probs(q, k, mask, is_causal, scale)
-    dv = xp.matmul(_swap(p), g)
-    # dS = P (dP - rowsum(dP P)), dP = g v^T; then dQ = dS k s and dK = dS^T q s.
-    ds = xp.matmul(g, _swap(v))
-    ds -= xp.einsum("...ij,...ij->...i", ds, p)[..., None]
-    ds *= p
-    ds *= ds.dtype.type(scale)
-    dq = xp.matmul(ds, k)
-    dk = xp.matmul(_swap(ds), q)
+
+    def fn(r, outs):
+        gb, qb, kb, vb = g[r], q[r], k[r], v[r]
+        p = _probs(qb, kb, mask, is_causal, scale)
+        dv = xp.matmul(_swap(p), gb, out=outs[2])
+        # dS = P (dP - rowsum(dP P)), dP = g v^T; then dQ = dS k s and dK = dS^T q s.
+        ds = xp.matmul(gb, _swap(vb))
+        ds -= xp.einsum("...ij,...ij->...i", ds, p)[..., None]
+        ds *= p
+        ds *= ds.dtype.type(scale)
+        return xp.matmul(ds, kb, out=outs[0]), xp.matmul(_swap(ds), qb, out=outs[1]), dv
+    dq, dk, dv = _split((g, q, k, v), mask, fn, [q.shape, k.shape, v.shape])
     if half is not None:
         return dq.astype(half), dk.astype(half), dv.astype(half)
     return dq, dk, dv

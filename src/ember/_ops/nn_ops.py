@@ -11,6 +11,7 @@ import numpy as np
 
 from .._device import array_module
 from ._declare import declare
+from ._rows import by_rows, host_blocks
 from .registry import PROMOTE, apply, defop
 
 
@@ -34,21 +35,29 @@ def _sum(x, dim, keepdim=True):
 
 
 # ---- softmax family ---------------------------------------------------------------
+# Each kernel writes into ``out`` along ``axis``; ``by_rows`` runs it over row blocks on
+# the intra-op threads (the rows are independent) or once over the whole array.
+def _softmax_rows(x, out, axis):
+    xp = array_module(x)
+    xp.subtract(x, x.max(axis=axis, keepdims=True), out=out)
+    xp.exp(out, out=out)
+    out /= out.sum(axis=axis, keepdims=True)
+
+
 def _softmax_fwd(x, dim):
-    # One fresh buffer, then in place: attention scores make these arrays large.
-    e = x - x.max(axis=dim, keepdims=True)
-    np.exp(e, out=e)
-    e /= e.sum(axis=dim, keepdims=True)
-    return e
+    return by_rows(_softmax_rows, (x,), dim, x.dtype)
+
+
+def _log_softmax_rows(x, out, axis):
+    # Shifting by the max keeps exp() from overflowing; the log of the sum is exact.
+    xp = array_module(x)
+    xp.subtract(x, x.max(axis=axis, keepdims=True), out=out)
+    total = xp.exp(out).sum(axis=axis, keepdims=True)
+    out -= xp.log(total, out=total)
 
 
 def _log_softmax_fwd(x, dim):
-    # Shifting by the max keeps exp() from overflowing; the log of the sum is exact.
-    shifted = x - x.max(axis=dim, keepdims=True)
-    e = np.exp(shifted)
-    total = e.sum(axis=dim, keepdims=True)
-    shifted -= np.log(total, out=total)
-    return shifted
+    return by_rows(_log_softmax_rows, (x,), dim, x.dtype)
 
 
 def _row_dot(a, b, dim):
@@ -61,11 +70,14 @@ def _row_dot(a, b, dim):
     return xp.expand_dims(xp.einsum(f"{letters},{letters}->{out}", a, b), dim)
 
 
-def _softmax_backward_fwd(g, y, dim):
-    # y (g - sum(g y)): two passes over fresh memory and one fused dot.
-    out = g - _row_dot(g, y, dim)
+def _softmax_backward_rows(g, y, out, axis):
+    # y (g - sum(g y)): two passes and one fused dot.
+    array_module(g).subtract(g, _row_dot(g, y, axis), out=out)
     out *= y
-    return out
+
+
+def _softmax_backward_fwd(g, y, dim):
+    return by_rows(_softmax_backward_rows, (g, y), dim, np.result_type(g, y))
 
 
 def _softmax_backward_bwd(ctx, gg):
@@ -78,11 +90,16 @@ def _softmax_backward_bwd(ctx, gg):
     return dg, dy
 
 
+def _log_softmax_backward_rows(g, y, out, axis):
+    # g - exp(y) sum(g), in the output's buffer.
+    xp = array_module(g)
+    xp.exp(y, out=out)
+    out *= g.sum(axis=axis, keepdims=True)
+    xp.subtract(g, out, out=out)
+
+
 def _log_softmax_backward_fwd(g, y, dim):
-    # g - exp(y) sum(g), in the one buffer that exp(y) needs anyway.
-    e = np.exp(y)
-    e *= g.sum(axis=dim, keepdims=True)
-    return np.subtract(g, e, out=e)
+    return by_rows(_log_softmax_backward_rows, (g, y), dim, np.result_type(g, y))
 
 
 def _log_softmax_backward_bwd(ctx, gg):
@@ -250,19 +267,23 @@ def _gelu_exact(x, g=None):
     n = xf.size
     # One block on a GPU: there a pass is one kernel launch and caches are not the limit.
     b = max(min(_BLOCK if xp is np else n, n), 1)
-    t = xp.empty(b, f32)
     c = np.float32(_INV_SQRT_2PI)
-    for i in range(0, n, b):
-        xs, q = xf[i:i + b], out[i:i + b]
-        ts = t[:xs.size]
-        _phi_pdf_block(xs, q, ts)
-        if gf is None:
-            q *= xs
-        else:
-            ts *= xs
-            ts *= c
-            q += ts
-            q *= gf[i:i + b]
+
+    def blocks(first, last):
+        # Blocks first..last-1 of b elements, with this thread's own scratch buffer.
+        t = xp.empty(b, f32)
+        for i in range(first * b, min(last * b, n), b):
+            xs, q = xf[i:i + b], out[i:i + b]
+            ts = t[:xs.size]
+            _phi_pdf_block(xs, q, ts)
+            if gf is None:
+                q *= xs
+            else:
+                ts *= xs
+                ts *= c
+                q += ts
+                q *= gf[i:i + b]
+    host_blocks(blocks, -(-n // b), b, xf)
     out = out.reshape(x.shape)
     return out if x.dtype == f32 else out.astype(x.dtype)
 

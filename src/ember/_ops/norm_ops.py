@@ -13,6 +13,7 @@ import numpy as np
 
 from .._device import array_module
 from ._replay import vjp_of_vjp
+from ._rows import host_blocks
 from .registry import apply, defop
 
 _F32 = np.dtype(np.float32)
@@ -68,11 +69,15 @@ def _ln_fwd(x, w, b, k, eps):
     x2 = _rows(x, d, wide)
     w, b = _flat(w, wide), _flat(b, wide)
     y = xp.empty(x2.shape, x2.dtype)
-    _normalize_into(x2, y, eps)
-    if w is not None:
-        y *= w
-    if b is not None:
-        y += b
+
+    def rows(i, j):
+        yb = y[i:j]
+        _normalize_into(x2[i:j], yb, eps)
+        if w is not None:
+            yb *= w
+        if b is not None:
+            yb += b
+    host_blocks(rows, x2.shape[0], d, x2)
     return _owned(y, x.shape, x.dtype)
 
 
@@ -93,33 +98,44 @@ def _ln_backward_fwd(g, x, w, k, eps, mask):
     g2, x2 = _rows(g, d, wide), _rows(x, d, wide)
     w = _flat(w, wide)
     rows = x2.shape[0]
-    ranges, step = _blocks(xp, rows, d)
-    xhat = xp.empty((step, d), x2.dtype)
     gx = xp.empty(x2.shape, x2.dtype) if mask[0] else xp.zeros(shape, x2.dtype)
-    gw = xp.zeros(d, x2.dtype)
-    gb = xp.zeros(d, x2.dtype)
-    for i, j in ranges:
-        gbk, xh = g2[i:j], xhat[:j - i]
-        rstd = _normalize_into(x2[i:j], xh, eps)
-        if mask[1]:
-            gw += xp.einsum("ij,ij->j", gbk, xh)
-        if mask[2]:
-            gb += gbk.sum(axis=0)
-        if mask[0]:
-            # gx = rstd (a - mean(a) - xhat mean(a xhat)), a = g w: per-row scalars
-            # first, then passes that reuse xhat's buffer.
-            a = gx[i:j]
-            if w is not None:
-                xp.multiply(gbk, w, out=a)
-            else:
-                a[...] = gbk
-            mean_a = a.mean(axis=1, keepdims=True)
-            mean_ax = xp.einsum("ij,ij->i", a, xh)[:, None]
-            mean_ax /= d
-            xh *= mean_ax
-            xh += mean_a
-            a -= xh
-            a *= rstd
+    partial = {}    # a block's first row -> its (gw, gb) sums, added in row order below
+
+    def run(start, stop):
+        ranges, step = _blocks(xp, stop - start, d)
+        xhat = xp.empty((step, d), x2.dtype)
+        gw = xp.zeros(d, x2.dtype)
+        gb = xp.zeros(d, x2.dtype)
+        for i, j in ranges:
+            i, j = i + start, j + start
+            gbk, xh = g2[i:j], xhat[:j - i]
+            rstd = _normalize_into(x2[i:j], xh, eps)
+            if mask[1]:
+                gw += xp.einsum("ij,ij->j", gbk, xh)
+            if mask[2]:
+                gb += gbk.sum(axis=0)
+            if mask[0]:
+                # gx = rstd (a - mean(a) - xhat mean(a xhat)), a = g w: per-row scalars
+                # first, then passes that reuse xhat's buffer.
+                a = gx[i:j]
+                if w is not None:
+                    xp.multiply(gbk, w, out=a)
+                else:
+                    a[...] = gbk
+                mean_a = a.mean(axis=1, keepdims=True)
+                mean_ax = xp.einsum("ij,ij->i", a, xh)[:, None]
+                mean_ax /= d
+                xh *= mean_ax
+                xh += mean_a
+                a -= xh
+                a *= rstd
+        partial[start] = gw, gb
+    host_blocks(run, rows, d, x2, g2)
+    sums = [partial[k] for k in sorted(partial)]
+    gw, gb = sums[0]
+    for pw, pb in sums[1:]:
+        gw += pw
+        gb += pb
     return _owned(gx, shape, x.dtype), _owned(gw, pshape, x.dtype), _owned(gb, pshape, x.dtype)
 
 

@@ -12,10 +12,12 @@ import math
 import numpy as np
 
 from .._device import array_module
+from .._parallel import MIN_WORK
 from .._tensor import Tensor
 from ..autograd.saved import result_array
 from ._common import _conj, _out, dtype_name, in_float32, real_only
 from ._declare import declare, declare_op, inplace_method
+from ._rows import host_blocks
 from .inplace import apply_view
 from .pointwise import abs, where
 from .registry import FLOAT, apply, array_result, defop, plain_backward
@@ -165,7 +167,34 @@ def _sigmoid_fwd(a):
 def _relu_fwd(a):
     if a.dtype == np.bool_:
         raise RuntimeError('"clamp_min_cpu" not implemented for \'Bool\'')
-    return np.maximum(a, a.dtype.type(0))
+    zero = a.dtype.type(0)
+    if not (isinstance(a, np.ndarray) and a.flags.c_contiguous and a.size >= 2 * MIN_WORK):
+        return np.maximum(a, zero)
+    flat, out = a.reshape(-1), np.empty(a.shape, a.dtype)
+    dst = out.reshape(-1)
+
+    def block(i, j):
+        np.maximum(flat[i:j], zero, out=dst[i:j])
+    host_blocks(block, flat.size, 1)
+    return out
+
+
+def _relu_grad(g, r):
+    """g * ~(r <= 0) (a NaN result passes its gradient) with the mask made in blocks on
+    the intra-op threads, for large contiguous arrays of one shape; None otherwise."""
+    if not (isinstance(g, np.ndarray) and isinstance(r, np.ndarray) and g.shape == r.shape
+            and g.flags.c_contiguous and r.flags.c_contiguous and g.size >= 2 * MIN_WORK):
+        return None
+    gf, rf = g.reshape(-1), r.reshape(-1)
+    out = np.empty(g.shape, g.dtype)
+    dst = out.reshape(-1)
+
+    def block(i, j):
+        keep = np.less_equal(rf[i:j], 0)
+        np.logical_not(keep, out=keep)
+        np.multiply(gf[i:j], keep, out=dst[i:j])
+    host_blocks(block, gf.size, 1)
+    return out
 
 
 sigmoid_op = _result_op("sigmoid", _sigmoid_fwd,
@@ -177,7 +206,9 @@ def _relu_bwd(ctx, g):
     if plain_backward():
         gd = g._data
         if gd.dtype.kind == "f" and gd.dtype.itemsize >= 4:
-            return array_result(gd * ~(result_array(ctx) <= 0))
+            r = result_array(ctx)
+            out = _relu_grad(gd, r)
+            return array_result(gd * ~(r <= 0) if out is None else out)
     return g * ~(ctx.result <= 0)
 
 
