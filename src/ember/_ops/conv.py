@@ -15,6 +15,7 @@ page faults cost as much again as the copy into them.  Smaller temporaries stay 
 allocations: held for good, they would keep glibc's adaptive mmap threshold low and
 make every mid-sized array of the step page-fault instead.
 """
+import os
 import threading
 
 import numpy as np
@@ -51,6 +52,29 @@ def _scratch(xp, slot, shape, dtype):
     return buf[:nbytes].view(dtype).reshape(shape)
 
 
+# Whether host kernels here split over the intra-op threads (None: not yet decided).
+BLOCKS = {"on": None}
+
+
+def blocks_on():
+    """Whether blocked copies can have the second core.  After each GEMM, OpenBLAS's idle
+    workers busy-wait (``sched_yield``) for 2^THREAD_TIMEOUT cycles, 2^28 (~0.1 s) by
+    default, and in a training step the next GEMM comes sooner: a pool thread then shares
+    its core with a spinner and the blocks run slower than one pass (resnet +10 %).  So
+    only where OpenBLAS was loaded with a short timeout (``OPENBLAS_THREAD_TIMEOUT`` of at
+    most 16, i.e. ~2^16 cycles) or has one thread."""
+    on = BLOCKS["on"]
+    if on is None:
+        def env_int(name, default):
+            try:
+                return int(os.environ.get(name, default))
+            except ValueError:
+                return default
+        on = BLOCKS["on"] = env_int("OPENBLAS_THREAD_TIMEOUT", 28) <= 16 or \
+            env_int("OPENBLAS_NUM_THREADS", 0) == 1
+    return on
+
+
 def copy_rows(xp, dst, src, fn=None):
     """``dst[...] = src`` (or ``fn(dst, src)`` on matching row ranges) split over the
     leading axis across the intra-op threads: each block writes its own rows.  NumPy
@@ -58,7 +82,7 @@ def copy_rows(xp, dst, src, fn=None):
     if fn is None:
         def fn(d, s):
             d[...] = s
-    if xp is not np:
+    if xp is not np or not blocks_on():
         fn(dst, src)
         return
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._device import array_module
 from .._parallel import for_blocks
+from .conv import blocks_on
 from .._tensor import _make
 from .registry import apply, defop
 
@@ -17,7 +18,7 @@ from .registry import apply, defop
 def _over_samples(x, fn):
     """``fn(samples)`` over slices of the batch covering it: concurrent blocks for host
     arrays (each writes its own samples), one call for other array modules."""
-    if array_module(x) is not np:
+    if array_module(x) is not np or not blocks_on():
         fn(slice(None))
         return
     for_blocks(lambda a, b: fn(slice(a, b)), x.shape[0], x.size // max(1, x.shape[0]))
