@@ -9,11 +9,26 @@ functions of ``x``, which the backward formula accounts for:
 
 Per-channel sums reduce the contiguous spatial axis first (NumPy's pairwise sum), then
 the batch axis.  Half-precision inputs compute in float32 and round once, as torch.
+
+Every pass is per channel, so large host inputs run as blocks of channels on the
+intra-op threads (``_parallel``): each block reduces and writes only its own channels,
+in the same order as one pass over all of them would, so the results are identical.
 """
 import numpy as np
 
 from .._device import array_module
+from .._parallel import for_blocks
+from .conv import blocks_on
 from .registry import apply, defop
+
+
+def _over_channels(x, fn):
+    """``fn(channels)`` for slices of x's channels covering them all: concurrent blocks
+    for host arrays (NumPy releases the GIL), one call for other array modules."""
+    if array_module(x) is not np or not blocks_on():
+        fn(slice(None))
+        return
+    for_blocks(lambda a, b: fn(slice(a, b)), x.shape[1], x.size // max(1, x.shape[1]))
 
 
 def _channel_shape(x):
@@ -47,10 +62,19 @@ def batch_stats(x, eps):
     temporary the size of x (the centred values)."""
     (a,) = _wide(x)
     m = a.size // a.shape[1]
-    mean = channel_sum(a) / m
-    centred = a - mean.reshape(_channel_shape(a))
-    var = channel_dot(centred, centred) / m
-    invstd = 1 / array_module(a).sqrt(var + eps)
+    parts = {}
+
+    def block(c):
+        part = a[:, c]
+        mean = channel_sum(part) / m
+        centred = part - mean.reshape(_channel_shape(part))
+        parts[c.start] = (mean, channel_dot(centred, centred) / m)
+    _over_channels(a, block)
+    xp = array_module(a)
+    blocks = [parts[k] for k in sorted(parts, key=lambda k: k or 0)]
+    mean, var = (xp.concatenate([p[i] for p in blocks]) if len(blocks) > 1 else blocks[0][i]
+                 for i in (0, 1))
+    invstd = 1 / xp.sqrt(var + eps)
     return mean, var, invstd
 
 
@@ -61,11 +85,17 @@ def _scale(w, invstd):
 def _bn_fwd(x, w, b, mean, invstd, training, eps):
     dtype = x.dtype
     x, w, b, mean, invstd = _wide(x, w, b, mean, invstd)
+    xp = array_module(x)
     shape = _channel_shape(x)
-    scale = _scale(w, invstd)
-    shift = -mean * scale if b is None else b - mean * scale
-    y = x * scale.reshape(shape)
-    y += shift.reshape(shape)
+    scale = _scale(w, invstd).reshape(shape)
+    shift = (-mean.reshape(shape) * scale if b is None
+             else b.reshape(shape) - mean.reshape(shape) * scale)
+    y = xp.empty(x.shape, dtype=np.result_type(x.dtype, scale.dtype))
+
+    def block(c):
+        xp.multiply(x[:, c], scale[:, c], out=y[:, c])
+        y[:, c] += shift[:, c]
+    _over_channels(x, block)
     return y.astype(dtype, copy=False)
 
 
@@ -81,19 +111,32 @@ def _bn_bwd(ctx, gy):
 def _bn_backward_fwd(gy, x, w, mean, invstd, training, eps):
     dtype = x.dtype
     gy, x, w, mean, invstd = _wide(gy, x, w, mean, invstd)
-    shape = _channel_shape(x)
-    sum_gy = channel_sum(gy)
-    centred = x - mean.reshape(shape)
-    # sum(gy * (x - mean)), from the centred values: sum(gy * x) - mean * sum(gy) would
-    # cancel catastrophically where |mean| >> std.
-    dot = channel_dot(gy, centred)
+    xp = array_module(x)
+    shape = (1, -1) + (1,) * (x.ndim - 2)   # a block's channels
+    m = x.size // x.shape[1]
     scale = _scale(w, invstd)
-    gx = gy * scale.reshape(shape)
-    if training:
-        m = x.size // x.shape[1]
-        centred *= (scale * invstd * invstd * dot / m).reshape(shape)
-        gx -= centred
-        gx -= (scale * sum_gy / m).reshape(shape)
+    gx = xp.empty(x.shape, dtype=np.result_type(gy.dtype, scale.dtype))
+    parts = {}
+
+    def block(c):
+        g, sc = gy[:, c], scale[c]
+        sum_gy = channel_sum(g)
+        centred = x[:, c] - mean[c].reshape(shape)
+        # sum(gy * (x - mean)), from the centred values: sum(gy * x) - mean * sum(gy)
+        # would cancel catastrophically where |mean| >> std.
+        dot = channel_dot(g, centred)
+        out = gx[:, c]
+        xp.multiply(g, sc.reshape(shape), out=out)
+        if training:
+            inv = invstd[c]
+            centred *= (sc * inv * inv * dot / m).reshape(shape)
+            out -= centred
+            out -= (sc * sum_gy / m).reshape(shape)
+        parts[c.start] = (sum_gy, dot)
+    _over_channels(x, block)
+    blocks = [parts[k] for k in sorted(parts, key=lambda k: k or 0)]
+    sum_gy, dot = (xp.concatenate([p[i] for p in blocks]) if len(blocks) > 1 else blocks[0][i]
+                   for i in (0, 1))
     gw = dot * invstd
     return gx.astype(dtype, copy=False), gw.astype(dtype, copy=False), \
         sum_gy.astype(dtype, copy=False)

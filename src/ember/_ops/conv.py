@@ -15,11 +15,13 @@ page faults cost as much again as the copy into them.  Smaller temporaries stay 
 allocations: held for good, they would keep glibc's adaptive mmap threshold low and
 make every mid-sized array of the step page-fault instead.
 """
+import os
 import threading
 
 import numpy as np
 
 from .._device import array_module
+from .._parallel import for_blocks
 from .registry import PROMOTE, apply, defop
 from .nn_ops import pool_windows
 
@@ -50,6 +52,45 @@ def _scratch(xp, slot, shape, dtype):
     return buf[:nbytes].view(dtype).reshape(shape)
 
 
+# Whether host kernels here split over the intra-op threads (None: not yet decided).
+BLOCKS = {"on": None}
+
+
+def blocks_on():
+    """Whether blocked copies can have the second core.  After each GEMM, OpenBLAS's idle
+    workers busy-wait (``sched_yield``) for 2^THREAD_TIMEOUT cycles, 2^28 (~0.1 s) by
+    default, and in a training step the next GEMM comes sooner: a pool thread then shares
+    its core with a spinner and the blocks run slower than one pass (resnet +10 %).  So
+    only where OpenBLAS was loaded with a short timeout (``OPENBLAS_THREAD_TIMEOUT`` of at
+    most 16, i.e. ~2^16 cycles) or has one thread."""
+    on = BLOCKS["on"]
+    if on is None:
+        def env_int(name, default):
+            try:
+                return int(os.environ.get(name, default))
+            except ValueError:
+                return default
+        on = BLOCKS["on"] = env_int("OPENBLAS_THREAD_TIMEOUT", 28) <= 16 or \
+            env_int("OPENBLAS_NUM_THREADS", 0) == 1
+    return on
+
+
+def copy_rows(xp, dst, src, fn=None):
+    """``dst[...] = src`` (or ``fn(dst, src)`` on matching row ranges) split over the
+    leading axis across the intra-op threads: each block writes its own rows.  NumPy
+    copies run on one core but release the GIL; other array modules run it whole."""
+    if fn is None:
+        def fn(d, s):
+            d[...] = s
+    if xp is not np or not blocks_on():
+        fn(dst, src)
+        return
+
+    def block(a, b):
+        fn(dst[a:b], src[a:b])
+    for_blocks(block, dst.shape[0], _prod(dst.shape[1:]))
+
+
 def _padded(x, padding):
     """x with zero padding (in scratch when large): the borders are zeroed, the rest copied."""
     if not any(padding):
@@ -60,11 +101,15 @@ def _padded(x, padding):
     out = _scratch(xp, "pad", x.shape[:2] + tuple(spatial[i] + 2 * padding[i]
                                                   for i in range(d)), x.dtype)
     lead = (slice(None), slice(None))
-    for i in range(d):
-        before = lead + (slice(None),) * i
-        out[before + (slice(0, padding[i]),)] = 0
-        out[before + (slice(padding[i] + spatial[i], None),)] = 0
-    out[lead + tuple(slice(p, p + s) for p, s in zip(padding, spatial))] = x
+    inner = lead + tuple(slice(p, p + s) for p, s in zip(padding, spatial))
+
+    def fill(o, src):
+        for i in range(d):
+            before = lead + (slice(None),) * i
+            o[before + (slice(0, padding[i]),)] = 0
+            o[before + (slice(padding[i] + spatial[i], None),)] = 0
+        o[inner] = src
+    copy_rows(xp, out, x, fill)
     return out
 
 
@@ -87,8 +132,9 @@ def _im2col(x, kernel, stride, padding, dilation, groups, out=None):
     win = pool_windows(_padded(x, padding), kernel, stride, dilation, out)  # (N, C, *out, *K)
     order = (1,) + tuple(range(2 + d, 2 + 2 * d)) + (0,) + tuple(range(2, 2 + d))
     win = win.transpose(order)
-    cols = _scratch(array_module(x), "cols", win.shape, x.dtype)
-    cols[...] = win
+    xp = array_module(x)
+    cols = _scratch(xp, "cols", win.shape, x.dtype)
+    copy_rows(xp, cols, win)   # over input channels
     return cols.reshape(groups, -1, x.shape[0] * _prod(out)), out
 
 
@@ -97,8 +143,9 @@ def _channel_rows(g, groups):
     columns."""
     order = (1, 0) + tuple(range(2, g.ndim))
     g = g.transpose(order)
-    rows = _scratch(array_module(g), "rows", g.shape, g.dtype)
-    rows[...] = g
+    xp = array_module(g)
+    rows = _scratch(xp, "rows", g.shape, g.dtype)
+    copy_rows(xp, rows, g)
     return rows.reshape(groups, g.shape[0] // groups, -1)
 
 
@@ -124,9 +171,10 @@ def _channels_first(xp, y, b, d):
     same pass (``y + b`` alone would keep y's channel-major memory order)."""
     out = xp.empty(y.shape, dtype=y.dtype)
     if b is None:
-        out[...] = y
+        copy_rows(xp, out, y)
     else:
-        xp.add(y, b.reshape((1, -1) + (1,) * d), out=out)
+        bias = b.reshape((1, -1) + (1,) * d)
+        copy_rows(xp, out, y, lambda o, v: xp.add(v, bias, out=o))
     return out
 
 
@@ -201,11 +249,15 @@ def _conv_transpose_fwd(g, w, b, stride, padding, dilation, groups, spatial):
                   for i in range(d))
     # Channel-first buffer, so each kernel offset adds a contiguous block of columns.
     buf = xp.zeros((groups * cpg, n) + reach, dtype=cols.dtype)
-    for offs in np.ndindex(*kernel):
-        sl = tuple(slice(offs[i] * dilation[i],
-                         offs[i] * dilation[i] + stride[i] * (out[i] - 1) + 1, stride[i])
-                   for i in range(d))
-        buf[(slice(None), slice(None)) + sl] += cols[(slice(None),) + offs]
+    slices = [(offs, (slice(None), slice(None)) + tuple(
+        slice(offs[i] * dilation[i], offs[i] * dilation[i] + stride[i] * (out[i] - 1) + 1,
+              stride[i]) for i in range(d))) for offs in np.ndindex(*kernel)]
+
+    def accumulate(dst, src):
+        # Each block of channels adds all its offsets; blocks write disjoint channels.
+        for offs, sl in slices:
+            dst[sl] += src[(slice(None),) + offs]
+    copy_rows(xp, buf, cols, accumulate)
     crop = tuple(slice(padding[i], padding[i] + spatial[i]) for i in range(d))
     y = buf[(slice(None), slice(None)) + crop].swapaxes(0, 1)
     return _channels_first(xp, y, b, d)

@@ -3,13 +3,25 @@ the common ``MaxPool2d(2)``): the input cropped to whole windows is reshaped to
 (N, C, o1, k1, o2, k2, ...) without a copy, the max is one ``maximum`` per kernel offset,
 and the backward writes the gradient through the same view at each window's first
 maximum (torch's argmax; NaN counts as the maximum).  No flat indices are built,
-gathered or scattered.
+gathered or scattered.  Large host inputs run as blocks of samples on the intra-op
+threads (``_parallel``).
 """
 import numpy as np
 
 from .._device import array_module
+from .._parallel import for_blocks
+from .conv import blocks_on
 from .._tensor import _make
 from .registry import apply, defop
+
+
+def _over_samples(x, fn):
+    """``fn(samples)`` over slices of the batch covering it: concurrent blocks for host
+    arrays (each writes its own samples), one call for other array modules."""
+    if array_module(x) is not np or not blocks_on():
+        fn(slice(None))
+        return
+    for_blocks(lambda a, b: fn(slice(a, b)), x.shape[0], x.size // max(1, x.shape[0]))
 
 
 def _blocks(x, kernel):
@@ -34,10 +46,16 @@ def _offset_views(blocks, kernel):
 
 def _max_fwd(x, kernel):
     xp = array_module(x)
-    views = _offset_views(_blocks(x, kernel), kernel)
-    y = next(views).copy()
-    for v in views:
-        xp.maximum(y, v, out=y)
+    y = xp.empty(x.shape[:2] + tuple(x.shape[2 + i] // k for i, k in enumerate(kernel)),
+                 dtype=x.dtype)
+
+    def block(n):
+        views = _offset_views(_blocks(x[n], kernel), kernel)
+        out = y[n]
+        out[...] = next(views)
+        for v in views:
+            xp.maximum(out, v, out=out)
+    _over_samples(x, block)
     return y
 
 
@@ -67,8 +85,12 @@ def _max_bwd(ctx, g):
 def _max_backward_fwd(g, x, y, kernel):
     xp = array_module(g)
     gx = xp.zeros(x.shape, dtype=g.dtype)
-    for hit, gv in zip(_first_hits(x, y, kernel), _offset_views(_blocks(gx, kernel), kernel)):
-        xp.multiply(g, hit, out=gv)
+
+    def block(n):
+        for hit, gv in zip(_first_hits(x[n], y[n], kernel),
+                           _offset_views(_blocks(gx[n], kernel), kernel)):
+            xp.multiply(g[n], hit, out=gv)
+    _over_samples(x, block)
     return gx
 
 
