@@ -26,10 +26,6 @@ sys.path.insert(0, HERE)
 # tree's code would be silently wrong.
 if os.path.isdir(os.path.join(HERE, "..", "src", "ember")):
     sys.path.insert(0, os.path.join(HERE, "..", "src"))
-# The library under test is imported first, as a script starting with `import torch`
-# does: Ember then sets OpenBLAS's spin timeout before NumPy loads it (_blas_env.py).
-if "ember" in sys.argv[1:]:
-    import ember  # noqa: E402,F401
 from workloads import ALL, BLAS  # noqa: E402
 
 MIB = 1024 * 1024

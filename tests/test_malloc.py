@@ -25,22 +25,3 @@ def test_glibc_is_tuned_unless_told_not_to():
     assert _tuned(EMBER_MALLOC_TUNING="0") == "False"
     assert _tuned(MALLOC_MMAP_THRESHOLD_="65536") == "False"  # the user's own setting wins
 
-
-BLAS_CODE = ("import os, sys\n{pre}import ember._blas_env as b\n"
-             "print(b.APPLIED, os.environ.get('OPENBLAS_THREAD_TIMEOUT'))")
-
-
-def _blas(pre="", **env):
-    full = {k: v for k, v in os.environ.items()
-            if k not in ("EMBER_BLAS_TUNING", "OPENBLAS_THREAD_TIMEOUT")}
-    full.update(env)
-    out = subprocess.run([sys.executable, "-c", BLAS_CODE.format(pre=pre)], env=full,
-                         capture_output=True, text=True, check=True)
-    return out.stdout.split()
-
-
-def test_openblas_spin_timeout_is_set_only_before_numpy_loads():
-    assert _blas() == ["True", "4"]
-    assert _blas(pre="import numpy\n") == ["False", "None"]     # too late: left alone
-    assert _blas(EMBER_BLAS_TUNING="0") == ["False", "None"]
-    assert _blas(OPENBLAS_THREAD_TIMEOUT="10") == ["False", "10"]  # the user's own value

@@ -4,7 +4,6 @@
 """
 __version__ = "0.1.0"
 
-from . import _blas_env  # noqa: F401  (OpenBLAS's spin timeout: before NumPy loads it)
 from . import _malloc  # noqa: F401  (allocator thresholds, before the first big array)
 from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype,
                      float, float16, float32, float64, half, int, int8, int16, int32, int64,
