@@ -23,16 +23,6 @@ def _write(tensor, values):
     return tensor
 
 
-def _rand(tensor, generator):
-    return _random.rand(tuple(tensor.shape), generator=generator, dtype=tensor.dtype,
-                        device=tensor.device)
-
-
-def _randn(tensor, generator):
-    return _random.randn(tuple(tensor.shape), generator=generator, dtype=tensor.dtype,
-                         device=tensor.device)
-
-
 def calculate_gain(nonlinearity, param=None):
     linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                   "conv_transpose3d"]

@@ -13,7 +13,6 @@ dense results. Ops whose result torch keeps sparse are methods here.
 """
 import numpy as np
 
-from .. import _dtype as D
 from .._device import array_module, device_of
 from .._layout import sparse_coo
 from .._ops.registry import apply, defop
@@ -262,24 +261,6 @@ class SparseCOOTensor(Tensor):
         if val is self._val and ind is self._ind:
             return self.clone() if copy else self
         return make(ind, val, self._ssize, self._coalesced)
-
-    def cpu(self, memory_format=None):
-        return self.to("cpu")
-
-    def cuda(self, device=None, non_blocking=False, memory_format=None):
-        return self.to("cuda" if device is None else device)
-
-    def float(self, memory_format=None):
-        return self.to(D.float32)
-
-    def double(self, memory_format=None):
-        return self.to(D.float64)
-
-    def half(self, memory_format=None):
-        return self.to(D.float16)
-
-    def bfloat16(self, memory_format=None):
-        return self.to(D.bfloat16)
 
     def clone(self, *, memory_format=None):
         return make(self._ind.clone(), self._val.clone(), self._ssize, self._coalesced)
