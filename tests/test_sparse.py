@@ -269,3 +269,16 @@ def _errors_and_edges(L):
 
 def test_errors_and_edge_cases():
     same(_errors_and_edges)
+
+
+def test_sparse_adam_step_runs_the_optimizer_step_hooks_as_torch():
+    seen = {}
+    for lib in (ember, torch):
+        emb = lib.nn.Embedding(5, 3, sparse=True)
+        opt = lib.optim.SparseAdam(emb.parameters(), lr=0.1)
+        calls = seen[lib.__name__] = []
+        opt.register_step_pre_hook(lambda o, a, k, calls=calls: calls.append("pre"))
+        opt.register_step_post_hook(lambda o, a, k, calls=calls: calls.append("post"))
+        emb(lib.tensor([1, 2])).sum().backward()
+        assert float(opt.step(lambda lib=lib: lib.tensor(1.0))) == 1.0
+    assert seen["ember"] == seen["torch"] == ["pre", "post"]

@@ -2,7 +2,6 @@
 entries (torch.optim.SparseAdam, the optimizer for nn.Embedding(sparse=True))."""
 import math
 
-from ..autograd.grad_mode import enable_grad, no_grad
 from .._creation import zeros_like
 from ._sparse import add_sparse_
 from .optimizer import Optimizer
@@ -37,16 +36,6 @@ class SparseAdam(Optimizer):
         if complex_params:
             raise ValueError(f"Complex params at indices {complex_params}: SparseAdam does not "
                              "support complex parameters")
-
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        with no_grad():
-            for group in self.param_groups:
-                self._step_group(group)
-        return loss
 
     def _step_group(self, group):
         beta1, beta2 = group["betas"]
