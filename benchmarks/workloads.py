@@ -59,13 +59,20 @@ def _train(lib, model, opt, x, y):
 
 # -- training steps -------------------------------------------------------------------
 
-def mlp(lib):
+def _mlp_model(lib):
     nn = lib.nn
-    model = _init_params(lib, nn.Sequential(
+    return _init_params(lib, nn.Sequential(
         nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)))
+
+
+def _mlp_input(lib):
+    return _tensor(lib, _rng(1).standard_normal((128, 784)).astype(np.float32))
+
+
+def mlp(lib):
+    model = _mlp_model(lib)
     opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = _tensor(lib, _rng(1).standard_normal((128, 784)).astype(np.float32))
-    return _train(lib, model, opt, x, _labels(lib, 128, 10))
+    return _train(lib, model, opt, _mlp_input(lib), _labels(lib, 128, 10))
 
 
 def mlp_gelu_ln(lib):
@@ -74,8 +81,7 @@ def mlp_gelu_ln(lib):
         nn.Linear(784, 512), nn.LayerNorm(512), nn.GELU(),
         nn.Linear(512, 256), nn.LayerNorm(256), nn.GELU(), nn.Linear(256, 10)))
     opt = lib.optim.AdamW(model.parameters(), lr=1e-3)
-    x = _tensor(lib, _rng(1).standard_normal((128, 784)).astype(np.float32))
-    return _train(lib, model, opt, x, _labels(lib, 128, 10))
+    return _train(lib, model, opt, _mlp_input(lib), _labels(lib, 128, 10))
 
 
 def _cnn_model(lib):
@@ -298,10 +304,7 @@ def _inference(lib, model, x):
 
 
 def mlp_inference(lib):
-    nn = lib.nn
-    model = _init_params(lib, nn.Sequential(
-        nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)))
-    return _inference(lib, model, _tensor(lib, _rng(1).standard_normal((128, 784)).astype(np.float32)))
+    return _inference(lib, _mlp_model(lib), _mlp_input(lib))
 
 
 def cnn_inference(lib):
