@@ -4,16 +4,22 @@ Every op's forward is written once against an array module: NumPy for ``cpu``,
 CuPy for ``cuda``.  Op code asks the array for its module (``array_module``)
 instead of branching on the device, so adding CuPy needs no change to any op.
 """
+import os
 import re
 
 import numpy as np
 
 _cupy = None
+_cupyx = None
 
 
 def _load_cupy():
     global _cupy
     if _cupy is None:
+        if os.environ.get("EMBER_CUDA_STANDIN", "0") not in ("", "0"):
+            from . import _standin
+            _cupy = _standin.cupy()
+            return _cupy
         try:
             import cupy
         except ImportError as e:  # no GPU stack installed
@@ -22,6 +28,38 @@ def _load_cupy():
                 "package for cuda devices: pip install 'ember[cuda]')") from e
         _cupy = cupy
     return _cupy
+
+
+def load_cupyx():
+    """``cupyx`` (scatter_add, scipy.special) of the array module behind ``cuda``."""
+    global _cupyx
+    if _cupyx is None:
+        if getattr(_load_cupy(), "_ember_standin", False):
+            from . import _standin
+            _cupyx = _standin.cupyx()
+        else:
+            import cupyx
+            import cupyx.scipy.special  # noqa: F401  (a submodule cupyx does not import)
+            _cupyx = cupyx
+    return _cupyx
+
+
+def special_module(array):
+    """scipy.special for host arrays (and scalars), cupyx.scipy.special for device arrays."""
+    if isinstance(array, (np.ndarray, np.generic, int, float, complex)):
+        import scipy.special
+        return scipy.special
+    return load_cupyx().scipy.special
+
+
+def use_standin(on=True):
+    """Back ``cuda`` with the CPU stand-in (``ember._standin``), or undo that; for tests."""
+    global _cupy, _cupyx
+    if on:
+        from . import _standin
+        _cupy, _cupyx = _standin.cupy(), _standin.cupyx()
+    else:
+        _cupy = _cupyx = None
 
 
 # Every device type torch names; Ember allocates only on cpu and cuda, but any of them

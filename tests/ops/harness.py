@@ -67,20 +67,21 @@ def positive(rng, shape, dtype="float32", low=0.5, high=2.0):
     return arr(rng, shape, dtype, low, high)
 
 
-def to_lib(lib, x, requires_grad):
+def to_lib(lib, x, requires_grad, device=None):
     if isinstance(x, np.ndarray):
-        t = lib.tensor(x.copy()) if lib is ember else torch.from_numpy(x.copy())
+        t = lib.tensor(x.copy(), device=device) if lib is ember else torch.from_numpy(x.copy())
         if requires_grad and x.dtype.kind in "fc":
             t.requires_grad_(True)
         return t
     if isinstance(x, (list, tuple)) and x and any(isinstance(e, np.ndarray) for e in x):
-        return type(x)(to_lib(lib, e, requires_grad) for e in x)
+        return type(x)(to_lib(lib, e, requires_grad, device) for e in x)
     return x
 
 
-def build(lib, sample, requires_grad):
-    args = [to_lib(lib, a, requires_grad) for a in sample.args]
-    kwargs = {k: to_lib(lib, v, requires_grad) for k, v in sample.kwargs.items()}
+def build(lib, sample, requires_grad, device=None):
+    """The sample's arguments as ``lib`` tensors (Ember's on ``device``: the CPU by default)."""
+    args = [to_lib(lib, a, requires_grad, device) for a in sample.args]
+    kwargs = {k: to_lib(lib, v, requires_grad, device) for k, v in sample.kwargs.items()}
     return args, kwargs
 
 
@@ -107,8 +108,9 @@ def to_numpy(t):
             t = t.float()
         return t.numpy(force=True)
     if isinstance(t, ember.Tensor):
-        return np.asarray(t.detach()._data).astype(np.float32) if t.dtype is ember.bfloat16 \
-            else np.asarray(t.detach()._data)
+        t = t.detach().cpu()
+        return np.asarray(t._data).astype(np.float32) if t.dtype is ember.bfloat16 \
+            else np.asarray(t._data)
     return np.asarray(t)
 
 

@@ -179,3 +179,76 @@ def test_second_derivatives_match_torch(info, idx, sample):
         assert eg is not None, f"{info.name}: no second derivative for leaf {k}"
         np.testing.assert_allclose(to_numpy(eg), to_numpy(tg), atol=1e-6, rtol=1e-5,
                                    err_msg=f"{info.name} 2nd grad {k}")
+
+
+# ---- the same samples on the cuda device ----------------------------------------------------
+# "standin": Ember's CPU-backed CuPy stand-in (ember._standin), which runs everywhere and
+# fails where op code mixes host and device arrays; "cuda": a real GPU through CuPy, skipped
+# (and reported as skipped) on machines without one.
+def _real_gpu():
+    from ember import _device
+    saved = _device._cupy, _device._cupyx
+    _device._cupy = _device._cupyx = None
+    try:
+        return _device.cuda_is_available() and \
+            not getattr(_device._load_cupy(), "_ember_standin", False)
+    finally:
+        _device._cupy, _device._cupyx = saved
+
+
+REAL_GPU = _real_gpu()
+
+
+@pytest.fixture(params=["standin", "cuda"])
+def cuda_device(request):
+    from ember import _device
+    saved = _device._cupy, _device._cupyx
+    if request.param == "cuda":
+        if not REAL_GPU:
+            pytest.skip("no CUDA GPU on this machine")
+        _device._cupy = _device._cupyx = None
+    else:
+        _device.use_standin()
+    yield ember.device("cuda", 0)
+    _device._cupy, _device._cupyx = saved
+
+
+def _assert_on(device, out, what):
+    if isinstance(out, (tuple, list)):
+        for o in out:
+            _assert_on(device, o, what)
+    elif isinstance(out, ember.Tensor):
+        assert out.device == device, f"{what}: result on {out.device}, inputs on {device}"
+
+
+@pytest.mark.parametrize("info,idx,sample", CASES, ids=IDS)
+def test_values_on_cuda(cuda_device, info, idx, sample):
+    t_args, t_kwargs = build(torch, sample, False)
+    expected = info.torch_fn(*t_args, **t_kwargs)
+    e_args, e_kwargs = build(ember, sample, False, cuda_device)
+    got = info.ember_fn(*e_args, **e_kwargs)
+    _assert_on(cuda_device, got, info.name)
+    assert_close(got, expected, info.atol, info.rtol, info.name)
+
+
+@pytest.mark.parametrize("info,idx,sample", GRAD_CASES, ids=GRAD_IDS)
+def test_gradients_on_cuda(cuda_device, info, idx, sample):
+    rng = np.random.default_rng([BASE_SEED, idx])
+    t_args, t_kwargs = build(torch, sample, True)
+    t_out = pick(info.torch_fn(*t_args, **t_kwargs), info.output_index)
+    t_leaves = grad_leaves(t_args) + grad_leaves(list(t_kwargs.values()))
+    v = cotangent(rng, t_out)
+    t_grads = torch.autograd.grad(_weighted(t_out, v, torch), t_leaves, allow_unused=True)
+
+    e_args, e_kwargs = build(ember, sample, True, cuda_device)
+    e_out = pick(info.ember_fn(*e_args, **e_kwargs), info.output_index)
+    e_leaves = grad_leaves(e_args) + grad_leaves(list(e_kwargs.values()))
+    weight = ember.tensor(v, device=cuda_device)
+    e_grads = ember.autograd.grad((e_out * weight).sum(), e_leaves, allow_unused=True)
+    for k, (eg, tg) in enumerate(zip(e_grads, t_grads)):
+        if tg is None:
+            assert eg is None or np.all(to_numpy(eg) == 0), f"grad {k}: torch has none"
+            continue
+        assert eg is not None, f"grad {k}: Ember produced none"
+        _assert_on(cuda_device, eg, f"{info.name} grad {k}")
+        assert_close(eg, tg, info.grad_atol, info.grad_rtol, f"{info.name} grad {k}")

@@ -155,9 +155,7 @@ def setitem(self, index, value):
             from .._creation import tensor as _tensor
             value = _tensor(value, dtype=self.dtype)
         else:
-            value = _make(np.asarray(value, dtype=self._data.dtype)) \
-                if isinstance(self._data, np.ndarray) else \
-                _make(__import__("cupy").asarray(value, dtype=self._data.dtype))
+            value = _make(array_module(self._data).asarray(value, dtype=self._data.dtype))
     elif value.dtype is not self.dtype:
         value = value.to(self.dtype)
     apply_inplace(index_put_op, self, (value,), {"index": idx, "accumulate": False})
@@ -165,14 +163,14 @@ def setitem(self, index, value):
 
 @declare
 def nonzero(input, *, as_tuple=False):
-    nz = np.nonzero(input._data) if isinstance(input._data, np.ndarray) else input._data.nonzero()
-    if as_tuple:
-        if input.ndim == 0:
-            return (_make(np.zeros(int(bool(input._data)), dtype=np.int64)),)
-        return tuple(_make(n.astype(np.int64)) for n in nz)
+    xp = array_module(input._data)
     if input.ndim == 0:
-        return _make(np.zeros((int(bool(input._data)), 0), dtype=np.int64))
-    xp = np if isinstance(input._data, np.ndarray) else __import__("cupy")
+        n = int(bool(input._data))
+        return (_make(xp.zeros(n, dtype=np.int64)),) if as_tuple else \
+            _make(xp.zeros((n, 0), dtype=np.int64))
+    nz = xp.nonzero(input._data)
+    if as_tuple:
+        return tuple(_make(n.astype(np.int64)) for n in nz)
     return _make(xp.stack(nz, axis=1).astype(np.int64) if nz else xp.zeros((0, 0), np.int64))
 
 
@@ -206,7 +204,7 @@ def index_put_(self, indices, values, accumulate=False):
 
 
 def _search(seq, values, right, sorter, out_int32):
-    xp = np if isinstance(seq, np.ndarray) else __import__("cupy")
+    xp = array_module(seq)
     side = "right" if right else "left"
     dtype = np.int32 if out_int32 else np.int64
     if seq.ndim <= 1:

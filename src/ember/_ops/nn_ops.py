@@ -9,19 +9,13 @@ import math
 
 import numpy as np
 
-from .._device import array_module
+from .._device import array_module, special_module
 from ._declare import declare
 from ._rows import by_rows, host_blocks
 from .registry import PROMOTE, apply, defop
 
 
-def _special(a):
-    """scipy.special for host arrays, cupyx.scipy.special for device arrays."""
-    if array_module(a) is np:
-        import scipy.special as special
-    else:
-        import cupyx.scipy.special as special
-    return special
+_special = special_module
 
 
 def _check_float(x, name):

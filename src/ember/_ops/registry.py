@@ -19,6 +19,7 @@ import threading
 import numpy as np
 
 from .. import _dtype as D
+from .._device import array_module
 from .._tensor import Tensor, _make
 from ..autograd import grad_mode
 from ..autograd.graph import Node, grad_accumulator, sum_to_size
@@ -534,8 +535,7 @@ def apply(op, inputs, params=_EMPTY, _hooked=False):
             _as_view(o, inputs[0])
     if record:
         node = _record(op, inputs, params)
-        node._output_meta = [(o._data.shape, o._data.dtype, np if isinstance(o._data, np.ndarray)
-                              else __import__("cupy")) for o in outs]
+        node._output_meta = [(o._data.shape, o._data.dtype, array_module(o._data)) for o in outs]
         for i, o in enumerate(outs):
             if o._data.dtype.kind in "fcV":
                 o._grad_fn = node

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from .._device import special_module
 from ._common import _out, op_function
 from ._declare import declare
 from .pointwise import where
@@ -17,13 +18,7 @@ _SQRT_2PI = math.sqrt(2 * math.pi)
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 
-def _sp(a):
-    """scipy.special for host arrays, cupyx.scipy.special for device arrays."""
-    if isinstance(a, np.ndarray) or np.isscalar(a):
-        from scipy import special
-        return special
-    from cupyx.scipy import special
-    return special
+_sp = special_module
 
 
 def _keep(fn):

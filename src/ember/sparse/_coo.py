@@ -13,7 +13,7 @@ dense results. Ops whose result torch keeps sparse are methods here.
 """
 import numpy as np
 
-from .._device import array_module, device_of
+from .._device import array_module, device_of, load_cupyx
 from .._layout import sparse_coo
 from .._ops.registry import apply, defop
 from .._tensor import Tensor, _make, _tuple_new, Size, _parse_to
@@ -26,8 +26,7 @@ def _scatter_add(out, idx, vals):
     if xp is np:
         np.add.at(out, idx, vals)
     else:
-        import cupyx
-        cupyx.scatter_add(out, idx, vals)
+        load_cupyx().scatter_add(out, idx, vals)
 
 
 def _linear(indices, size):
