@@ -167,6 +167,21 @@ def array_module(array):
     return _load_cupy().get_array_module(array)
 
 
+def is_array(x):
+    """Whether ``x`` is a host or device array (not a Python or NumPy scalar)."""
+    return isinstance(x, np.ndarray) or (_cupy is not None and isinstance(x, _cupy.ndarray))
+
+
+def on_array_device(array, fn, args, kwargs):
+    """``fn(*args, **kwargs)`` with ``array``'s device current, so that what it allocates
+    lives there (CuPy allocates on the current device; torch puts results on the inputs')."""
+    dev = array.device
+    if dev.id == _cupy.cuda.runtime.getDevice():
+        return fn(*args, **kwargs)
+    with dev:
+        return fn(*args, **kwargs)
+
+
 def data_ptr(array):
     """The address of ``array``'s first element (NumPy or CuPy)."""
     if isinstance(array, np.ndarray):

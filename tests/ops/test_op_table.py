@@ -209,8 +209,13 @@ def cuda_device(request):
         _device._cupy = _device._cupyx = None
     else:
         _device.use_standin()
-    yield ember.device("cuda", 0)
-    _device._cupy, _device._cupyx = saved
+    # Tensors a sample's function makes itself (index tensors, weights) go to the device too.
+    ember.set_default_device("cuda")
+    try:
+        yield ember.device("cuda", 0)
+    finally:
+        ember.set_default_device(None)
+        _device._cupy, _device._cupyx = saved
 
 
 def _assert_on(device, out, what):

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .. import _dtype as D
+from .._device import array_module, is_array
 from .._tensor import Tensor
 from ._common import _conj, _out, real_only
 from ._declare import declare, declare_op, inplace_method, scalar_first
@@ -23,7 +24,7 @@ def _float_only(kernel):
     def wrap(fwd):
         def f(a, b, **kw):
             for x in (a, b):
-                if isinstance(x, np.ndarray) and x.dtype.kind not in "fcV":
+                if is_array(x) and x.dtype.kind not in "fcV":
                     _not_implemented(kernel, x)
             return fwd(a, b, **kw)
         return f
@@ -105,7 +106,8 @@ def _logaddexp_fwd(a, b):
     if getattr(a, "dtype", None) is not None and a.dtype.kind == "c" or \
             getattr(b, "dtype", None) is not None and b.dtype.kind == "c":
         # NumPy has no complex logaddexp; shift by the larger real part so exp cannot overflow.
-        a, b = np.broadcast_arrays(np.asarray(a), np.asarray(b))
+        xp = array_module(a if hasattr(a, "dtype") else b)
+        a, b = xp.broadcast_arrays(xp.asarray(a), xp.asarray(b))
         m = np.where(a.real >= b.real, a, b)
         m = np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
         return (np.log(np.exp(a - m) + np.exp(b - m)) + m).astype(a.dtype, copy=False)
@@ -123,10 +125,10 @@ logaddexp2 = declare_op(logaddexp2_op, "logaddexp2", nargs=2, inplace=False)
 
 def _xlogy_fwd(x, y):
     # A Python-scalar operand takes the tensor's dtype (np.log(2.0) would be float64).
-    if not isinstance(x, np.ndarray):
-        x = np.asarray(x, dtype=y.dtype)
-    if not isinstance(y, np.ndarray):
-        y = np.asarray(y, dtype=x.dtype)
+    if not hasattr(x, "dtype"):
+        x = array_module(y).asarray(x, dtype=y.dtype)
+    if not hasattr(y, "dtype"):
+        y = array_module(x).asarray(y, dtype=x.dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = x * np.log(y)
     # 0 * log(y) is 0 even for y == 0 or inf; NaN in y still propagates.
@@ -187,7 +189,7 @@ def _lerp_fwd(start, end, weight):
         # torch: a fused multiply-add in float32 (emulated exactly in float64), from the
         # nearer end: start + w (end - start) for w < 0.5, else end - (1 - w) (end - start).
         f, f64 = np.float32, np.float64
-        w = (weight.astype(f) if isinstance(weight, np.ndarray) else f(weight)).astype(f64)
+        w = (weight.astype(f) if is_array(weight) else f(weight)).astype(f64)
         s, e = start.astype(f), end.astype(f)
         diff = (e - s).astype(f64)
         r = np.where(w < 0.5, s.astype(f64) + w * diff, e.astype(f64) - (1 - w) * diff)
@@ -370,13 +372,13 @@ logical_not_op = defop("logical_not", np.logical_not)
 def _shift(kernel, ufunc):
     def fwd(a, b):
         for x in (a, b):
-            arr = np.asarray(x)
+            arr = x if hasattr(x, "dtype") else np.asarray(x)
             if arr.dtype.kind in "fcV":
                 _not_implemented(kernel, arr)
-        if isinstance(a, np.ndarray) and a.dtype == np.bool_:
+        if is_array(a) and a.dtype == np.bool_:
             _not_implemented(kernel, a)
         r = ufunc(a, b)
-        return r.astype(np.result_type(a), copy=False) if isinstance(a, np.ndarray) else r
+        return r.astype(a.dtype, copy=False) if is_array(a) else r
     return fwd
 
 

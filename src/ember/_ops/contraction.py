@@ -9,6 +9,7 @@ import string
 import numpy as np
 
 from .. import _dtype as D
+from .._device import array_module
 from .._tensor import Tensor
 from ._declare import declare
 from .registry import ALL_INPUTS, apply, defop
@@ -19,12 +20,13 @@ _FREE = string.ascii_letters
 def _einsum_fwd(*arrays, inputs, output):
     equation = ",".join(inputs) + "->" + output
     half = arrays[0].dtype
+    xp = array_module(arrays[0])
     if half.itemsize == 2 and half.kind in "fV":
         # As linalg's products: accumulate float16/bfloat16 in float32 and round once (NumPy
         # would return float32 for bfloat16).
         wide = [a.astype(np.float32) for a in arrays]
-        return np.asarray(np.einsum(equation, *wide, optimize=True)).astype(half)
-    return np.asarray(np.einsum(equation, *arrays, optimize=True))
+        return xp.asarray(xp.einsum(equation, *wide, optimize=True)).astype(half)
+    return xp.asarray(xp.einsum(equation, *arrays, optimize=True))
 
 
 def _einsum_bwd(ctx, g):

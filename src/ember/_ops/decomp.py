@@ -54,9 +54,14 @@ def _la(a):
     return array_module(a).linalg
 
 
+def _host(a):
+    """A host copy of ``a``, for the error paths that find a failing pivot element by element."""
+    return a.get() if hasattr(a, "get") else np.array(a)
+
+
 def _zero_pivot(a):
     """1-based index of the first zero pivot of LU with partial pivoting (LAPACK's info)."""
-    m = np.array(a, dtype=np.float64 if a.dtype.kind != "c" else np.complex128).reshape(
+    m = _host(a).astype(np.float64 if a.dtype.kind != "c" else np.complex128).reshape(
         -1, a.shape[-2], a.shape[-1])
     for b, mat in enumerate(m):
         mat = mat.copy()
@@ -113,7 +118,7 @@ def _det_bwd(ctx, g):
     return (g * ctx.result).unsqueeze(-1).unsqueeze(-1) * inv(A).mH
 
 
-det_op = defop("linalg_det", lambda a: np.asarray(_la(a).det(a)), _det_bwd, save=(0,),
+det_op = defop("linalg_det", lambda a: array_module(a).asarray(_la(a).det(a)), _det_bwd, save=(0,),
                save_result=True, node="LinalgDetBackward0", autocast="fp32")
 
 
@@ -126,7 +131,7 @@ def det(A, *, out=None):
 
 def _slogdet_fwd(a):
     sign, logabs = _la(a).slogdet(a)
-    return np.asarray(sign), np.asarray(logabs)
+    return array_module(a).asarray(sign), array_module(a).asarray(logabs)
 
 
 def _slogdet_bwd(ctx, g_sign, g_logabs):
@@ -267,7 +272,7 @@ def _cholesky_fwd(a):
     try:
         return _la(a).cholesky(a)
     except np.linalg.LinAlgError:
-        m = np.asarray(a).reshape(-1, a.shape[-2], a.shape[-1])
+        m = _host(a).reshape(-1, a.shape[-2], a.shape[-1])
         for b, mat in enumerate(m):
             for k in range(1, mat.shape[0] + 1):
                 try:
@@ -451,7 +456,7 @@ def lstsq(input, b, rcond=None, *, driver=None):
     vector = B.ndim == A.ndim - 1
     Bm = B.unsqueeze(-1) if vector else B
     X = pinv(A) @ Bm
-    empty = _make(np.zeros((0,), dtype=A._data.real.dtype))
+    empty = _make(array_module(A._data).zeros((0,), dtype=A._data.real.dtype))
     rank = matrix_rank(A)
     return LstsqResult(X.squeeze(-1) if vector else X, empty, rank, empty)
 

@@ -1,7 +1,7 @@
 """Advanced indexing (integer and boolean tensors, lists) and ``__setitem__``."""
 import numpy as np
 
-from .._device import array_module
+from .._device import array_module, is_array, to_device_array
 from .._tensor import Tensor, _make
 from ._declare import declare
 from .inplace import apply_inplace
@@ -9,24 +9,27 @@ from .registry import apply, defop, zeros_from_meta
 from .shape import _is_advanced
 
 
-def _to_index(i, xp=np):
+def _to_index(i, dev):
     if isinstance(i, Tensor):
         a = i._data
         if a.dtype.kind not in "iub":
             raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-        return a
+        # torch takes CPU index tensors for a CUDA tensor: copy them over
+        return a if i.device == dev else to_device_array(a, dev)
     if isinstance(i, list):
-        return np.asarray([_to_index(x) if isinstance(x, Tensor) else x for x in i])
+        host = np.asarray([x.cpu()._data if isinstance(x, Tensor) else x for x in i])
+        return to_device_array(host, dev)
     if isinstance(i, tuple):
-        return tuple(_to_index(x) for x in i)
+        return tuple(_to_index(x, dev) for x in i)
     return i
 
 
-def to_numpy_index(index):
-    """Ember index -> NumPy index (tensors become arrays)."""
+def to_numpy_index(index, input):
+    """Ember index -> array index on ``input``'s device (tensors become arrays)."""
     if not isinstance(index, tuple):
         index = (index,)
-    return tuple(_to_index(i) for i in index)
+    dev = input.device
+    return tuple(_to_index(i, dev) for i in index)
 
 
 def _index_error(e):
@@ -68,7 +71,7 @@ def _index_put_bwd(ctx, g):
     g_self = g_val = None
     if need[0]:
         g_self = g if ctx.accumulate else apply(
-            index_put_op, (g, _make(g._data.dtype.type(0) * np.ones((), g._data.dtype))),
+            index_put_op, (g, _make(array_module(g._data).zeros((), g._data.dtype))),
             {"index": index, "accumulate": False})
     if need[1]:
         g_val = apply(index_op, (g,), {"index": index})
@@ -127,14 +130,14 @@ def select_ints_first(input, index):
 
 def _broadcast_error(index):
     shapes = [list(np.shape(a)) for a in index
-              if isinstance(a, np.ndarray) and a.dtype != np.bool_]
+              if is_array(a) and a.dtype != np.bool_]
     return IndexError("shape mismatch: indexing tensors could not be broadcast together with "
                       "shapes " + ", ".join(f"[{', '.join(map(str, s))}]" for s in shapes))
 
 
 def advanced_getitem(input, index):
     input, index = select_ints_first(input, index)
-    idx = to_numpy_index(index)
+    idx = to_numpy_index(index, input)
     try:
         return apply(index_op, (input,), {"index": idx})
     except IndexError as e:
@@ -149,11 +152,11 @@ def setitem(self, index, value):
         index = (index,)
     if any(_is_advanced(i) for i in index):
         self, index = select_ints_first(self, index)
-    idx = to_numpy_index(index)
+    idx = to_numpy_index(index, self)
     if not isinstance(value, Tensor):
         if isinstance(value, (list, tuple, np.ndarray)):
             from .._creation import tensor as _tensor
-            value = _tensor(value, dtype=self.dtype)
+            value = _tensor(value, dtype=self.dtype, device=self.device)
         else:
             value = _make(array_module(self._data).asarray(value, dtype=self._data.dtype))
     elif value.dtype is not self.dtype:
@@ -182,7 +185,7 @@ def argwhere(input):
 def _index_put_args(self, indices, values):
     if not isinstance(indices, (tuple, list)):
         raise TypeError("index_put(): argument 'indices' must be tuple of Tensors")
-    idx = tuple(_to_index(i) for i in indices)
+    idx = tuple(_to_index(i, self.device) for i in indices)
     if values.dtype is not self.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                            f"{self.dtype._legacy} for the destination and {values.dtype._legacy} "
@@ -234,7 +237,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         right = side == "right"
     seq = sorted_sequence._data
     scalar = not isinstance(input, Tensor)
-    values = np.asarray(input, dtype=seq.dtype) if scalar else input._data
+    values = array_module(seq).asarray(input, dtype=seq.dtype) if scalar else input._data
     if seq.ndim > 1 and (values.ndim != seq.ndim or values.shape[:-1] != seq.shape[:-1]):
         raise RuntimeError(
             "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
@@ -250,7 +253,8 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim("
                            f"{boundaries.ndim})")
-    values = input._data if isinstance(input, Tensor) else np.asarray(input)
+    values = input._data if isinstance(input, Tensor) else \
+        array_module(boundaries._data).asarray(input)
     return _make(_search(boundaries._data, values, right, None, out_int32))
 
 

@@ -5,7 +5,7 @@ import builtins
 import numpy as np
 
 from .._device import array_module
-from .._tensor import Tensor, _wrap_dim
+from .._tensor import Tensor, _make, _wrap_dim
 from ._declare import declare
 from . import shape as S
 from .inplace import apply_view
@@ -134,24 +134,24 @@ def tile(input, dims):
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if repeats is None:
         # repeat_interleave(repeats): index i repeated repeats[i] times.
-        from .._creation import tensor as _tensor
-        reps = np.asarray(input._data)
-        return _tensor(np.repeat(np.arange(reps.shape[0]), reps), dtype=input.dtype)
+        xp = array_module(input._data)
+        return _make(xp.repeat(xp.arange(input._data.shape[0]), input._data)
+                     .astype(input._data.dtype, copy=False))
     if dim is None:
         input = S.flatten(input)
         dim = 0
     dim = _wrap_dim(dim, input.ndim)
     if isinstance(repeats, Tensor) and repeats.numel() != 1:
         from .scatter import index_select
-        from .._creation import tensor as _tensor
-        counts = np.asarray(repeats._data)
+        counts = repeats._data
         if counts.ndim != 1:
             raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
         if counts.shape[0] != input._data.shape[dim]:
             raise RuntimeError("repeats must have the same size as input along dim, but got "
                                f"repeats.size(0) = {counts.shape[0]} and input.size({dim}) = "
                                f"{input._data.shape[dim]}")
-        index = _tensor(np.repeat(np.arange(counts.shape[0]), counts))
+        xp = array_module(counts)
+        index = _make(xp.repeat(xp.arange(counts.shape[0]), counts))
         return index_select(input, dim, index)
     r = int(repeats.item() if isinstance(repeats, Tensor) else repeats)
     if r < 0:
@@ -199,7 +199,7 @@ def unflatten(input, dim, sizes):
 # ---- diagonals -----------------------------------------------------------------------------
 def diagonal_view(a, offset, dim1, dim2):
     """A writable strided view of a diagonal (NumPy's own diagonal() is read-only)."""
-    b = np.moveaxis(a, (dim1, dim2), (-2, -1))
+    b = array_module(a).moveaxis(a, (dim1, dim2), (-2, -1))
     b = b[..., :, offset:] if offset >= 0 else b[..., -offset:, :]
     n = builtins.max(0, builtins.min(b.shape[-2], b.shape[-1]))
     return array_module(a).lib.stride_tricks.as_strided(

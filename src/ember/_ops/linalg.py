@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import _dtype as D
+from .._device import array_module
 from .._tensor import Tensor
 from ._common import _out, with_out
 from ._declare import declare
@@ -17,7 +18,8 @@ def _product(fn, a, b):
     """``fn(a, b)`` for a matrix product; half precision accumulates in float32 and rounds
     once, as torch (NumPy would return float32 for bfloat16, and has no BLAS for either)."""
     if a.dtype.itemsize == 2 and a.dtype.kind in "fV":
-        return np.asarray(fn(a.astype(np.float32), b.astype(np.float32))).astype(a.dtype)
+        return array_module(a).asarray(fn(a.astype(np.float32), b.astype(np.float32))) \
+            .astype(a.dtype)
     return fn(_blas_ready(a), _blas_ready(b))
 
 
@@ -25,7 +27,7 @@ def _blas_ready(a):
     # A broadcast operand (stride 0, e.g. the expanded gradient of a sum) sends NumPy's
     # matmul down a slow non-BLAS path; one contiguous copy costs far less.
     if a.ndim >= 2 and 0 in a.strides and a.size > 1:
-        return np.ascontiguousarray(a)
+        return array_module(a).ascontiguousarray(a)
     return a
 
 
@@ -63,7 +65,7 @@ def _dot_fwd(a, b):
         raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
                            f"[{b.shape[0]}] to have the same number of elements, but got "
                            f"{a.shape[0]} and {b.shape[0]} elements respectively")
-    return np.asarray(_product(np.dot, a, b))
+    return array_module(a).asarray(_product(np.dot, a, b))
 
 
 def _dot_bwd(ctx, g):

@@ -546,13 +546,13 @@ spatial_scatter_op = defop(
 
 def pool_windows(x, kernel, stride, dilation, out_shape):
     """A strided view (N, C, *out, *kernel) of a (padded) input: no copy."""
-    lib = np.lib.stride_tricks if array_module(x) is np else array_module(x).lib.stride_tricks
+    xp = array_module(x)
     st = x.strides
     d = len(kernel)
     shape = x.shape[:2] + tuple(out_shape) + tuple(kernel)
     strides = st[:2] + tuple(st[2 + i] * stride[i] for i in range(d)) + \
         tuple(st[2 + i] * dilation[i] for i in range(d))
-    return lib.as_strided(x, shape=shape, strides=strides, writeable=False)
+    return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
 
 
 def max_pool_indices(x, kernel, stride, padding, dilation, out_shape):

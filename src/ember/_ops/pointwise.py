@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from .._device import is_array
 from .._tensor import Tensor
 from ._common import _conj, _out, check_half_range, dtype_name, real_only
 from ._declare import declare, declare_op, inplace_method, scalar_first, tensor_method
@@ -34,7 +35,7 @@ def _check_int_div(a, b):
     kind = (kind if kind is not None else b.dtype).kind
     if kind not in "iub":
         return
-    if isinstance(b, np.ndarray) and not b.all() or (type(b) is int and b == 0):
+    if is_array(b) and not b.all() or (type(b) is int and b == 0):
         raise RuntimeError("ZeroDivisionError")
 
 
@@ -118,7 +119,7 @@ def _div_fwd(a, b, rounding_mode=None):
     if rounding_mode == "trunc":
         _check_int_div(a, b)
         q = np.true_divide(a, b)
-        kind = np.result_type(a, b).kind if isinstance(a, np.ndarray) else "f"
+        kind = np.result_type(a, b).kind if is_array(a) else "f"
         return np.trunc(q).astype(np.result_type(a, b)) if kind in "iu" else np.trunc(q)
     raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                        f"found '{rounding_mode}'")
@@ -146,10 +147,10 @@ def _remainder_bwd(ctx, g):
 
 
 def _pow_fwd(a, b):
-    if isinstance(b, np.ndarray) and b.dtype.kind in "iu" and isinstance(a, np.ndarray) \
+    if is_array(b) and b.dtype.kind in "iu" and is_array(a) \
             and a.dtype.kind in "iu" and (b < 0).any():
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    if type(b) is int and b < 0 and isinstance(a, np.ndarray) and a.dtype.kind in "iu":
+    if type(b) is int and b < 0 and is_array(a) and a.dtype.kind in "iu":
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     return np.power(a, b)
 

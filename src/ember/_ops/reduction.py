@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from .._device import array_module
 from .._tensor import Tensor, _make, _wrap_dim
 from ._common import _conj, dtype_name
 from ._declare import declare
@@ -58,7 +59,7 @@ def _in_float32(fwd):
     def f(a, *args, **kw):
         if not _half(a) or kw.get("dtype") is not None:
             return fwd(a, *args, **kw)
-        return np.asarray(fwd(a.astype(np.float32), *args, **kw)).astype(a.dtype)
+        return array_module(a).asarray(fwd(a.astype(np.float32), *args, **kw)).astype(a.dtype)
     return f
 
 
@@ -173,7 +174,7 @@ def _dim_extreme_fwd(a, dim, keepdim, largest, name=None):
         raise RuntimeError(f"{name}(): does not support complex input")
     _check_nonempty(a, "max" if largest else "min", dim)
     if a.ndim == 0:
-        return a.copy(), np.zeros((), dtype=np.int64)
+        return a.copy(), array_module(a).zeros((), dtype=np.int64)
     idx = a.argmax(axis=dim) if largest else a.argmin(axis=dim)
     if a.dtype.kind in "fV":
         # NaN propagates in torch: the first NaN wins.
@@ -257,7 +258,7 @@ def _arg_fwd(a, dim, keepdim, largest):
                            "specified for input.numel() == 0.")
     if dim is None:
         r = a.argmax() if largest else a.argmin()
-        r = np.asarray(r, dtype=np.int64)
+        r = array_module(a).asarray(r, dtype=np.int64)
         return r.reshape((1,) * a.ndim) if keepdim else r
     return _dim_extreme_fwd(a, dim, keepdim, largest, "argmax" if largest else "argmin")[1]
 
@@ -284,12 +285,13 @@ def _norm_fwd(a, p, dim, keepdim):
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {dtype_name(a)}")
     ax = _axis(dim, a.ndim)
-    x = np.abs(a)
+    xp = array_module(a)
+    x = xp.abs(a)
     real = x.dtype
     if p == 2:
-        r = np.sqrt((x * x).sum(axis=ax, keepdims=keepdim))
+        r = xp.sqrt((x * x).sum(axis=ax, keepdims=keepdim))
     elif p == float("inf"):
-        r = x.max(axis=ax, keepdims=keepdim) if x.size else np.zeros(())
+        r = x.max(axis=ax, keepdims=keepdim) if x.size else xp.zeros(())
     elif p == float("-inf"):
         r = x.min(axis=ax, keepdims=keepdim)
     elif p == 0:
@@ -298,7 +300,7 @@ def _norm_fwd(a, p, dim, keepdim):
         r = x.sum(axis=ax, keepdims=keepdim)
     else:
         r = (x ** p).sum(axis=ax, keepdims=keepdim) ** (1.0 / p)
-    return np.asarray(r).astype(real, copy=False)
+    return xp.asarray(r).astype(real, copy=False)
 
 
 def _norm_bwd(ctx, g):
@@ -554,8 +556,8 @@ def _logical_reduce(a, dim, keepdim, fn):
 
 all_op = defop("all", lambda a, dim, keepdim: _logical_reduce(a, dim, keepdim, np.all))
 any_op = defop("any", lambda a, dim, keepdim: _logical_reduce(a, dim, keepdim, np.any))
-count_nonzero_op = defop("count_nonzero", lambda a, dim: np.asarray(
-    np.count_nonzero(a, axis=_axis(dim, a.ndim)), dtype=np.int64))
+count_nonzero_op = defop("count_nonzero", lambda a, dim: array_module(a).asarray(
+    array_module(a).count_nonzero(a, axis=_axis(dim, a.ndim)), dtype=np.int64))
 
 
 @declare(out=True)
@@ -583,10 +585,11 @@ def _var_fwd(a, dim, correction, keepdim, take_sqrt):
         warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less "
                       "than the reduction factor (input numel divided by output numel).",
                       UserWarning, stacklevel=4)
+    xp = array_module(a)
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.var(a, axis=ax, ddof=correction, keepdims=keepdim)
-        r = np.sqrt(r) if take_sqrt else r
-    return np.asarray(r).astype(a.real.dtype, copy=False)
+        r = xp.var(a, axis=ax, ddof=correction, keepdims=keepdim)
+        r = xp.sqrt(r) if take_sqrt else r
+    return xp.asarray(r).astype(a.real.dtype, copy=False)
 
 
 def _var_bwd_from(ctx, g, x):

@@ -19,7 +19,7 @@ import threading
 import numpy as np
 
 from .. import _dtype as D
-from .._device import array_module
+from .._device import array_module, is_array, on_array_device
 from .._tensor import Tensor, _make
 from ..autograd import grad_mode
 from ..autograd.graph import Node, grad_accumulator, sum_to_size
@@ -357,7 +357,8 @@ def _promoted_slow(inputs, rule):
         else:
             out.append(x)
     if not host:
-        check_same_device(inputs)
+        converted = one_device_arrays(inputs, out)
+        out = out if converted is None else converted
     if half_scalars:
         # Raised, not returned, so that the common case pays nothing for it in apply.
         raise _HalfWithScalars(out, inputs, npd)
@@ -381,7 +382,7 @@ class _HalfWithScalars(Exception):
         if not op.opmath:
             return op.forward
         f32 = np.float32
-        wide = [a.astype(f32) if isinstance(a, np.ndarray) and a.dtype == self.npd else
+        wide = [a.astype(f32) if is_array(a) and a.dtype == self.npd else
                 f32(x) if isinstance(x, (int, float)) and type(x) is not bool else a
                 for a, x in zip(self.arrays, self.inputs)]
         npd = self.npd
@@ -406,13 +407,32 @@ class _HalfWithScalars(Exception):
 
 
 def check_same_device(inputs):
+    """torch's error for tensors on different devices; 0-dim CPU tensors go with any device
+    (torch treats them as scalars).  Returns whether such a CPU scalar met a device tensor."""
     devs = []
+    scalars = False
     for x in inputs:
-        if isinstance(x, Tensor) and x.device not in devs:
-            devs.append(x.device)
+        if isinstance(x, Tensor):
+            dev = x.device
+            if dev.type == "cpu" and x._data.ndim == 0:
+                scalars = True
+            elif dev not in devs:
+                devs.append(dev)
     if len(devs) > 1:
         raise RuntimeError("Expected all tensors to be on the same device, but found at least "
                            f"two devices, {devs[0]} and {devs[1]}!")
+    return scalars and bool(devs) and devs[0].type != "cpu"
+
+
+def one_device_arrays(inputs, arrays):
+    """The forward's arrays with 0-dim CPU tensors (met with device tensors) as scalars,
+    after torch's check that all other tensors share one device; None when that changes
+    nothing (all on the host, or no CPU scalar to convert)."""
+    if all(type(a) is _ndarray or not is_array(a) for a in arrays):
+        return None
+    if not check_same_device(inputs):
+        return None
+    return [a[()] if type(a) is _ndarray and a.ndim == 0 else a for a in arrays]
 
 
 def broadcast_error(inputs):
@@ -483,16 +503,26 @@ def apply(op, inputs, params=_EMPTY, _hooked=False):
         except _HalfWithScalars as half:
             arrays, forward = half.arrays, half.forward_for(op)
     try:
-        out = forward(*arrays, **params) if params else forward(*arrays)
+        if not arrays or type(arrays[0]) is _ndarray or not is_array(arrays[0]):
+            out = forward(*arrays, **params) if params else forward(*arrays)
+        else:
+            out = on_array_device(arrays[0], forward, arrays, params)
     except ValueError as e:
         if "broadcast" in str(e):
             raise RuntimeError(broadcast_error(inputs)) from None
         raise
     except OverflowError:
         # A Python int out of the integer dtype's range: torch wraps it around.
-        arrays = [np.array(a).astype(np.asarray(arrays[0]).dtype) if type(a) is int else a
-                  for a in arrays]
+        dtype = np.result_type(arrays[0])
+        arrays = [np.array(a).astype(dtype)[()] if type(a) is int else a for a in arrays]
         out = forward(*arrays, **params)
+    except TypeError:
+        # Host and device arrays met (CuPy refuses NumPy arrays): torch's device error, or,
+        # for 0-dim CPU tensors, which combine with CUDA tensors, a retry with them as scalars.
+        arrays = one_device_arrays(inputs, arrays)
+        if arrays is None:
+            raise
+        out = on_array_device(next(a for a in arrays if is_array(a)), forward, arrays, params)
 
     record = False
     if _state.enabled:

@@ -98,7 +98,7 @@ def cumprod(input, dim, *, dtype=None):
 # ---- cummax / cummin -------------------------------------------------------------------
 def _cumextreme_fwd(a, dim, largest):
     if a.ndim == 0 or a.size == 0:
-        return a.copy(), np.zeros(a.shape, dtype=np.int64)
+        return a.copy(), array_module(a).zeros(a.shape, dtype=np.int64)
     values = (np.maximum if largest else np.minimum).accumulate(a, axis=dim)
     # The index of the running extreme: the latest position that equals it (ties move the
     # index forward, as torch); a NaN holds it from then on.
@@ -110,7 +110,7 @@ def _cumextreme_fwd(a, dim, largest):
         hit[tuple(first)] = True
     shape = [1] * a.ndim
     shape[dim] = a.shape[dim]
-    pos = np.where(hit, np.arange(a.shape[dim]).reshape(shape), 0)
+    pos = np.where(hit, array_module(a).arange(a.shape[dim]).reshape(shape), 0)
     return values, np.maximum.accumulate(pos, axis=dim).astype(np.int64)
 
 

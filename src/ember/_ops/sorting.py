@@ -105,7 +105,7 @@ def _argsort(a, dim, descending):
 
 def _sort_fwd(a, dim, descending):
     if a.ndim == 0:
-        return a.copy(), np.zeros((), dtype=np.int64)
+        return a.copy(), array_module(a).zeros((), dtype=np.int64)
     idx = _argsort(a, dim, descending)
     return np.take_along_axis(a, idx, axis=dim), idx.astype(np.int64, copy=False)
 
@@ -136,9 +136,9 @@ def _topk_fwd(a, k, dim, largest):
     if k < 0 or k > n:
         raise RuntimeError("selected index k out of range")
     if a.ndim == 0:
-        return a.copy(), np.zeros((), dtype=np.int64)
+        return a.copy(), array_module(a).zeros((), dtype=np.int64)
     idx = _argsort(a, dim, largest)
-    idx = np.take(idx, np.arange(k), axis=dim)
+    idx = idx.take(array_module(a).arange(k), axis=dim)
     return np.take_along_axis(a, idx, axis=dim), idx.astype(np.int64, copy=False)
 
 
@@ -157,12 +157,13 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
 def _pick_sorted(a, dim, keepdim, position):
     """Values/indices at ``position(nan_count, n)`` of the stable ascending order."""
     if a.ndim == 0:
-        return a.copy(), np.zeros((), dtype=np.int64)
+        return a.copy(), array_module(a).zeros((), dtype=np.int64)
     idx = _argsort(a, dim, False)
     n = a.shape[dim]
-    nans = np.isnan(a).sum(axis=dim, keepdims=True) if a.dtype.kind in "fV" else \
-        np.zeros([1 if d == dim else s for d, s in enumerate(a.shape)], dtype=np.int64)
-    pos = np.asarray(position(nans, n), dtype=np.int64)
+    xp = array_module(a)
+    nans = xp.isnan(a).sum(axis=dim, keepdims=True) if a.dtype.kind in "fV" else \
+        xp.zeros([1 if d == dim else s for d, s in enumerate(a.shape)], dtype=np.int64)
+    pos = xp.asarray(position(nans, n), dtype=np.int64)
     i = np.take_along_axis(idx, pos, axis=dim)
     v = np.take_along_axis(a, i, axis=dim)
     if not keepdim:
@@ -174,7 +175,7 @@ def _kthvalue_fwd(a, k, dim, keepdim):
     n = a.shape[dim] if a.ndim else 1
     if k < 1 or k > n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
-    return _pick_sorted(a, dim, keepdim, lambda nans, n: np.full(nans.shape, k - 1))
+    return _pick_sorted(a, dim, keepdim, lambda nans, n: nans * 0 + (k - 1))
 
 
 def _median_position(nans, n):
@@ -205,7 +206,7 @@ def _median_all_index(a, ignore_nan):
 
 def _median_all_fwd(a, ignore_nan):
     if a.size == 0:
-        return np.asarray(np.nan, dtype=a.dtype)
+        return array_module(a).asarray(np.nan, dtype=a.dtype)
     return a.reshape(-1)[_median_all_index(a, ignore_nan)]
 
 
@@ -261,18 +262,19 @@ def nanmedian(input, dim=None, keepdim=False):
 def _mode_fwd(a, dim, keepdim):
     _check_dim_nonempty(a, dim, "mode")
     if a.ndim == 0:
-        return a.copy(), np.zeros((), dtype=np.int64)
+        return a.copy(), array_module(a).zeros((), dtype=np.int64)
     # Runs of equal values in the stable sorted order: the longest run wins, the smallest
     # value among equally long runs, and its index is the value's last occurrence.
     x = np.moveaxis(a, dim, -1)
     idx = _argsort(x, -1, False)
     s = np.take_along_axis(x, idx, axis=-1)
     n = s.shape[-1]
-    pos = np.arange(n)
+    xp = array_module(a)
+    pos = xp.arange(n)
     change = s[..., 1:] != s[..., :-1]
-    edge = np.ones(s.shape[:-1] + (1,), dtype=bool)
-    starts = np.concatenate([edge, change], axis=-1)
-    ends = np.concatenate([change, edge], axis=-1)
+    edge = xp.ones(s.shape[:-1] + (1,), dtype=bool)
+    starts = xp.concatenate([edge, change], axis=-1)
+    ends = xp.concatenate([change, edge], axis=-1)
     start_pos = np.maximum.accumulate(np.where(starts, pos, 0), axis=-1)
     length = np.where(ends, pos - start_pos + 1, 0)
     best = length.argmax(axis=-1)[..., None]

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .._device import special_module
+from .._device import array_module, special_module
 from ._common import _out, op_function
 from ._declare import declare
 from .pointwise import where
@@ -24,7 +24,7 @@ _sp = special_module
 def _keep(fn):
     """Run a SciPy function and return the input's (float) dtype, as torch does."""
     def fwd(a, *rest):
-        return np.asarray(fn(_sp(a), a, *rest)).astype(a.dtype, copy=False)
+        return array_module(a).asarray(fn(_sp(a), a, *rest)).astype(a.dtype, copy=False)
     return fwd
 
 

@@ -356,13 +356,13 @@ def _positive_check(input):
 def _isposinf(a):
     if a.dtype.kind == "c":
         raise RuntimeError("isposinf does not support complex inputs.")
-    return np.isposinf(a) if a.dtype.kind in "fV" else np.zeros(a.shape, dtype=bool)
+    return np.isposinf(a) if a.dtype.kind in "fV" else array_module(a).zeros(a.shape, dtype=bool)
 
 
 def _isneginf(a):
     if a.dtype.kind == "c":
         raise RuntimeError("isneginf does not support complex inputs.")
-    return np.isneginf(a) if a.dtype.kind in "fV" else np.zeros(a.shape, dtype=bool)
+    return np.isneginf(a) if a.dtype.kind in "fV" else array_module(a).zeros(a.shape, dtype=bool)
 
 
 isnan_op = defop("isnan", np.isnan)
@@ -374,7 +374,7 @@ def _signbit_fwd(a):
     if a.dtype.kind == "c":
         raise NotImplementedError("signbit is not implemented for complex tensors.")
     if a.dtype == np.bool_:
-        return np.zeros(a.shape, dtype=bool)
+        return array_module(a).zeros(a.shape, dtype=bool)
     # bfloat16 widens to float32 exactly, sign bit (of NaN too) included.
     return np.signbit(a.astype(np.float32) if a.dtype.kind == "V" else a)
 

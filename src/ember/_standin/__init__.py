@@ -505,6 +505,12 @@ def get_array_module(*args):
     return _module if any(type(a) is ndarray for a in args) else np
 
 
+def _as_strided(x, shape=None, strides=None):
+    if type(x) is not ndarray:
+        raise _unsupported(x)
+    return ndarray(np.lib.stride_tricks.as_strided(x._a, shape, strides), x._dev)
+
+
 def _namespace(name, source, extra=None):
     mod = types.ModuleType(name, f"Stand-in for {name}")
     for attr in NAMES[name]:
@@ -541,6 +547,7 @@ def _cupyx():
 _module = _namespace("cupy", np, {
     "ndarray": ndarray, "asarray": asarray, "array": array, "asnumpy": asnumpy,
     "get_array_module": get_array_module, "cuda": cuda,
+    "lib": types.SimpleNamespace(stride_tricks=types.SimpleNamespace(as_strided=_as_strided)),
     "linalg": _namespace("cupy.linalg", np.linalg),
     "fft": _namespace("cupy.fft", np.fft),
     "random": _namespace("cupy.random", np.random),

@@ -52,7 +52,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     coef = float(max_norm) / (float(total_norm.item()) + 1e-6)
     coef = min(coef, 1.0)
     for g in grads:
-        g._data *= np.asarray(coef, dtype=g._data.dtype)
+        g._data *= g._data.dtype.type(coef)
         g._vc[0] += 1
 
 
