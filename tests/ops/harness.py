@@ -203,3 +203,4 @@ class OpTrace:
             if name in self._registry:
                 self.ops.add(name)
             stack.extend(fn for fn, _ in getattr(node, "next_functions", ()) or ())
+

@@ -140,7 +140,7 @@ def _weights(shape):
 
 
 def _np(t):
-    return t.detach().numpy() if isinstance(t, torch.Tensor) else np.asarray(t.detach()._data)
+    return t.detach().numpy() if isinstance(t, torch.Tensor) else np.asarray(t.detach().cpu()._data)
 
 
 def _tensor(L, a, requires_grad=False):
@@ -213,6 +213,18 @@ def test_grad_through_view_matches_torch(c):
     np.testing.assert_allclose(e_v, t_v, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(e_grad, t_grad, rtol=1e-5, atol=1e-6)
     assert (e_bname, e_vname) == (t_bname, t_vname)
+
+
+# The same on the cuda device (the stand-in everywhere, a real GPU where there is one): the
+# fixture makes cuda the default device, so every tensor the cases make lives there.
+@pytest.mark.parametrize("c", CASES, ids=IDS)
+def test_values_version_and_grad_fn_on_cuda(cuda_device, c):
+    test_values_version_and_grad_fn_match_torch(c)
+
+
+@pytest.mark.parametrize("c", DETERMINISTIC, ids=[c.name for c in DETERMINISTIC])
+def test_grad_through_view_on_cuda(cuda_device, c):
+    test_grad_through_view_matches_torch(c)
 
 
 @pytest.mark.parametrize("c", RANDOM, ids=[c.name for c in RANDOM])
