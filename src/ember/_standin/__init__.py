@@ -24,6 +24,7 @@ import weakref
 
 import numpy as np
 
+from . import _nccl
 from ._names import NAMES, NDARRAY
 
 _CUPY_ONLY = frozenset({"get", "set", "device", "data", "scatter_add", "scatter_max",
@@ -297,7 +298,7 @@ cuda = types.SimpleNamespace(
     get_current_stream=lambda device=None: _current_stream[0],
     get_elapsed_time=_get_elapsed_time, set_allocator=_set_allocator,
     get_device_id=lambda: _state["device"], is_available=lambda: _state["count"] > 0,
-    MemoryPool=_Pool, memory=types.SimpleNamespace(MemoryPool=_Pool),
+    MemoryPool=_Pool, memory=types.SimpleNamespace(MemoryPool=_Pool), nccl=_nccl,
 )
 
 
