@@ -12,7 +12,7 @@ from collections import OrderedDict
 import numpy as np
 
 from . import _dtype as D
-from ._device import CPU, as_device, data_ptr, device_of, to_device_array
+from ._device import CPU, as_device, data_ptr, device_of, resolve, to_device_array
 from .utils.hooks import add_hook
 
 _new = object.__new__
@@ -92,6 +92,7 @@ class Tensor:
     _post_acc_hooks = None
     _retains_grad = False
     _is_param = False
+    _pinned = False           # set by pin_memory(); views ask their base
     __array_priority__ = 1000  # make ndarray <op> Tensor defer to Tensor
 
     def __new__(cls, *args, **kwargs):
@@ -489,7 +490,25 @@ class Tensor:
         return self.to(CPU)
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
-        return self.to(as_device(device) if device is not None else "cuda")
+        if isinstance(device, int) and not isinstance(device, bool):
+            device = as_device(("cuda", device))
+        else:
+            device = as_device(device if device is not None else "cuda")
+            if device.type != "cuda":
+                raise RuntimeError("Invalid device, must be cuda device")
+        return self.to(device, non_blocking=non_blocking)
+
+    # ---- pinned (page-locked) host memory ---------------------------------------------
+    # Ember's host memory is NumPy's, so a pinned tensor is a host copy marked as pinned:
+    # what code that pins (DataLoader(pin_memory=True), x.pin_memory().to('cuda',
+    # non_blocking=True)) observes, without the asynchronous copy it buys on a GPU.
+    def is_pinned(self, device=None):
+        return self._pinned or (self._base is not None and self._base._pinned)
+
+    def pin_memory(self, device=None):
+        if self.is_pinned():
+            return self
+        return _pinned_copy(self)
 
     # ---- Python protocol ------------------------------------------------------------
     def __len__(self):
@@ -581,6 +600,17 @@ for _name in ("uniform_", "normal_", "random_", "bernoulli_", "exponential_", "g
 del _name
 
 
+def _pinned_copy(t):
+    from .cuda import is_available
+    if not isinstance(t._data, np.ndarray):
+        raise RuntimeError(f"cannot pin '{t.type()}' only dense CPU tensors can be pinned")
+    if not is_available():
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    out = t.clone()
+    out._pinned = True
+    return out
+
+
 def _host(a):
     return a if isinstance(a, np.ndarray) else a.get()
 
@@ -635,4 +665,4 @@ def _parse_to(self, args, kwargs):
                             f"({type(a).__name__})")
     if len(flags) > 1:
         copy = flags[1]
-    return dtype, as_device(dev), copy
+    return dtype, resolve(as_device(dev)), copy

@@ -692,8 +692,8 @@ class _Probe:
 
 
 def _copy_into(param, value):
-    param._data[...] = value.to(param.dtype)._data if value.dtype is not param.dtype \
-        else value._data
+    # a state dict loads into the parameter's device and dtype (as torch's copy_)
+    param._data[...] = value.to(param.device, param.dtype)._data
     param._vc[0] += 1
 
 
