@@ -12,7 +12,9 @@ from collections import OrderedDict
 import numpy as np
 
 from . import _dtype as D
-from ._device import CPU, as_device, data_ptr, device_of, resolve, to_device_array
+from ._device import (CPU, as_device, data_ptr, device_of, device_scope, resolve,
+                      to_device_array)
+from ._device import device as _device_type
 from .utils.hooks import add_hook
 
 _new = object.__new__
@@ -365,12 +367,13 @@ class Tensor:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
         if not isinstance(self._data, np.ndarray):
-            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
-                            "Tensor.cpu() to copy the tensor to host memory first.")
+            raise _not_on_host(self)
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        arr = _host(self._data)
+        if not isinstance(self._data, np.ndarray):   # torch's __array__ is numpy()'s
+            raise _not_on_host(self)
+        arr = self._data
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
     def __dlpack__(self, *args, **kwargs):
@@ -383,12 +386,13 @@ class Tensor:
         """to(dtype) / to(device) / to(device, dtype) / to(other), with copy= and non_blocking=."""
         dtype, dev, copy = _parse_to(self, args, kwargs)
         out = self
-        if dev is not None and dev != self.device:
-            from ._ops.conversion import to_device
-            out = to_device(out, dev)
+        # the cast first, on the source device, so the copy lands on ``dev`` as the last step
         if dtype is not None and dtype is not out.dtype:
             from ._ops.conversion import to_dtype
             out = to_dtype(out, dtype)
+        if dev is not None and dev != out.device:
+            from ._ops.conversion import to_device
+            out = to_device(out, dev)
         if copy and out is self:
             out = self.clone()
         return out
@@ -491,7 +495,7 @@ class Tensor:
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
         if isinstance(device, int) and not isinstance(device, bool):
-            device = as_device(("cuda", device))
+            device = _device_type("cuda", device)
         else:
             device = as_device(device if device is not None else "cuda")
             if device.type != "cuda":
@@ -575,7 +579,8 @@ class Tensor:
         new = _new(type(self))
         new.__dict__.update({k: v for k, v in self.__dict__.items()
                              if k not in ("_data", "_vc", "_grad", "_accumulator", "_views")})
-        new._data = self._data.copy()
+        with device_scope(self.device):   # CuPy copies onto the current device
+            new._data = self._data.copy()
         new._vc = [0]
         new._requires_grad = self._requires_grad
         if self._grad is not None:
@@ -598,6 +603,11 @@ for _name in ("uniform_", "normal_", "random_", "bernoulli_", "exponential_", "g
               "log_normal_", "cauchy_"):
     setattr(Tensor, _name, _sampler(_name))
 del _name
+
+
+def _not_on_host(t):
+    return TypeError(f"can't convert {t.device} device type tensor to numpy. Use "
+                     "Tensor.cpu() to copy the tensor to host memory first.")
 
 
 def _pinned_copy(t):

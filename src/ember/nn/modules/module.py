@@ -388,12 +388,8 @@ class Module:
                             f"got desired dtype={dtype}")
 
         def convert(t):
-            out = t
-            if dev is not None:
-                out = out.to(dev)
-            if dtype is not None and (out.is_floating_point() or out.is_complex()):
-                out = out.to(dtype)
-            return out
+            cast = dtype if t.is_floating_point() or t.is_complex() else None
+            return t.to(dev, cast)
         return self._apply(convert)
 
     def _cast_float(self, dtype):
