@@ -549,6 +549,57 @@ def test_optimizer_state_on_the_parameters_device(cuda):
         assert p.device == CUDA1
 
 
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adagrad"])
+def test_optimizer_over_two_devices(cuda, name):
+    # one group with parameters on cuda:0, cuda:1 and the CPU: each keeps its state (and
+    # its update) on its own device, with the same numbers as on the CPU
+    def run(devs):
+        ember.manual_seed(0)
+        ps = [nn.Parameter(ember.randn(3, 2).to(d)) for d in devs]
+        opt = _OPTIMIZERS[name](ps)
+        for step in range(3):
+            for k, p in enumerate(ps):
+                p.grad = ember.full((3, 2), 0.5 * (k + 1) - step).to(p.device)
+            opt.step()
+        return ps, opt
+    ref, _ = run(["cpu"] * 3)
+    ps, opt = run(["cuda:0", "cuda:1", "cpu"])
+    for p, r, dev in zip(ps, ref, [CUDA0, CUDA1, ember.device("cpu")]):
+        assert p.device == dev
+        assert np.array_equal(p.detach().cpu().numpy(), r.detach().numpy())
+        for key, v in opt.state[p].items():
+            assert v.device == (ember.device("cpu") if key == "step" else dev), key
+
+
+def test_init_on_cuda_draws_the_cpu_values(cuda):
+    for init in (nn.init.kaiming_uniform_, nn.init.xavier_normal_, nn.init.orthogonal_,
+                 nn.init.trunc_normal_, nn.init.eye_, lambda t: nn.init.constant_(t, 0.25)):
+        ember.manual_seed(7)
+        want = init(ember.empty(4, 3)).tolist()
+        ember.manual_seed(7)
+        w = init(ember.empty(4, 3, device="cuda:1"))
+        assert w.device == CUDA1 and w.cpu().tolist() == want
+
+
+def test_clip_grad_norm_on_cuda(cuda):
+    grads = [ember.tensor([3.0, 0.0]), ember.tensor([[4.0]])]
+
+    def params(devs):
+        ps = [nn.Parameter(ember.zeros(g.shape, device=d)) for g, d in zip(grads, devs)]
+        for p, g in zip(ps, grads):
+            p.grad = g.to(p.device, copy=True)
+        return ps
+    ref = params(["cpu", "cpu"])
+    want = nn.utils.clip_grad_norm_(ref, 1.0)
+    for devs in (["cuda", "cuda"], ["cuda:1", "cuda:0"]):
+        ps = params(devs)
+        total = nn.utils.clip_grad_norm_(ps, 1.0)
+        assert total.device == (CUDA1 if devs[0] == "cuda:1" else CUDA0)
+        assert total.item() == want.item() == 5.0
+        for p, r in zip(ps, ref):
+            assert p.grad.device == p.device and p.grad.cpu().tolist() == r.grad.tolist()
+
+
 def test_optimizer_load_state_dict_moves_state_to_the_parameters(cuda):
     mc, oc, _ = _train("cpu", _OPTIMIZERS["Adam"], steps=2)
     mg = copy.deepcopy(mc).cuda()

@@ -394,14 +394,20 @@ class Optimizer:
             pairs = self._grads(group)
         if not pairs:
             return
+        self._on_devices(pairs, lambda some: self._step_pairs(group, some))
+
+    @staticmethod
+    def _on_devices(pairs, run):
+        """``run(pairs)`` with the parameters' device current, where CuPy allocates state and
+        temporaries: once when they share a device (the usual case), else per parameter."""
         dev = pairs[0][0].device
         if all(p.device == dev for p, _ in pairs):
-            with device_scope(dev):   # CuPy allocates state and temporaries there
-                self._step_pairs(group, pairs)
-        else:   # parameters on several devices: each updates on its own
+            with device_scope(dev):
+                run(pairs)
+        else:
             for pair in pairs:
                 with device_scope(pair[0].device):
-                    self._step_pairs(group, [pair])
+                    run([pair])
 
     def _step_pairs(self, group, pairs):
         states = []
