@@ -308,6 +308,16 @@ def test_two_cuda_devices_in_one_op(cuda):
     assert str(e.value) == _MIXED + "cuda:1 and cuda:0!"
 
 
+def test_copy_between_devices(cuda):
+    # copy_ is the one op that takes its source from any device (torch)
+    for dst, src in (("cuda", "cpu"), ("cpu", "cuda"), ("cuda:0", "cuda:1"),
+                     ("cuda:1", "cpu")):
+        t = ember.zeros(3, device=dst)
+        t.copy_(ember.arange(3.0, device=src))
+        assert t.device == ember.device(dst if dst != "cuda" else "cuda:0")
+        assert t.cpu().tolist() == [0.0, 1.0, 2.0]
+
+
 def test_cpu_index_tensors_index_cuda_tensors(cuda):
     g = ember.arange(12.0, device="cuda").reshape(3, 4)
     idx = ember.tensor([2, 0])
@@ -717,7 +727,10 @@ def test_pin_memory(cuda):
     assert not x.is_pinned()
     p = x.pin_memory()
     assert p.is_pinned() and p is not x and p.device == ember.device("cpu")
-    assert p.pin_memory() is p and p[1:].is_pinned()
+    assert p.pin_memory() is p
+    # pinning belongs to the memory: views and detached tensors share it, copies do not
+    assert p[1:].is_pinned() and p.detach().is_pinned() and p.view(2, 2).is_pinned()
+    assert not p.clone().is_pinned() and not (p + 1).is_pinned()
     assert p.tolist() == x.tolist()
     assert ember.empty(3, pin_memory=True).is_pinned()
     assert ember.tensor([1.0], pin_memory=True).is_pinned()

@@ -10,7 +10,7 @@ import numpy as np
 from . import _dtype as D
 from ._device import as_device, device_scope, factory_device, module_for, to_device_array
 from .autograd import grad_mode
-from ._tensor import Size, Tensor, _host, _make
+from ._tensor import Size, Tensor, _host, _make, mark_pinned
 from ._ops._common import with_out
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
@@ -53,7 +53,7 @@ def _pinned_if(t, pin_memory):
         if not is_available():
             raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; "
                                "no pinned memory allocator is available on this system.")
-        t._pinned = isinstance(t._data, np.ndarray)
+        mark_pinned(t)
     return t
 
 

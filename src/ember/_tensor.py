@@ -94,7 +94,6 @@ class Tensor:
     _post_acc_hooks = None
     _retains_grad = False
     _is_param = False
-    _pinned = False           # set by pin_memory(); views ask their base
     __array_priority__ = 1000  # make ndarray <op> Tensor defer to Tensor
 
     def __new__(cls, *args, **kwargs):
@@ -503,11 +502,14 @@ class Tensor:
         return self.to(device, non_blocking=non_blocking)
 
     # ---- pinned (page-locked) host memory ---------------------------------------------
-    # Ember's host memory is NumPy's, so a pinned tensor is a host copy marked as pinned:
-    # what code that pins (DataLoader(pin_memory=True), x.pin_memory().to('cuda',
-    # non_blocking=True)) observes, without the asynchronous copy it buys on a GPU.
+    # Ember's host memory is NumPy's, so a pinned tensor is a host copy whose memory is
+    # marked as pinned: what code that pins (DataLoader(pin_memory=True),
+    # x.pin_memory().to('cuda', non_blocking=True)) observes, without the asynchronous copy
+    # it buys on a GPU.  As in torch the mark belongs to the memory: views and detached
+    # tensors of a pinned tensor are pinned too.
     def is_pinned(self, device=None):
-        return self._pinned or (self._base is not None and self._base._pinned)
+        owner = _memory_owner(self._data)
+        return owner is not None and _PINNED.get(id(owner)) is owner
 
     def pin_memory(self, device=None):
         if self.is_pinned():
@@ -610,15 +612,33 @@ def _not_on_host(t):
                      "Tensor.cpu() to copy the tensor to host memory first.")
 
 
+# the arrays owning pinned memory, by id (NumPy arrays cannot be hashed)
+_PINNED = weakref.WeakValueDictionary()
+
+
+def _memory_owner(a):
+    """The host array that owns ``a``'s memory (None for a device array)."""
+    if not isinstance(a, np.ndarray):
+        return None
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def mark_pinned(t):
+    owner = _memory_owner(t._data)
+    if owner is not None:
+        _PINNED[id(owner)] = owner
+    return t
+
+
 def _pinned_copy(t):
     from .cuda import is_available
     if not isinstance(t._data, np.ndarray):
         raise RuntimeError(f"cannot pin '{t.type()}' only dense CPU tensors can be pinned")
     if not is_available():
         raise RuntimeError("Cannot access accelerator device when none is available.")
-    out = t.clone()
-    out._pinned = True
-    return out
+    return mark_pinned(t.clone())
 
 
 def _host(a):
