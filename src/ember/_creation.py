@@ -341,9 +341,12 @@ def _factory(fill):
         shape = _size(args if size is None else (size,), make.__name__)
         d = dtype or D.get_default_dtype()
         dev = factory_device(device)
-        xp = module_for(dev)
-        with device_scope(dev):
-            arr = fill(xp, shape, d.np)
+        if dev is None:   # the hot case, without a device scope
+            arr = fill(np, shape, d.np)
+        else:
+            xp = module_for(dev)
+            with device_scope(dev):
+                arr = fill(xp, shape, d.np)
         return _pinned_if(_leaf(arr, requires_grad), pin_memory)
     return make
 
