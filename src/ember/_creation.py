@@ -8,9 +8,9 @@ import warnings
 import numpy as np
 
 from . import _dtype as D
-from ._device import as_device, factory_device, module_for, to_device_array
+from ._device import as_device, device_scope, factory_device, module_for, to_device_array
 from .autograd import grad_mode
-from ._tensor import Size, Tensor, _host, _make
+from ._tensor import Size, Tensor, _host, _make, mark_pinned
 from ._ops._common import with_out
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
@@ -41,9 +41,20 @@ def _leaf(arr, requires_grad):
 
 def _finish(arr, dtype, device, requires_grad):
     dev = factory_device(device)
-    if dev is not None and dev.type != "cpu":
+    if dev is not None:
         arr = to_device_array(arr, dev)
     return _leaf(arr, requires_grad)
+
+
+def _pinned_if(t, pin_memory):
+    """``pin_memory=True`` of a factory: a host tensor marked pinned (see Tensor.pin_memory)."""
+    if pin_memory:
+        from .cuda import is_available
+        if not is_available():
+            raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; "
+                               "no pinned memory allocator is available on this system.")
+        mark_pinned(t)
+    return t
 
 
 _PY_SCALAR_DTYPE = {builtins.bool: "bool", builtins.int: "int64", builtins.float: "float",
@@ -181,10 +192,13 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
                       "requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
-        arr = data._data.copy()
-        if dtype is not None:
-            arr = arr.astype(dtype.np)
-        return _finish(arr, dtype, device, requires_grad)
+        with device_scope(data.device):
+            arr = data._data.copy()
+            if dtype is not None:
+                arr = arr.astype(dtype.np)
+        # torch keeps the source's device unless told otherwise
+        return _pinned_if(_finish(arr, dtype, device if device is not None else data.device,
+                                  requires_grad), pin_memory)
     if _is_seq(data) and not isinstance(data, np.ndarray):
         scan = _Scan(data)
         inferred = scan.dtype or D.get_default_dtype()
@@ -207,7 +221,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             data = np.asarray(data)
         inferred = _leaf_dtype(data)
         arr = _to_array(data, (dtype or inferred).np)
-    return _finish(arr, dtype, device, requires_grad)
+    return _pinned_if(_finish(arr, dtype, device, requires_grad), pin_memory)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -326,9 +340,14 @@ def _factory(fill):
              requires_grad=False, pin_memory=False, memory_format=None):
         shape = _size(args if size is None else (size,), make.__name__)
         d = dtype or D.get_default_dtype()
-        xp = module_for(factory_device(device))
-        arr = fill(xp, shape, d.np)
-        return _leaf(arr, requires_grad)
+        dev = factory_device(device)
+        if dev is None:   # the hot case, without a device scope
+            arr = fill(np, shape, d.np)
+        else:
+            xp = module_for(dev)
+            with device_scope(dev):
+                arr = fill(xp, shape, d.np)
+        return _pinned_if(_leaf(arr, requires_grad), pin_memory)
     return make
 
 
@@ -351,7 +370,11 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     if dtype is None:
         dtype = D.scalar_dtype(fill_value)
     fill_value = _check_fill(fill_value, dtype)
-    return _leaf(module_for(factory_device(device)).full(shape, fill_value, dtype=dtype.np), requires_grad)
+    dev = factory_device(device)
+    xp = module_for(dev)
+    with device_scope(dev):
+        arr = xp.full(shape, fill_value, dtype=dtype.np)
+    return _pinned_if(_leaf(arr, requires_grad), pin_memory)
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
@@ -365,8 +388,9 @@ def _like(fill_name):
         d = dtype or input.dtype
         dev = as_device(device) or input.device
         xp = module_for(dev)
-        arr = xp.zeros(input._data.shape, dtype=d.np) if fill_name != "ones" else \
-            xp.ones(input._data.shape, dtype=d.np)
+        with device_scope(dev):
+            arr = xp.zeros(input._data.shape, dtype=d.np) if fill_name != "ones" else \
+                xp.ones(input._data.shape, dtype=d.np)
         return _leaf(arr, requires_grad)
     make.__name__ = fill_name + "_like"
     return make
@@ -384,7 +408,10 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     fill_value = _check_fill(fill_value, d)
-    return _leaf(module_for(dev).full(input._data.shape, fill_value, dtype=d.np), requires_grad)
+    xp = module_for(dev)
+    with device_scope(dev):
+        arr = xp.full(input._data.shape, fill_value, dtype=d.np)
+    return _leaf(arr, requires_grad)
 
 
 def _num(x):
@@ -430,10 +457,12 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if (end - start) / step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = math.ceil((end - start) / step)
-    xp = module_for(factory_device(device))
-    # computed in float64 then cast, so float32 steps accumulate no error (as torch)
-    arr = (start + step * xp.arange(n, dtype=np.float64)).astype(dtype.np) \
-        if dtype.category >= D._FLOAT else xp.arange(start, end, step, dtype=dtype.np)
+    dev = factory_device(device)
+    xp = module_for(dev)
+    with device_scope(dev):
+        # computed in float64 then cast, so float32 steps accumulate no error (as torch)
+        arr = (start + step * xp.arange(n, dtype=np.float64)).astype(dtype.np) \
+            if dtype.category >= D._FLOAT else xp.arange(start, end, step, dtype=dtype.np)
     return _leaf(arr, requires_grad)
 
 
@@ -451,8 +480,8 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
     start, end, step = _range_bound(start), _range_bound(end), _range_bound(step)
     n = int(math.floor((end - start) / step)) + 1
     d = dtype or D.get_default_dtype()
-    return _finish(module_for(factory_device(device)).asarray(
-        start + step * np.arange(n, dtype=np.float64)).astype(d.np), d, None, requires_grad)
+    return _finish((start + step * np.arange(n, dtype=np.float64)).astype(d.np), d, device,
+                   requires_grad)
 
 
 @with_out
@@ -486,7 +515,11 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     if m is not None and m < 0:
         raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     d = dtype or D.get_default_dtype()
-    return _leaf(module_for(factory_device(device)).eye(n, m, dtype=d.np), requires_grad)
+    dev = factory_device(device)
+    xp = module_for(dev)
+    with device_scope(dev):
+        arr = xp.eye(n, m, dtype=d.np)
+    return _leaf(arr, requires_grad)
 
 
 # ---- legacy constructors ------------------------------------------------------------

@@ -4,6 +4,7 @@ Every op's forward is written once against an array module: NumPy for ``cpu``,
 CuPy for ``cuda``.  Op code asks the array for its module (``array_module``)
 instead of branching on the device, so adding CuPy needs no change to any op.
 """
+import contextlib
 import os
 import re
 
@@ -22,10 +23,10 @@ def _load_cupy():
             return _cupy
         try:
             import cupy
-        except ImportError as e:  # no GPU stack installed
-            raise RuntimeError(
-                "Torch not compiled with CUDA enabled (Ember needs the optional 'cupy' "
-                "package for cuda devices: pip install 'ember[cuda]')") from e
+        except ImportError as e:  # no GPU stack: torch's CPU build says this
+            # (the ImportError chained below names what is missing: the 'cupy' package,
+            # e.g. pip install 'ember[cuda]')
+            raise AssertionError("Torch not compiled with CUDA enabled") from e
         _cupy = cupy
     return _cupy
 
@@ -198,6 +199,26 @@ def module_for(dev):
     raise RuntimeError(f"Ember cannot allocate arrays on device '{dev}'")
 
 
+_HOST_SCOPE = contextlib.nullcontext()
+
+
+def device_scope(dev):
+    """A context in which ``dev`` is CuPy's current device, so that CuPy allocates there
+    (``cuda`` with no index: the current device); nothing to switch for the CPU."""
+    if dev is None or dev.type != "cuda":
+        return _HOST_SCOPE
+    return _load_cupy().cuda.Device(dev.index)
+
+
+def resolve(dev):
+    """``dev`` with the current CUDA device's index filled in for a bare ``cuda``, as torch
+    places tensors (``to('cuda')``, ``cuda()``, ``map_location='cuda'``)."""
+    if dev is not None and dev.type == "cuda" and dev.index is None:
+        from . import cuda
+        return device("cuda", cuda.current_device())
+    return dev
+
+
 def device_of(array):
     if isinstance(array, np.ndarray):
         return CPU
@@ -211,7 +232,7 @@ def to_device_array(array, dev):
             return array
         return array.get()
     cp = _load_cupy()
-    with cp.cuda.Device(dev.index or 0):
+    with cp.cuda.Device(dev.index):
         return cp.asarray(array)
 
 

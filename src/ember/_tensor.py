@@ -12,7 +12,9 @@ from collections import OrderedDict
 import numpy as np
 
 from . import _dtype as D
-from ._device import CPU, as_device, data_ptr, device_of, to_device_array
+from ._device import (CPU, as_device, data_ptr, device_of, device_scope, resolve,
+                      to_device_array)
+from ._device import device as _device_type
 from .utils.hooks import add_hook
 
 _new = object.__new__
@@ -364,12 +366,13 @@ class Tensor:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
         if not isinstance(self._data, np.ndarray):
-            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
-                            "Tensor.cpu() to copy the tensor to host memory first.")
+            raise _not_on_host(self)
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        arr = _host(self._data)
+        if not isinstance(self._data, np.ndarray):   # torch's __array__ is numpy()'s
+            raise _not_on_host(self)
+        arr = self._data
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
     def __dlpack__(self, *args, **kwargs):
@@ -382,12 +385,13 @@ class Tensor:
         """to(dtype) / to(device) / to(device, dtype) / to(other), with copy= and non_blocking=."""
         dtype, dev, copy = _parse_to(self, args, kwargs)
         out = self
-        if dev is not None and dev != self.device:
-            from ._ops.conversion import to_device
-            out = to_device(out, dev)
+        # the cast first, on the source device, so the copy lands on ``dev`` as the last step
         if dtype is not None and dtype is not out.dtype:
             from ._ops.conversion import to_dtype
             out = to_dtype(out, dtype)
+        if dev is not None and dev != out.device:
+            from ._ops.conversion import to_device
+            out = to_device(out, dev)
         if copy and out is self:
             out = self.clone()
         return out
@@ -489,7 +493,28 @@ class Tensor:
         return self.to(CPU)
 
     def cuda(self, device=None, non_blocking=False, memory_format=None):
-        return self.to(as_device(device) if device is not None else "cuda")
+        if isinstance(device, int) and not isinstance(device, bool):
+            device = _device_type("cuda", device)
+        else:
+            device = as_device(device if device is not None else "cuda")
+            if device.type != "cuda":
+                raise RuntimeError("Invalid device, must be cuda device")
+        return self.to(device, non_blocking=non_blocking)
+
+    # ---- pinned (page-locked) host memory ---------------------------------------------
+    # Ember's host memory is NumPy's, so a pinned tensor is a host copy whose memory is
+    # marked as pinned: what code that pins (DataLoader(pin_memory=True),
+    # x.pin_memory().to('cuda', non_blocking=True)) observes, without the asynchronous copy
+    # it buys on a GPU.  As in torch the mark belongs to the memory: views and detached
+    # tensors of a pinned tensor are pinned too.
+    def is_pinned(self, device=None):
+        owner = _memory_owner(self._data)
+        return owner is not None and _PINNED.get(id(owner)) is owner
+
+    def pin_memory(self, device=None):
+        if self.is_pinned():
+            return self
+        return _pinned_copy(self)
 
     # ---- Python protocol ------------------------------------------------------------
     def __len__(self):
@@ -556,7 +581,8 @@ class Tensor:
         new = _new(type(self))
         new.__dict__.update({k: v for k, v in self.__dict__.items()
                              if k not in ("_data", "_vc", "_grad", "_accumulator", "_views")})
-        new._data = self._data.copy()
+        with device_scope(self.device):   # CuPy copies onto the current device
+            new._data = self._data.copy()
         new._vc = [0]
         new._requires_grad = self._requires_grad
         if self._grad is not None:
@@ -579,6 +605,40 @@ for _name in ("uniform_", "normal_", "random_", "bernoulli_", "exponential_", "g
               "log_normal_", "cauchy_"):
     setattr(Tensor, _name, _sampler(_name))
 del _name
+
+
+def _not_on_host(t):
+    return TypeError(f"can't convert {t.device} device type tensor to numpy. Use "
+                     "Tensor.cpu() to copy the tensor to host memory first.")
+
+
+# the arrays owning pinned memory, by id (NumPy arrays cannot be hashed)
+_PINNED = weakref.WeakValueDictionary()
+
+
+def _memory_owner(a):
+    """The host array that owns ``a``'s memory (None for a device array)."""
+    if not isinstance(a, np.ndarray):
+        return None
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def mark_pinned(t):
+    owner = _memory_owner(t._data)
+    if owner is not None:
+        _PINNED[id(owner)] = owner
+    return t
+
+
+def _pinned_copy(t):
+    from .cuda import is_available
+    if not isinstance(t._data, np.ndarray):
+        raise RuntimeError(f"cannot pin '{t.type()}' only dense CPU tensors can be pinned")
+    if not is_available():
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    return mark_pinned(t.clone())
 
 
 def _host(a):
@@ -635,4 +695,4 @@ def _parse_to(self, args, kwargs):
                             f"({type(a).__name__})")
     if len(flags) > 1:
         copy = flags[1]
-    return dtype, as_device(dev), copy
+    return dtype, resolve(as_device(dev)), copy

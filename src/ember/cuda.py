@@ -10,7 +10,6 @@ from . import _random
 from ._device import cuda_device_count, cuda_is_available
 from . import cuda_amp as amp  # torch.cuda.amp (deprecated aliases of ember.amp)
 
-_NOT_COMPILED = "Torch not compiled with CUDA enabled"
 _initialized = False
 # CuPy's pool keeps no high-water mark, so Ember keeps one: see _track_peak.
 _peak = {"allocated": 0, "reserved": 0}
@@ -30,10 +29,7 @@ def is_initialized():
 
 def _cupy():
     """CuPy with at least one visible device, else torch's CPU-build / no-GPU errors."""
-    try:
-        cp = _device._load_cupy()
-    except RuntimeError:
-        raise AssertionError(_NOT_COMPILED) from None
+    cp = _device._load_cupy()   # AssertionError (torch's CPU build) without CuPy
     if cuda_device_count() == 0:
         raise RuntimeError("No CUDA GPUs are available")
     return cp
@@ -153,6 +149,195 @@ def synchronize(device=None):
     idx = current_device() if device is None else _index(device, optional=True)
     with cp.cuda.Device(idx):
         cp.cuda.runtime.deviceSynchronize()
+
+
+# ---- streams and events --------------------------------------------------------------------
+# torch.cuda.Stream / Event over CuPy's (cupy.cuda.Stream / Event / get_elapsed_time).  Without
+# CUDA they fail as in torch's CPU-only build.
+class Stream:
+    """A CUDA stream on ``device`` (default: the current device)."""
+
+    device_type = 1   # torch's DeviceType enum value for CUDA
+
+    def __init__(self, device=None, priority=0, **kwargs):
+        if not cuda_is_available():
+            raise RuntimeError("torch.cuda.Stream requires CUDA support")
+        cp = _device._load_cupy()
+        stream = kwargs.pop("_cupy_stream", None)
+        if kwargs:
+            raise TypeError(f"Stream() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        idx = _index(device, optional=True)
+        if idx < 0:   # torch: a negative index means the current device
+            idx = current_device()
+        if stream is None:
+            with cp.cuda.Device(idx):
+                stream = cp.cuda.Stream(non_blocking=True, priority=priority)
+        self._cp, self.priority, self.device_index = stream, priority, idx
+
+    @classmethod
+    def _of(cls, cp_stream, idx):
+        out = cls.__new__(cls)
+        out._cp, out.priority, out.device_index = cp_stream, 0, idx
+        return out
+
+    @property
+    def device(self):
+        return _device.device("cuda", self.device_index)
+
+    @property
+    def cuda_stream(self):
+        return self._cp.ptr
+
+    @property
+    def stream_id(self):
+        return self._cp.ptr
+
+    def query(self):
+        return self._cp.done
+
+    def synchronize(self):
+        self._cp.synchronize()
+
+    def wait_event(self, event):
+        event.wait(self)
+
+    def wait_stream(self, stream):
+        self.wait_event(stream.record_event())
+
+    def record_event(self, event=None):
+        if event is None:
+            event = Event()
+        event.record(self)
+        return event
+
+    def __enter__(self):
+        self._ctx = StreamContext(self)
+        self._ctx.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._ctx.__exit__(*exc)
+        return False
+
+    def __eq__(self, other):
+        return isinstance(other, Stream) and other.cuda_stream == self.cuda_stream and \
+            other.device_index == self.device_index
+
+    def __hash__(self):
+        return hash((self.cuda_stream, self.device))
+
+    def __repr__(self):
+        return f"<torch.cuda.Stream device={self.device} cuda_stream={self.cuda_stream:#x}>"
+
+
+def current_stream(device=None):
+    """The stream work is queued on for ``device`` (default: the current device)."""
+    cp = _cupy()
+    init()
+    idx = _index(device, optional=True)
+    with cp.cuda.Device(idx):
+        return Stream._of(cp.cuda.get_current_stream(), cp.cuda.runtime.getDevice())
+
+
+def default_stream(device=None):
+    """The device's null stream, where work goes outside any ``stream(...)`` block."""
+    cp = _cupy()
+    init()
+    idx = _index(device, optional=True)
+    with cp.cuda.Device(idx):
+        return Stream._of(cp.cuda.Stream(null=True), cp.cuda.runtime.getDevice())
+
+
+def set_stream(stream):
+    """Make ``stream`` current, and its device the current device (torch's set_stream)."""
+    if stream is None:
+        return
+    set_device(stream.device_index)
+    stream._cp.use()
+
+
+class StreamContext:
+    """``with stream(s):`` queues work on ``s``; ``None`` (or no CUDA) does nothing."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.idx = -1 if not cuda_is_available() else current_device()
+        self.src_prev_stream = self.dst_prev_stream = None
+
+    def __enter__(self):
+        cur = self.stream
+        if cur is None or self.idx == -1:
+            return
+        self.src_prev_stream = current_stream(None)
+        if self.src_prev_stream.device != cur.device:
+            with device(cur.device):
+                self.dst_prev_stream = current_stream(cur.device)
+        set_stream(cur)
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        cur = self.stream
+        if cur is None or self.idx == -1:
+            return
+        if self.src_prev_stream.device != cur.device:
+            set_stream(self.dst_prev_stream)
+        set_stream(self.src_prev_stream)
+
+
+def stream(stream):
+    return StreamContext(stream)
+
+
+class Event:
+    """A CUDA event: a marker in a stream, for waiting on or (``enable_timing=True``) timing
+    the work between two of them.  Created on its first ``record``, as torch's."""
+
+    def __init__(self, enable_timing=False, blocking=False, interprocess=False,
+                 external=False):
+        if not cuda_is_available():
+            raise RuntimeError("Tried to instantiate dummy base class Event")
+        self.enable_timing, self.blocking, self.interprocess = \
+            enable_timing, blocking, interprocess
+        self._cp = None
+        self._idx = None
+
+    def record(self, stream=None):
+        if stream is None:
+            stream = current_stream()
+        cp = _device._load_cupy()
+        if self._cp is None:
+            self._idx = stream.device_index
+            with cp.cuda.Device(self._idx):
+                self._cp = cp.cuda.Event(block=self.blocking,
+                                         disable_timing=not self.enable_timing,
+                                         interprocess=self.interprocess)
+        elif self._idx != stream.device_index:
+            raise RuntimeError(f"Event device {self._idx} does not match recording stream's "
+                               f"device {stream.device_index}.")
+        self._cp.record(stream._cp)
+
+    def wait(self, stream=None):
+        if stream is None:
+            stream = current_stream()
+        if self._cp is not None:
+            stream._cp.wait_event(self._cp)
+
+    def query(self):
+        return True if self._cp is None else self._cp.done
+
+    def synchronize(self):
+        if self._cp is not None:
+            self._cp.synchronize()
+
+    def elapsed_time(self, end_event):
+        """Milliseconds between this event's and ``end_event``'s recorded points."""
+        if not (self.enable_timing and end_event.enable_timing):
+            raise ValueError("Both events must be created with argument 'enable_timing=True'.")
+        if self._cp is None or end_event._cp is None:
+            raise ValueError("Both events must be recorded before calculating elapsed time.")
+        if not (self.query() and end_event.query()):
+            raise RuntimeError("Both events must be completed before calculating elapsed "
+                               "time.")
+        return _device._load_cupy().cuda.get_elapsed_time(self._cp, end_event._cp)
 
 
 # ---- seeding ------------------------------------------------------------------------------

@@ -419,8 +419,11 @@ def check_same_device(inputs):
             elif dev not in devs:
                 devs.append(dev)
     if len(devs) > 1:
+        # torch's TensorIterator takes an accelerator's device as the common one first
+        first = next((d for d in devs if d.type != "cpu"), devs[0])
+        other = next(d for d in devs if d != first)
         raise RuntimeError("Expected all tensors to be on the same device, but found at least "
-                           f"two devices, {devs[0]} and {devs[1]}!")
+                           f"two devices, {first} and {other}!")
     return scalars and bool(devs) and devs[0].type != "cpu"
 
 

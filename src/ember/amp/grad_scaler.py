@@ -41,10 +41,11 @@ class GradScaler:
             self._growth_tracker = None
             self._per_optimizer_states = {}
 
-    def _lazy_init(self):
+    def _lazy_init(self, device):
+        # on the device of the first outputs scaled, as torch's
         from .. import full, float32, int32
-        self._scale = full((), self._init_scale, dtype=float32)
-        self._growth_tracker = full((), self._init_growth_tracker, dtype=int32)
+        self._scale = full((), self._init_scale, dtype=float32, device=device)
+        self._growth_tracker = full((), self._init_growth_tracker, dtype=int32, device=device)
 
     def _check_scale(self, funcname):
         if self._scale is None:
@@ -59,11 +60,11 @@ class GradScaler:
         if not self._enabled:
             return outputs
         from .._tensor import Tensor
-        if self._scale is None:
-            self._lazy_init()
 
         def apply_scale(val):
             if isinstance(val, Tensor):
+                if self._scale is None:
+                    self._lazy_init(val.device)
                 return val * self._scale.to(val.device)
             if isinstance(val, (list, tuple)):
                 return type(val)(apply_scale(v) for v in val)
@@ -129,7 +130,7 @@ class GradScaler:
         from .._tensor import Tensor
         if new_scale is not None:
             if isinstance(new_scale, float):
-                self._scale = full((), new_scale, dtype=float32)
+                self._scale = full((), new_scale, dtype=float32, device=self._scale.device)
             else:
                 if not (isinstance(new_scale, Tensor) and new_scale.numel() == 1
                         and new_scale.dtype == float32 and not new_scale.requires_grad):
@@ -155,8 +156,9 @@ class GradScaler:
                     if np.isfinite(grown):
                         scale = grown
                     tracker = 0
-            self._scale = full((), float(scale), dtype=float32)
-            self._growth_tracker = full((), tracker, dtype=self._growth_tracker.dtype)
+            self._scale = full((), float(scale), dtype=float32, device=self._scale.device)
+            self._growth_tracker = full((), tracker, dtype=self._growth_tracker.dtype,
+                                        device=self._scale.device)
         self._per_optimizer_states = {}
 
     def get_scale(self):

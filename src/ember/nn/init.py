@@ -10,15 +10,20 @@ import warnings
 import numpy as np
 
 from .. import _dtype, _random
+from .._device import to_device_array
 from ..autograd import grad_mode
 
 
 def _write(tensor, values):
-    """Store ``values`` (an ember tensor or array) into ``tensor`` in place."""
+    """Store ``values`` (an ember tensor or array, drawn on the host) into ``tensor`` in
+    place, on its device."""
     data = values._data if hasattr(values, "_data") else values
+    if hasattr(data, "astype"):
+        data = data.astype(tensor._data.dtype, copy=False)
+    if not isinstance(tensor._data, np.ndarray):
+        data = to_device_array(data, tensor.device)
     with grad_mode.no_grad():
-        tensor._data[...] = data.astype(tensor._data.dtype, copy=False) \
-            if hasattr(data, "astype") else data
+        tensor._data[...] = data
     tensor._vc[0] += 1
     return tensor
 

@@ -1,5 +1,5 @@
 """Adagrad (Duchi et al., 2011), with learning-rate decay."""
-from .._device import array_module
+from .._device import array_module, device_scope
 from .._tensor import Tensor
 from ._sparse import adagrad_sparse_step
 from .optimizer import (Optimizer, _arrays, _bump, _check_eps, _check_foreach_fused, _check_lr,
@@ -51,8 +51,9 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 state = self.state[p]
                 state["step"] = _scalar_state(0.0)
-                acc = p._data.copy()
-                acc[...] = group["initial_accumulator_value"]
+                with device_scope(p.device):   # CuPy copies onto the current device
+                    acc = p._data.copy()
+                    acc[...] = group["initial_accumulator_value"]
                 state["sum"] = _make(acc)
         _check_foreach_fused(foreach, fused, differentiable)
 

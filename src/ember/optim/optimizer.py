@@ -20,7 +20,8 @@ from collections import OrderedDict, defaultdict
 from copy import deepcopy
 from itertools import chain
 
-from .._device import array_module
+from .. import _dtype as D
+from .._device import array_module, device_of, device_scope
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import no_grad
 from ..utils.hooks import add_hook
@@ -68,7 +69,7 @@ def _step_value(state):
 
 class _Scratch:
     """Temporaries shaped like a parameter, carved from one flat array per (slot, dtype,
-    array module) that grows to the largest parameter and is kept between steps.  Small
+    device) that grows to the largest parameter and is kept between steps.  Small
     temporaries are fresh arrays: the allocator serves those from recently freed memory,
     hot in cache, where a kept array may have gone cold during the forward and backward."""
 
@@ -83,7 +84,7 @@ class _Scratch:
     def __call__(self, like, slot=0):
         if like.nbytes < self._SMALL:
             return array_module(like).empty(like.shape, like.dtype)
-        key = (slot, like.dtype, type(like))
+        key = (slot, like.dtype, device_of(like))
         flat = self._flat.get(key)
         if flat is None or flat.size < like.size:
             flat = self._flat[key] = array_module(like).empty(like.size, like.dtype)
@@ -272,9 +273,10 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Load a ``state_dict()``.  As torch: state tensors are cast to each parameter's
-        dtype, which shares them with ``state_dict`` when the dtype already matches (later
-        steps update them there too); the param groups are copied."""
+        """Load a ``state_dict()``.  As torch: state tensors move to each parameter's
+        device and (for a floating-point parameter) dtype, which shares them with
+        ``state_dict`` when both already match (later steps update them there too); the
+        param groups are copied."""
         groups = self.param_groups
         saved_groups = deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -284,11 +286,16 @@ class Optimizer:
                              "the size of optimizer's group")
         id_map = dict(zip(chain.from_iterable(s["params"] for s in saved_groups),
                           chain.from_iterable(g["params"] for g in groups)))
+        # 'step' stays where it was saved (a CPU scalar) unless the group is fused or
+        # capturable, whose kernels read it on the device
+        on_device_step = {id(p): g.get("fused", False) or g.get("capturable", False)
+                          for g, s in zip(groups, saved_groups) for p in g["params"]}
         state = defaultdict(dict)
         for k, v in state_dict["state"].items():
             if k in id_map:
                 param = id_map[k]
-                state[param] = {key: self._cast_state(param, key, value)
+                state[param] = {key: self._cast_state(param, key, value,
+                                                      on_device_step[id(param)])
                                 for key, value in v.items()}
             else:
                 state[k] = v
@@ -303,19 +310,21 @@ class Optimizer:
         self.param_groups = new_groups
 
     @staticmethod
-    def _cast_state(param, key, value):
-        # torch keeps 'step' in float32 and casts every other floating state tensor to the
-        # parameter's dtype; containers are walked.
+    def _cast_state(param, key, value, on_device_step):
+        # torch's _process_value_according_to_param_policy; containers are walked, and
+        # the items of a list or tuple are cast without their key
         if isinstance(value, Tensor):
-            if key == "step" or not value.dtype.is_floating_point:
-                return value
-            if value.dtype is not param.dtype:
-                value = value.to(param.dtype)
-            return value
+            if key == "step":
+                return value.to(D.float32, device=param.device) if on_device_step else value
+            if param.is_floating_point():
+                return value.to(param.dtype, device=param.device)
+            return value.to(device=param.device)
         if isinstance(value, dict):
-            return {k: Optimizer._cast_state(param, k, v) for k, v in value.items()}
+            return {k: Optimizer._cast_state(param, k, v, on_device_step)
+                    for k, v in value.items()}
         if isinstance(value, (list, tuple)):
-            return type(value)(Optimizer._cast_state(param, key, v) for v in value)
+            return type(value)(Optimizer._cast_state(param, None, v, on_device_step)
+                               for v in value)
         return value
 
     # ---- hooks and step ---------------------------------------------------------------
@@ -385,6 +394,22 @@ class Optimizer:
             pairs = self._grads(group)
         if not pairs:
             return
+        self._on_devices(pairs, lambda some: self._step_pairs(group, some))
+
+    @staticmethod
+    def _on_devices(pairs, run):
+        """``run(pairs)`` with the parameters' device current, where CuPy allocates state and
+        temporaries: once when they share a device (the usual case), else per parameter."""
+        dev = pairs[0][0].device
+        if all(p.device == dev for p, _ in pairs):
+            with device_scope(dev):
+                run(pairs)
+        else:
+            for pair in pairs:
+                with device_scope(pair[0].device):
+                    run([pair])
+
+    def _step_pairs(self, group, pairs):
         states = []
         for p, _ in pairs:
             state = self.state[p]

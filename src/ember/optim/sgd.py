@@ -73,8 +73,11 @@ class SGD(Optimizer):
                                 nesterov=group["nesterov"], maximize=group["maximize"])
             else:
                 pairs.append((p, g))
-        if not pairs:
-            return
+        if pairs:
+            self._on_devices(pairs, lambda some: self._dense_step(group, some))
+
+    def _dense_step(self, group, pairs):
+        momentum = group["momentum"]
         # Plain SGD keeps no per-parameter state at all (as torch: state_dict stays empty).
         olds = [self.state[p].get("momentum_buffer") if momentum != 0 else None
                 for p, _ in pairs]

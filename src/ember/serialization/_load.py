@@ -14,7 +14,7 @@ import struct
 from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 
 from .. import _dtype as D
-from .._device import array_module, device as _device, to_device_array
+from .._device import array_module, device as _device, device_scope, to_device_array
 from .._tensor import Size, Tensor, _make, _new
 
 UNSAFE_MESSAGE = (
@@ -97,13 +97,16 @@ class Storage:
         arr = self.array
         xp = array_module(arr)
         k = arr.itemsize
-        if numel == 0:
-            data = arr[:0].reshape(size)
-        elif tuple(stride) == _contiguous_strides(size):
-            data = arr[offset:offset + numel].reshape(size)
-        else:
-            data = xp.lib.stride_tricks.as_strided(arr[offset:], shape=tuple(size),
-                                                   strides=tuple(s * k for s in stride))
+        # the storage's device current while viewing it: the CPU stand-in for CuPy places
+        # views on the current device, where CuPy keeps them on their base's
+        with device_scope(self.device):
+            if numel == 0:
+                data = arr[:0].reshape(size)
+            elif tuple(stride) == _contiguous_strides(size):
+                data = arr[offset:offset + numel].reshape(size)
+            else:
+                data = xp.lib.stride_tricks.as_strided(arr[offset:], shape=tuple(size),
+                                                       strides=tuple(s * k for s in stride))
         t = _make(data)
         self._tensors.append(t)
         # Tensors over one storage share memory; as in Ember any two tensors that do,

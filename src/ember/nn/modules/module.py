@@ -388,12 +388,8 @@ class Module:
                             f"got desired dtype={dtype}")
 
         def convert(t):
-            out = t
-            if dev is not None:
-                out = out.to(dev)
-            if dtype is not None and (out.is_floating_point() or out.is_complex()):
-                out = out.to(dtype)
-            return out
+            cast = dtype if t.is_floating_point() or t.is_complex() else None
+            return t.to(dev, cast)
         return self._apply(convert)
 
     def _cast_float(self, dtype):
@@ -692,8 +688,8 @@ class _Probe:
 
 
 def _copy_into(param, value):
-    param._data[...] = value.to(param.dtype)._data if value.dtype is not param.dtype \
-        else value._data
+    # a state dict loads into the parameter's device and dtype (as torch's copy_)
+    param._data[...] = value.to(param.device, param.dtype)._data
     param._vc[0] += 1
 
 

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from ..._device import array_module
+from ..._device import array_module, device_scope
 from ..._tensor import Tensor, _make
 
 
@@ -33,10 +33,14 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     if not tensors:
         from ..._creation import tensor
         return tensor(0.0)
-    norms = [_norm_of(t._data, norm_type) for t in tensors]
+    norms = []
+    for t in tensors:
+        with device_scope(t.device):    # CuPy computes on the current device
+            norms.append(_norm_of(t._data, norm_type))
     xp = array_module(tensors[0]._data)
-    total = _norm_of(xp.stack([xp.asarray(n) for n in norms]), norm_type)
-    total = xp.asarray(total).astype(tensors[0]._data.dtype)
+    with device_scope(tensors[0].device):   # the norms meet on the first one's device
+        total = _norm_of(xp.stack([xp.asarray(n) for n in norms]), norm_type)
+        total = xp.asarray(total).astype(tensors[0]._data.dtype)
     if error_if_nonfinite and not bool(xp.isfinite(total)):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` "
                            "is non-finite, so it cannot be clipped. To disable this error and "
@@ -52,7 +56,8 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     coef = float(max_norm) / (float(total_norm.item()) + 1e-6)
     coef = min(coef, 1.0)
     for g in grads:
-        g._data *= g._data.dtype.type(coef)
+        with device_scope(g.device):
+            g._data *= g._data.dtype.type(coef)   # a scalar: host or device arrays alike
         g._vc[0] += 1
 
 

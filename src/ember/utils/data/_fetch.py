@@ -1,5 +1,7 @@
 """Fetching batches, shared by the main process and the workers, and the iterators'
-common part: the index stream and torch's pin_memory warnings."""
+common part: the index stream, pinning and torch's pin_memory warnings."""
+import collections.abc
+import copy
 import itertools
 import warnings
 
@@ -51,6 +53,39 @@ def make_fetcher(is_iterable, dataset, auto_collation, collate_fn, drop_last):
     return kind(dataset, auto_collation, collate_fn, drop_last)
 
 
+def pin_memory(data):
+    """The batch with its tensors in pinned memory; containers are rebuilt as torch's
+    ``_utils.pin_memory.pin_memory`` rebuilds them."""
+    if hasattr(data, "pin_memory"):   # tensors, and objects that pin themselves
+        return data.pin_memory()
+    if isinstance(data, (str, bytes)):
+        return data
+    if isinstance(data, collections.abc.Mapping):
+        try:
+            if isinstance(data, collections.abc.MutableMapping):
+                clone = copy.copy(data)   # keeps the mapping type's extra attributes
+                clone.update({k: pin_memory(v) for k, v in data.items()})
+                return clone
+            return type(data)({k: pin_memory(v) for k, v in data.items()})
+        except TypeError:
+            return {k: pin_memory(v) for k, v in data.items()}
+    if isinstance(data, tuple):
+        if hasattr(data, "_fields"):
+            return type(data)(*(pin_memory(v) for v in data))
+        return type(data)(pin_memory(v) for v in data)
+    if isinstance(data, collections.abc.Sequence):
+        try:
+            if isinstance(data, collections.abc.MutableSequence):
+                clone = copy.copy(data)
+                for i, v in enumerate(data):
+                    clone[i] = pin_memory(v)
+                return clone
+            return type(data)([pin_memory(v) for v in data])
+        except TypeError:
+            return [pin_memory(v) for v in data]
+    return data
+
+
 def _draw_base_seed(generator):
     """torch's ``empty((), dtype=int64).random_(generator=...)``: one 63-bit draw."""
     from ... import _dtype, _random
@@ -76,8 +111,8 @@ class BaseIter:
             warnings.warn(f"pin_memory_device is deprecated, the current accelerator will be "
                           f"used as the device,ignore pin_memory_device="
                           f"'{loader.pin_memory_device}'.", stacklevel=3)
-        # NumPy arrays cannot be page-locked, so pinning is a no-op even with a GPU.
-        if loader.pin_memory and not cuda_is_available():
+        self._pin_memory = loader.pin_memory and cuda_is_available()
+        if loader.pin_memory and not self._pin_memory:
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, "
                           "then device pinned memory won't be used.", stacklevel=3)
         self._sampler_iter = self._new_sampler_iter()
@@ -97,7 +132,8 @@ class BaseIter:
         return self
 
     def __next__(self):
-        return self._next_data()
+        data = self._next_data()
+        return pin_memory(data) if self._pin_memory else data
 
     def __len__(self):
         return len(self._index_sampler)

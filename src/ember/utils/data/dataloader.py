@@ -30,7 +30,8 @@ class DataLoader:
     ``get_worker_info()`` tells a data set which worker it is in.  ``timeout`` bounds the
     wait for one batch; ``in_order=False`` returns batches as they are ready;
     ``persistent_workers`` keeps the workers from one pass to the next.  ``pin_memory``
-    is accepted and does nothing (NumPy memory cannot be pinned).
+    hands back batches whose tensors are pinned (``is_pinned()``) when a CUDA device exists;
+    NumPy memory is not page-locked, so this marks them rather than locking pages.
 
     >>> loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True)
     >>> for xb, yb in loader: ...
