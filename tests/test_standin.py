@@ -88,3 +88,11 @@ def test_env_var_backs_ember_cuda_with_the_standin(monkeypatch):
         assert "stand-in" in ember.cuda.get_device_name(0)
     finally:
         _device._cupy, _device._cupyx = saved
+
+
+def test_views_stay_on_their_base_device():
+    with cp.cuda.Device(1):
+        a = cp.arange(6.0)
+    v, r = a[1:], a.reshape(2, 3)
+    assert v.device.id == 1 and r.device.id == 1
+    assert (a + 1).device.id == 0  # computed on the current device, as CuPy allocates

@@ -222,8 +222,11 @@ class _Runtime:
 
 
 class Event:
+    _ptrs = iter(range(1, 1 << 62))
+
     def __init__(self, block=False, disable_timing=False, interprocess=False):
         self.disable_timing = disable_timing
+        self.ptr = next(Event._ptrs)
         self._t = None
 
     def record(self, stream=None):
@@ -279,7 +282,8 @@ class Stream:
         return hash(self.ptr)
 
 
-_current_stream = [Stream(null=True)]
+Stream.null = Stream(null=True)
+_current_stream = [Stream.null]
 
 
 def _get_elapsed_time(start, end):
@@ -386,10 +390,20 @@ class ndarray:
     def __getattr__(self, name):
         if name not in NDARRAY or name.startswith("_"):
             raise AttributeError(f"'cupy.ndarray' object has no attribute '{name}'")
-        return _function(getattr(self._a, name))
+        method = getattr(self._a, name)
+
+        def call(*args, **kwargs):
+            return self._result(_call(method, args, kwargs))
+        return call
+
+    def _result(self, r):
+        # a view stays on its base's device; anything computed lands on the current one
+        if type(r) is ndarray and not r._a.flags.owndata:
+            r._dev = self._dev
+        return r
 
     def __getitem__(self, key):
-        return _wrap(self._a[_unwrap_index(key)])
+        return self._result(_wrap(self._a[_unwrap_index(key)]))
 
     def __setitem__(self, key, value):
         self._a[_unwrap_index(key)] = _unwrap(value)
