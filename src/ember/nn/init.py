@@ -10,15 +10,21 @@ import warnings
 import numpy as np
 
 from .. import _dtype, _random
+from .._device import array_module
 from ..autograd import grad_mode
 
 
 def _write(tensor, values):
     """Store ``values`` (an ember tensor or array) into ``tensor`` in place."""
     data = values._data if hasattr(values, "_data") else values
+    dst = tensor._data
+    if hasattr(data, "astype"):
+        data = data.astype(dst.dtype, copy=False)
+    if isinstance(data, np.ndarray) and not isinstance(dst, np.ndarray):
+        # Draws and fixed patterns are made on the host; a device tensor gets a copy.
+        data = array_module(dst).asarray(data)
     with grad_mode.no_grad():
-        tensor._data[...] = data.astype(tensor._data.dtype, copy=False) \
-            if hasattr(data, "astype") else data
+        dst[...] = data
     tensor._vc[0] += 1
     return tensor
 
