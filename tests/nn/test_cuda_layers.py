@@ -346,6 +346,9 @@ def _recurrent_cases():
         cases.append(mod(name, (4, 5), kw, [x, *state], id=f"{name}-{i}-h0",
                          call=_recurrent_step))
     cases.append(mod("GRU", (4, 3), {}, [N(5, 4)], id="GRU-unbatched"))
+    for name in ("LSTM", "GRU"):  # h_n (and c_n) unused: their gradients are zeros on cuda
+        cases.append(mod(name, (4, 3), {"batch_first": True}, [N(2, 5, 4)],
+                         id=f"{name}-output-only", call=lambda m, x: m(x)[0]))
     cases.append(mod("LSTM", (4, 3), {"num_layers": 2, "dropout": 0.5}, [N(5, 2, 4)],
                      eval=True, id="LSTM-dropout-eval"))
     for name in ("RNNCell", "LSTMCell", "GRUCell"):
