@@ -17,7 +17,10 @@ import ember.nn as nn
 import ember.nn.functional as F
 from ember import _device
 from ember.nn import init
+from ember.nn.utils import prune
 from ember.nn.utils import rnn as ernn
+from ember.nn.utils.parametrizations import spectral_norm, weight_norm
+from ember.nn.utils.stateless import functional_call
 from tests.ops.test_op_table import REAL_GPU
 
 from .test_layers import LAYERS
@@ -247,6 +250,18 @@ def _more_layer_cases():
         mod("RReLU", (0.1, 0.3), {}, [N(3, 4)], eval=True),
         mod("Dropout", (0.3,), {}, [N(3, 4)], eval=True),
         mod("NonDynamicallyQuantizableLinear", (4, 2), {}, [N(3, 4)]),
+        # nn.utils that rewrite a module on the device it is on.
+        Case("prune", {"prune"}, lambda: (nn.Linear(6, 4), [N(3, 6)], lambda m, x: (
+            prune.ln_structured(prune.l1_unstructured(m, "weight", amount=0.3), "weight",
+                                amount=1, n=2, dim=0)(x)))),
+        Case("weight_norm", {"weight_norm"}, lambda: (nn.Conv1d(2, 3, 3), [N(2, 2, 7)],
+                                                      lambda m, x: weight_norm(m, dim=1)(x))),
+        Case("spectral_norm", {"spectral_norm"}, lambda: (
+            spectral_norm(nn.Linear(5, 4), n_power_iterations=3), [N(3, 5)],
+            lambda m, x: m(x))),
+        Case("functional_call", {"functional_call"}, lambda: (
+            nn.Linear(4, 3), [N(3, 4), N(3, 4)], lambda m, x, w: functional_call(
+                m, {"weight": w, "bias": m.bias}, (x,)))),
         Case("Sequential", {"Sequential"}, lambda: (
             nn.Sequential(nn.Linear(4, 5), nn.GELU(), nn.LayerNorm(5), nn.Linear(5, 2)),
             [N(3, 4)], lambda m, x: m(x))),
@@ -590,6 +605,18 @@ def test_random_functionals_on_cuda(cuda_device):
     assert m(x).device == x.device
     y.sum().backward()
     assert x.grad.device == x.device
+    q = ember.randn(2, 3, 5, 4, device="cuda", requires_grad=True)
+    y = F.scaled_dot_product_attention(q, q, q, dropout_p=0.5, is_causal=True)
+    assert y.device == q.device and y.shape == q.shape
+    mha = nn.MultiheadAttention(4, 2, dropout=0.5).cuda()
+    out, w = mha(q[0], q[0], q[0], average_attn_weights=False)
+    assert out.device == w.device == q.device
+    w = w.detach().cpu().numpy()  # dropped weights are 0, the kept ones scaled by 2
+    assert (w == 0).any() and (w.sum(-1) <= 2 + 1e-5).all()
+    layer = nn.TransformerEncoderLayer(4, 2, 8, dropout=0.3).cuda()
+    (layer(q[0]).sum() + out.sum() + y.sum()).backward()
+    assert q.grad.device == q.device
+    assert all(p.grad.device == q.device for p in layer.parameters())
     g = F.gumbel_softmax(ember.randn(5, 7, device="cuda"), tau=0.5, hard=True)
     assert g.device == x.device and (g.sum(-1) == 1).all() and ((g == 0) | (g == 1)).all()
     s = F.gumbel_softmax(ember.randn(5, 7, device="cuda"))
