@@ -736,6 +736,7 @@ def test_autocast_and_grad_scaler_on_cuda(cuda_device):
             assert out.dtype == ember.float16 and loss.dtype == ember.float32
             assert out.device == loss.device == xd.device
             scaler.scale(loss).backward()
+            assert scaler._scale.device == xd.device  # as torch: where the loss is
             assert all(p.grad.device == xd.device and p.grad.dtype == ember.float32
                        for p in m.parameters())
             scaler.step(opt)
@@ -759,6 +760,12 @@ def test_autocast_and_grad_scaler_on_cuda(cuda_device):
     scaler.update()
     assert scaler.get_scale() == 2.0 ** 15
     assert all((b == p).all() for b, p in zip(before, params))
+    # An explicit new scale (a float, a CPU tensor) and a reloaded state stay on the device.
+    for new in (4.0, ember.tensor(2.0)):
+        scaler.update(new)
+        assert scaler._scale.device == params[0].device and scaler.get_scale() == float(new)
+    scaler.load_state_dict(scaler.state_dict())
+    assert scaler._scale.device == scaler._growth_tracker.device == params[0].device
 
 
 # ---- coverage: every functional and every layer class has a case --------------------------

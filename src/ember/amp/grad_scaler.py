@@ -41,10 +41,12 @@ class GradScaler:
             self._growth_tracker = None
             self._per_optimizer_states = {}
 
-    def _lazy_init(self):
+    def _lazy_init(self, device):
+        # As torch: the scale lives on the device of the first outputs scaled, so that
+        # scaling a loss there is one kernel, not a copy from the host each step.
         from .. import full, float32, int32
-        self._scale = full((), self._init_scale, dtype=float32)
-        self._growth_tracker = full((), self._init_growth_tracker, dtype=int32)
+        self._scale = full((), self._init_scale, dtype=float32, device=device)
+        self._growth_tracker = full((), self._init_growth_tracker, dtype=int32, device=device)
 
     def _check_scale(self, funcname):
         if self._scale is None:
@@ -59,11 +61,11 @@ class GradScaler:
         if not self._enabled:
             return outputs
         from .._tensor import Tensor
-        if self._scale is None:
-            self._lazy_init()
 
         def apply_scale(val):
             if isinstance(val, Tensor):
+                if self._scale is None:
+                    self._lazy_init(val.device)
                 return val * self._scale.to(val.device)
             if isinstance(val, (list, tuple)):
                 return type(val)(apply_scale(v) for v in val)
@@ -73,8 +75,8 @@ class GradScaler:
         return apply_scale(outputs)
 
     def _unscale_grads(self, optimizer, inv_scale):
-        from .. import no_grad, isfinite
-        found_inf = False
+        from .. import no_grad, isfinite, stack
+        finite = []
         with no_grad():
             for group in optimizer.param_groups:
                 for p in group["params"]:
@@ -82,9 +84,9 @@ class GradScaler:
                     if g is None:
                         continue
                     g.mul_(inv_scale)
-                    if not bool(isfinite(g).all()):
-                        found_inf = True
-        return found_inf
+                    finite.append(isfinite(g).all().to(self._scale.device))
+            # One device-to-host read for all the gradients, not one per parameter.
+            return bool(finite) and not bool(stack(finite).all())
 
     def unscale_(self, optimizer):
         if not self._enabled:
@@ -129,14 +131,14 @@ class GradScaler:
         from .._tensor import Tensor
         if new_scale is not None:
             if isinstance(new_scale, float):
-                self._scale = full((), new_scale, dtype=float32)
+                self._scale = full((), new_scale, dtype=float32, device=self._scale.device)
             else:
                 if not (isinstance(new_scale, Tensor) and new_scale.numel() == 1
                         and new_scale.dtype == float32 and not new_scale.requires_grad):
                     raise AssertionError("new_scale should be a float or a 1-element "
                                          "torch.cuda.FloatTensor or torch.FloatTensor with "
                                          "requires_grad=False.")
-                self._scale = new_scale.detach().clone().reshape(())
+                self._scale = new_scale.detach().to(self._scale.device, copy=True).reshape(())
         else:
             found = [s["found_inf"] for s in self._per_optimizer_states.values()
                      if s["found_inf"] is not None]
@@ -155,8 +157,9 @@ class GradScaler:
                     if np.isfinite(grown):
                         scale = grown
                     tracker = 0
-            self._scale = full((), float(scale), dtype=float32)
-            self._growth_tracker = full((), tracker, dtype=self._growth_tracker.dtype)
+            self._scale = full((), float(scale), dtype=float32, device=self._scale.device)
+            self._growth_tracker = full((), tracker, dtype=self._growth_tracker.dtype,
+                                        device=self._scale.device)
         self._per_optimizer_states = {}
 
     def get_scale(self):
@@ -209,11 +212,12 @@ class GradScaler:
         self._init_scale = float(state_dict["scale"])
         if self._scale is not None:
             from .. import full, float32
-            self._scale = full((), self._init_scale, dtype=float32)
+            self._scale = full((), self._init_scale, dtype=float32, device=self._scale.device)
         self._growth_factor = float(state_dict["growth_factor"])
         self._backoff_factor = float(state_dict["backoff_factor"])
         self._growth_interval = int(state_dict["growth_interval"])
         self._init_growth_tracker = int(state_dict["_growth_tracker"])
         if self._growth_tracker is not None:
             from .. import full, int32
-            self._growth_tracker = full((), self._init_growth_tracker, dtype=int32)
+            self._growth_tracker = full((), self._init_growth_tracker, dtype=int32,
+                                        device=self._growth_tracker.device)
