@@ -66,6 +66,12 @@ def child_env(standin):
         env["EMBER_CUDA_STANDIN"] = "1"
     else:
         env.pop("EMBER_CUDA_STANDIN", None)
+    home = os.path.expanduser("~")
+    if "CUPY_CACHE_DIR" not in env and not os.access(home, os.W_OK):
+        # CuPy caches the kernels it compiles under ~/.cupy; where that cannot be written,
+        # one directory for the whole run lets the benchmarks reuse the tests' kernels.
+        import tempfile
+        env["CUPY_CACHE_DIR"] = tempfile.mkdtemp(prefix="ember_gpu_check_cupy_")
     return env
 
 
@@ -213,10 +219,11 @@ def worker(args):
                   flush=True)
             continue
         size = args.sizes.get(name)
+        # --steps (the quick run) also cuts the warm-up to the first step.
         ns = argparse.Namespace(workload=name, lib=args.worker, compile=False, memory=False,
                                 device=args.device, size=size, steps=args.steps,
                                 seconds=args.seconds, min_steps=args.steps or 3,
-                                max_steps=200)
+                                max_steps=200, warmup=1 if args.steps else None)
         try:
             rec = time_one.measure(ns)
         except Exception as e:  # one workload failing must not stop the others

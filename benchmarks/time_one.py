@@ -1,7 +1,7 @@
 """Time one workload in one library, in this process only.
 
     python benchmarks/time_one.py WORKLOAD {ember|torch|blas} [--steps N | --seconds T]
-                                  [--device cpu|cuda] [--size N]
+                                  [--device cpu|cuda] [--size N] [--warmup N]
                                   [--compile] [--memory] [--json] [--profile]
 
 Prints the median milliseconds per step; ``--profile`` prints a cProfile table of the
@@ -157,12 +157,12 @@ def run_steps(step, n, sync=None):
 
 def warm_up(step, seconds=0.3, least=3, most=20, sync=None):
     """Run at least ``least`` steps and until ``seconds`` passed; return the first
-    step's loss and the last step's time (the estimate for choosing the step count)."""
+    step's loss and the last steps' time (the estimate for choosing the step count)."""
     t0 = time.perf_counter()
     loss = step()
     loss = None if loss is None else loss.item()
-    times = []
-    while len(times) < least - 1 or (time.perf_counter() - t0 < seconds and len(times) < most):
+    times = [time.perf_counter() - t0]
+    while len(times) < least or (time.perf_counter() - t0 < seconds and len(times) <= most):
         times.extend(run_steps(step, 1, sync))
     return loss, min(times[-3:])
 
@@ -177,7 +177,10 @@ def measure(args):
     if step is None or (args.compile and status != "ok"):
         return record
     try:
-        loss, estimate = warm_up(step, sync=sync)
+        if args.warmup:
+            loss, estimate = warm_up(step, seconds=0, least=args.warmup, sync=sync)
+        else:
+            loss, estimate = warm_up(step, sync=sync)
     except Exception as e:  # a compiled step may fail only when it runs
         if not args.compile:
             raise
@@ -259,6 +262,8 @@ def main():
     p.add_argument("--compile", action="store_true", help="time lib.compile(step)")
     p.add_argument("--memory", action="store_true", help="add a tracemalloc pass")
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    p.add_argument("--warmup", type=int, default=None,
+                   help="exactly this many warm-up steps (default: 3 and at least 0.3 s)")
     p.add_argument("--size", type=int, default=None,
                    help="the size of a rate workload (" + ", ".join(RATES) + ")")
     p.add_argument("--json", action="store_true", help="print one JSON record")
