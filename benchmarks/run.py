@@ -1,7 +1,8 @@
 """The benchmark suite: Ember against torch on the same workloads, one library per process.
 
     python benchmarks/run.py [--only NAME,...] [--extra] [--rounds R] [--steps N | --seconds T]
-                             [--no-torch] [--no-compile] [--json PATH] [--md PATH] [--readme]
+                             [--device cpu|cuda] [--no-torch] [--no-compile] [--json PATH]
+                             [--md PATH] [--readme]
 
 Every workload of ``workloads.py`` runs in separate processes of ``time_one.py``: Ember,
 torch, ``ember.compile(step)`` where that is more than the eager step, and for the matmul
@@ -81,6 +82,7 @@ def time_workload(name, variants, opts, log):
     variants = list(variants)
     rounds, dropped, problems, memory = [], 0, {}, {}
     timing = ["--steps", str(opts.steps)] if opts.steps else ["--seconds", str(opts.seconds)]
+    timing += ["--device", opts.device]
     while len(rounds) < opts.rounds and variants:
         shift = (len(rounds) + dropped) % len(variants)
         records = {}
@@ -394,6 +396,8 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, default=None, help="fixed steps per process")
     p.add_argument("--seconds", type=float, default=1.0,
                    help="otherwise time about this long per process (default 1.0)")
+    p.add_argument("--device", default="cpu",
+                   help="where both libraries run the workloads: cpu (default) or cuda")
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--no-compile", action="store_true", help="leave out ember.compile")
     p.add_argument("--import-runs", type=int, default=5)
@@ -416,6 +420,8 @@ def parse_args(argv=None):
         p.error(f"unknown workload(s) {', '.join(bad)}; choose from {', '.join(known)}")
     if args.readme and args.only:
         p.error("--readme needs the full suite, not --only")
+    if args.readme and args.device != "cpu":
+        p.error("--readme takes the CPU suite's table, not --device " + args.device)
     args.names = names
     return args
 
@@ -449,6 +455,7 @@ def main(argv=None):
                      "rounds": opts.rounds, "steps": opts.steps, "seconds": opts.seconds,
                      "noise_limit_cores": opts.noise_limit, "retries": opts.retries,
                      "only": opts.only or None, "compile_note": compile_note,
+                     "device": opts.device,
                      "argv": sys.argv[1:] if argv is None else list(argv)},
         "targets": TARGETS,
         "workloads": {},
@@ -457,7 +464,8 @@ def main(argv=None):
     for name in opts.names:
         if name == "import":
             continue
-        libs = variants + (["blas"] if name in BLAS else [])
+        # The BLAS floor is NumPy's, a CPU figure.
+        libs = variants + (["blas"] if name in BLAS and opts.device == "cpu" else [])
         entry = time_workload(name, libs, opts, log)
         results["workloads"][name] = entry
         got = entry["libs"]

@@ -1,6 +1,7 @@
 """Time one workload in one library, in this process only.
 
     python benchmarks/time_one.py WORKLOAD {ember|torch|blas} [--steps N | --seconds T]
+                                  [--device cpu|cuda] [--size N] [--warmup N]
                                   [--compile] [--memory] [--json] [--profile]
 
 Prints the median milliseconds per step; ``--profile`` prints a cProfile table of the
@@ -10,7 +11,14 @@ bare NumPy calls a workload reduces to (``workloads.BLAS``), ``--compile`` times
 ``ember.compile(step)``.  ``--json`` prints one JSON record instead, for ``run.py``:
 the median, the first step's loss, memory (``--memory`` adds a tracemalloc pass), and the
 CPU time that other processes used on this process's cores while it was timing.
+
+``--device cuda`` builds the model, data and optimizer state on the GPU and synchronises
+the device after every timed step, so that a step's time includes its kernels, not only
+their launch.  The GPU-sized rate workloads (``workloads.RATES``: a large matmul, a large
+elementwise op, a device copy) take ``--size``; their record has the work of one step
+(flops or bytes) and its rate.
 """
+import inspect
 import argparse
 import importlib
 import json
@@ -26,7 +34,7 @@ sys.path.insert(0, HERE)
 # tree's code would be silently wrong.
 if os.path.isdir(os.path.join(HERE, "..", "src", "ember")):
     sys.path.insert(0, os.path.join(HERE, "..", "src"))
-from workloads import ALL, BLAS  # noqa: E402
+from workloads import ALL, BLAS, RATES  # noqa: E402
 
 MIB = 1024 * 1024
 BUSY_FIELDS = (0, 1, 2, 5, 6, 7)   # user nice system irq softirq steal (guest is in user)
@@ -104,12 +112,20 @@ def load(lib_name):
     return lib
 
 
-def make_step(workload, lib, compiled):
+def rate_size(workload, size=None):
+    """The size a rate workload runs at: ``size``, else its default."""
+    return size or inspect.signature(RATES[workload][0]).parameters["size"].default
+
+
+def make_step(workload, lib, compiled, device="cpu", size=None):
     """(step, compile status): status is None uncompiled, else "ok", "identity" or the
     error that compiling raised."""
     if lib is None:
         return BLAS[workload](), None
-    step = ALL[workload][0](lib)
+    if workload in RATES:
+        step = RATES[workload][0](lib, device, rate_size(workload, size))
+    else:
+        step = ALL[workload][0](lib, device)
     if not compiled:
         return step, None
     try:
@@ -121,37 +137,50 @@ def make_step(workload, lib, compiled):
     return fast, ("identity" if fast is step else "ok")
 
 
-def run_steps(step, n):
+def synchronizer(lib, device):
+    """A function that waits for ``device``'s queued kernels (None on the CPU)."""
+    if lib is None or not str(device).startswith("cuda"):
+        return None
+    return lib.cuda.synchronize
+
+
+def run_steps(step, n, sync=None):
     times = []
     for _ in range(n):
         t = time.perf_counter()
         step()
+        if sync is not None:
+            sync()
         times.append(time.perf_counter() - t)
     return times
 
 
-def warm_up(step, seconds=0.3, least=3, most=20):
+def warm_up(step, seconds=0.3, least=3, most=20, sync=None):
     """Run at least ``least`` steps and until ``seconds`` passed; return the first
-    step's loss and the last step's time (the estimate for choosing the step count)."""
+    step's loss and the last steps' time (the estimate for choosing the step count)."""
     t0 = time.perf_counter()
     loss = step()
     loss = None if loss is None else loss.item()
-    times = []
-    while len(times) < least - 1 or (time.perf_counter() - t0 < seconds and len(times) < most):
-        times.extend(run_steps(step, 1))
+    times = [time.perf_counter() - t0]
+    while len(times) < least or (time.perf_counter() - t0 < seconds and len(times) <= most):
+        times.extend(run_steps(step, 1, sync))
     return loss, min(times[-3:])
 
 
 def measure(args):
     lib = load(args.lib)
     rss0 = rss_now()   # after the import: the delta is the workload's own memory
-    step, status = make_step(args.workload, lib, args.compile)
+    step, status = make_step(args.workload, lib, args.compile, args.device, args.size)
+    sync = synchronizer(lib, args.device)
     record = {"workload": args.workload, "lib": args.lib, "compiled": args.compile,
-              "compile_status": status}
+              "compile_status": status, "device": args.device}
     if step is None or (args.compile and status != "ok"):
         return record
     try:
-        loss, estimate = warm_up(step)
+        if args.warmup:
+            loss, estimate = warm_up(step, seconds=0, least=args.warmup, sync=sync)
+        else:
+            loss, estimate = warm_up(step, sync=sync)
     except Exception as e:  # a compiled step may fail only when it runs
         if not args.compile:
             raise
@@ -162,7 +191,7 @@ def measure(args):
         steps = int(min(args.max_steps, max(args.min_steps, round(args.seconds / estimate))))
     watch = CpuWatch()
     watch.start()
-    times = run_steps(step, steps)
+    times = run_steps(step, steps, sync)
     quiet = watch.stop()
     peak = rss_peak()
     record.update({
@@ -171,12 +200,17 @@ def measure(args):
         "rss_base_mib": None if rss0 is None else rss0 / MIB, "rss_peak_mib": peak / MIB,
         "rss_delta_mib": None if rss0 is None else (peak - rss0) / MIB,
         "tracemalloc_peak_mib": None})
+    if args.workload in RATES:
+        _, work, unit = RATES[args.workload]
+        size = rate_size(args.workload, args.size)
+        record.update({"size": size, "work": work(size), "unit": unit,
+                       "rate_per_s": work(size) / record["median_s"]})
     if args.memory and args.lib != "torch":
         # tracemalloc slows every allocation, so it gets its own steps after the timing.
         # NumPy reports its buffers to it; torch's allocator does not.
         import tracemalloc
         tracemalloc.start()
-        run_steps(step, 2)
+        run_steps(step, 2, sync)
         record["tracemalloc_peak_mib"] = tracemalloc.get_traced_memory()[1] / MIB
         tracemalloc.stop()
     return record
@@ -227,33 +261,40 @@ def main():
     p.add_argument("--max-steps", type=int, default=1000)
     p.add_argument("--compile", action="store_true", help="time lib.compile(step)")
     p.add_argument("--memory", action="store_true", help="add a tracemalloc pass")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    p.add_argument("--warmup", type=int, default=None,
+                   help="exactly this many warm-up steps (default: 3 and at least 0.3 s)")
+    p.add_argument("--size", type=int, default=None,
+                   help="the size of a rate workload (" + ", ".join(RATES) + ")")
     p.add_argument("--json", action="store_true", help="print one JSON record")
     p.add_argument("--profile", action="store_true")
     args = p.parse_args()
     if args.workload == "info":
         print(json.dumps(library_info(args.lib)))
         return
-    if args.workload not in ALL:
-        p.error(f"unknown workload {args.workload!r}; one of {', '.join(ALL)}")
+    if args.workload not in ALL and args.workload not in RATES:
+        p.error(f"unknown workload {args.workload!r}; one of {', '.join([*ALL, *RATES])}")
     if args.lib == "blas" and args.workload not in BLAS:
         p.error(f"no BLAS floor for {args.workload!r}; only {', '.join(BLAS)}")
     if args.json:
         print(json.dumps(measure(args)))
         return
-    step, status = make_step(args.workload, load(args.lib), args.compile)
+    lib = load(args.lib)
+    step, status = make_step(args.workload, lib, args.compile, args.device, args.size)
     if step is None:
         sys.exit(f"compile failed: {status}")
-    warm_up(step)
+    sync = synchronizer(lib, args.device)
+    warm_up(step, sync=sync)
     if args.profile:
         import cProfile
         import pstats
         prof = cProfile.Profile()
         prof.enable()
-        run_steps(step, args.steps)
+        run_steps(step, args.steps, sync)
         prof.disable()
         pstats.Stats(prof).sort_stats("tottime").print_stats(30)
         return
-    median = statistics.median(run_steps(step, args.steps))
+    median = statistics.median(run_steps(step, args.steps, sync))
     print(f"{args.workload} {args.lib} {median * 1e3:.3f} ms/step")
 
 

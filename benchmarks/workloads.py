@@ -6,11 +6,14 @@ pass) and returns a scalar tensor (the loss, or a sum of the output) so that tes
 check that Ember computes torch's numbers.  Parameters and data come from a NumPy RNG and
 are copied into the model, so both libraries start from identical weights.
 
-``WORKLOADS`` maps a name to ``(make, kind)``; kind is "train", "chain", "op" or
-"inference".  Sizes follow issue 10.  ``EXTRA`` holds further layers (pooling, attention,
+Every ``make`` also takes ``device`` ("cpu", the default, or "cuda"): the model, its data
+and the optimizer's state live there.  ``WORKLOADS`` maps a name to ``(make, kind)``; kind
+is "train", "chain", "op" or "inference".  Sizes follow issue 10.  ``EXTRA`` holds further layers (pooling, attention,
 other convolution shapes, a GRU, a TransformerEncoderLayer) that ``run.py --extra`` adds;
 ``ALL`` is both.  ``BLAS`` maps a workload to the bare NumPy calls it reduces to
-(``make() -> step``), the floor it is measured against.
+(``make() -> step``), the floor it is measured against.  ``RATES`` holds the GPU-sized
+single ops (``make(lib, device, size) -> step``, timed for a rate, not a loss) with the
+work of one step: a large matmul's flops, a large elementwise op's bytes.
 """
 import numpy as np
 
@@ -19,12 +22,14 @@ def _rng(seed=0):
     return np.random.default_rng(seed)
 
 
-def _tensor(lib, array):
-    return lib.from_numpy(np.ascontiguousarray(array))
+def _tensor(lib, array, device="cpu"):
+    t = lib.from_numpy(np.ascontiguousarray(array))
+    return t if device == "cpu" else t.to(device)
 
 
-def _init_params(lib, model, seed=0):
-    """Overwrite every parameter with the same NumPy draws in both libraries."""
+def _init_params(lib, model, device="cpu", seed=0):
+    """Overwrite every parameter with the same NumPy draws in both libraries, then move
+    the model to ``device``."""
     rng = _rng(seed)
     with lib.no_grad():
         for _, p in model.named_parameters():
@@ -34,15 +39,15 @@ def _init_params(lib, model, seed=0):
             bound = 1.0 / np.sqrt(fan_in)
             data = rng.uniform(-bound, bound, size=tuple(p.shape)).astype(np.float32)
             p.copy_(_tensor(lib, data))
-    return model
+    return model.to(device)
 
 
-def _images(lib, n, c, hw, seed=1):
-    return _tensor(lib, _rng(seed).standard_normal((n, c, hw, hw)).astype(np.float32))
+def _images(lib, n, c, hw, device="cpu", seed=1):
+    return _tensor(lib, _rng(seed).standard_normal((n, c, hw, hw)).astype(np.float32), device)
 
 
-def _labels(lib, n, classes, seed=2):
-    return _tensor(lib, _rng(seed).integers(0, classes, size=n).astype(np.int64))
+def _labels(lib, n, classes, device="cpu", seed=2):
+    return _tensor(lib, _rng(seed).integers(0, classes, size=n).astype(np.int64), device)
 
 
 def _train(lib, model, opt, x, y):
@@ -59,46 +64,47 @@ def _train(lib, model, opt, x, y):
 
 # -- training steps -------------------------------------------------------------------
 
-def _mlp_model(lib):
+def _mlp_model(lib, device="cpu"):
     nn = lib.nn
     return _init_params(lib, nn.Sequential(
-        nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)))
+        nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)),
+        device)
 
 
-def _mlp_input(lib):
-    return _tensor(lib, _rng(1).standard_normal((128, 784)).astype(np.float32))
+def _mlp_input(lib, device="cpu"):
+    return _tensor(lib, _rng(1).standard_normal((128, 784)).astype(np.float32), device)
 
 
-def mlp(lib):
-    model = _mlp_model(lib)
+def mlp(lib, device="cpu"):
+    model = _mlp_model(lib, device)
     opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    return _train(lib, model, opt, _mlp_input(lib), _labels(lib, 128, 10))
+    return _train(lib, model, opt, _mlp_input(lib, device), _labels(lib, 128, 10, device))
 
 
-def mlp_gelu_ln(lib):
+def mlp_gelu_ln(lib, device="cpu"):
     nn = lib.nn
     model = _init_params(lib, nn.Sequential(
         nn.Linear(784, 512), nn.LayerNorm(512), nn.GELU(),
-        nn.Linear(512, 256), nn.LayerNorm(256), nn.GELU(), nn.Linear(256, 10)))
+        nn.Linear(512, 256), nn.LayerNorm(256), nn.GELU(), nn.Linear(256, 10)), device)
     opt = lib.optim.AdamW(model.parameters(), lr=1e-3)
-    return _train(lib, model, opt, _mlp_input(lib), _labels(lib, 128, 10))
+    return _train(lib, model, opt, _mlp_input(lib, device), _labels(lib, 128, 10, device))
 
 
-def _cnn_model(lib):
+def _cnn_model(lib, device="cpu"):
     nn = lib.nn
     return _init_params(lib, nn.Sequential(
         nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(32 * 14 * 14, 10)))
+        nn.Flatten(), nn.Linear(32 * 14 * 14, 10)), device)
 
 
-def cnn(lib):
-    model = _cnn_model(lib)
+def cnn(lib, device="cpu"):
+    model = _cnn_model(lib, device)
     opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-    return _train(lib, model, opt, _images(lib, 32, 1, 28), _labels(lib, 32, 10))
+    return _train(lib, model, opt, _images(lib, 32, 1, 28, device), _labels(lib, 32, 10, device))
 
 
-def _resnet_model(lib):
+def _resnet_model(lib, device="cpu"):
     nn = lib.nn
 
     class BasicBlock(nn.Module):
@@ -128,16 +134,16 @@ def _resnet_model(lib):
             x = self.pool(self.blocks(x))
             return self.fc(lib.flatten(x, 1))
 
-    return _init_params(lib, ResNet())
+    return _init_params(lib, ResNet(), device)
 
 
-def resnet(lib):
-    model = _resnet_model(lib)
+def resnet(lib, device="cpu"):
+    model = _resnet_model(lib, device)
     opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    return _train(lib, model, opt, _images(lib, 32, 3, 32), _labels(lib, 32, 10))
+    return _train(lib, model, opt, _images(lib, 32, 3, 32, device), _labels(lib, 32, 10, device))
 
 
-def _gpt_model(lib, vocab=65, width=128, heads=4, layers=2, seq=64):
+def _gpt_model(lib, vocab=65, width=128, heads=4, layers=2, seq=64, device="cpu"):
     nn = lib.nn
     F = lib.nn.functional
 
@@ -170,16 +176,17 @@ def _gpt_model(lib, vocab=65, width=128, heads=4, layers=2, seq=64):
 
         def forward(self, idx):
             t = idx.shape[1]
-            x = self.tok(idx) + self.pos(lib.arange(t))
+            x = self.tok(idx) + self.pos(lib.arange(t, device=idx.device))
             return self.head(self.ln(self.blocks(x)))
 
-    return _init_params(lib, GPT())
+    return _init_params(lib, GPT(), device)
 
 
-def gpt(lib, vocab=65, seq=64, batch=16):
-    model = _gpt_model(lib, vocab=vocab, seq=seq)
+def gpt(lib, device="cpu", vocab=65, seq=64, batch=16):
+    model = _gpt_model(lib, vocab=vocab, seq=seq, device=device)
     opt = lib.optim.AdamW(model.parameters(), lr=3e-4)
-    idx = _tensor(lib, _rng(1).integers(0, vocab, size=(batch, seq + 1)).astype(np.int64))
+    idx = _tensor(lib, _rng(1).integers(0, vocab, size=(batch, seq + 1)).astype(np.int64),
+                  device)
     x, y = idx[:, :-1], idx[:, 1:]
     F = lib.nn.functional
 
@@ -193,7 +200,7 @@ def gpt(lib, vocab=65, seq=64, batch=16):
     return step
 
 
-def lstm(lib, vocab=64, width=128, seq=32, batch=16):
+def lstm(lib, device="cpu", vocab=64, width=128, seq=32, batch=16):
     nn = lib.nn
 
     class LM(nn.Module):
@@ -207,9 +214,10 @@ def lstm(lib, vocab=64, width=128, seq=32, batch=16):
             out, _ = self.rnn(self.emb(idx))
             return self.head(out)
 
-    model = _init_params(lib, LM())
+    model = _init_params(lib, LM(), device)
     opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-    idx = _tensor(lib, _rng(1).integers(0, vocab, size=(batch, seq + 1)).astype(np.int64))
+    idx = _tensor(lib, _rng(1).integers(0, vocab, size=(batch, seq + 1)).astype(np.int64),
+                  device)
     x, y = idx[:, :-1], idx[:, 1:]
     F = lib.nn.functional
 
@@ -224,9 +232,9 @@ def lstm(lib, vocab=64, width=128, seq=32, batch=16):
 
 # -- dispatch overhead ----------------------------------------------------------------
 
-def chain(lib):
+def chain(lib, device="cpu"):
     """150 small pointwise ops on 16 elements, with backward: pure per-op overhead."""
-    x = _tensor(lib, _rng(1).standard_normal(16).astype(np.float32)).requires_grad_()
+    x = _tensor(lib, _rng(1).standard_normal(16).astype(np.float32), device).requires_grad_()
 
     def step():
         x.grad = None
@@ -243,9 +251,10 @@ def chain(lib):
 
 # -- large single ops (forward + backward) -------------------------------------------
 
-def _op_case(lib, fn, *shapes, seed=1):
+def _op_case(lib, device, fn, *shapes, seed=1):
     rng = _rng(seed)
-    xs = [_tensor(lib, rng.standard_normal(s).astype(np.float32)).requires_grad_() for s in shapes]
+    xs = [_tensor(lib, rng.standard_normal(s).astype(np.float32), device).requires_grad_()
+          for s in shapes]
 
     def step():
         for x in xs:
@@ -256,27 +265,28 @@ def _op_case(lib, fn, *shapes, seed=1):
     return step
 
 
-def matmul(lib):
-    return _op_case(lib, lambda lib, a, b: a @ b, (1024, 1024), (1024, 1024))
+def matmul(lib, device="cpu"):
+    return _op_case(lib, device, lambda lib, a, b: a @ b, (1024, 1024), (1024, 1024))
 
 
-def conv2d(lib):
-    return _op_case(lib, lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1),
+def conv2d(lib, device="cpu"):
+    return _op_case(lib, device, lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1),
                     (32, 64, 32, 32), (64, 64, 3, 3))
 
 
-def softmax(lib):
-    return _op_case(lib, lambda lib, x: (lib.softmax(x, -1) * x), (512, 4096))
+def softmax(lib, device="cpu"):
+    return _op_case(lib, device, lambda lib, x: (lib.softmax(x, -1) * x), (512, 4096))
 
 
-def layer_norm(lib):
-    return _op_case(lib, lambda lib, x, w, b: lib.nn.functional.layer_norm(x, (1024,), w, b) * x,
+def layer_norm(lib, device="cpu"):
+    return _op_case(lib, device, lambda lib, x, w, b: lib.nn.functional.layer_norm(x, (1024,), w, b) * x,
                     (2048, 1024), (1024,), (1024,))
 
 
-def cross_entropy(lib):
-    y = _labels(lib, 2048, 1000)
-    return _op_case(lib, lambda lib, x: lib.nn.functional.cross_entropy(x, y), (2048, 1000))
+def cross_entropy(lib, device="cpu"):
+    y = _labels(lib, 2048, 1000, device)
+    return _op_case(lib, device, lambda lib, x: lib.nn.functional.cross_entropy(x, y),
+                    (2048, 1000))
 
 
 def matmul_blas():
@@ -303,12 +313,12 @@ def _inference(lib, model, x):
     return step
 
 
-def mlp_inference(lib):
-    return _inference(lib, _mlp_model(lib), _mlp_input(lib))
+def mlp_inference(lib, device="cpu"):
+    return _inference(lib, _mlp_model(lib, device), _mlp_input(lib, device))
 
 
-def cnn_inference(lib):
-    return _inference(lib, _cnn_model(lib), _images(lib, 32, 1, 28))
+def cnn_inference(lib, device="cpu"):
+    return _inference(lib, _cnn_model(lib, device), _images(lib, 32, 1, 28, device))
 
 
 WORKLOADS = {
@@ -331,9 +341,9 @@ WORKLOADS = {
 
 # -- further layers (run.py --extra) ---------------------------------------------------
 
-def chain_nograd(lib):
+def chain_nograd(lib, device="cpu"):
     """The 150-op chain without autograd: the dispatch cost alone."""
-    x = _tensor(lib, _rng(1).standard_normal(16).astype(np.float32))
+    x = _tensor(lib, _rng(1).standard_normal(16).astype(np.float32), device)
 
     def step():
         with lib.no_grad():
@@ -344,42 +354,43 @@ def chain_nograd(lib):
     return step
 
 
-def conv2d_strided(lib):
-    return _op_case(lib, lambda lib, x, w: lib.nn.functional.conv2d(x, w, stride=2),
+def conv2d_strided(lib, device="cpu"):
+    return _op_case(lib, device, lambda lib, x, w: lib.nn.functional.conv2d(x, w, stride=2),
                     (16, 32, 32, 32), (64, 32, 5, 5))
 
 
-def conv2d_first_layer(lib):
-    return _op_case(lib, lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b),
+def conv2d_first_layer(lib, device="cpu"):
+    return _op_case(lib, device, lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b),
                     (64, 1, 28, 28), (32, 1, 3, 3), (32,))
 
 
-def max_pool2d(lib):
-    return _op_case(lib, lambda lib, x: lib.nn.functional.max_pool2d(x, 2) ** 2,
+def max_pool2d(lib, device="cpu"):
+    return _op_case(lib, device, lambda lib, x: lib.nn.functional.max_pool2d(x, 2) ** 2,
                     (64, 32, 26, 26))
 
 
-def avg_pool2d(lib):
-    return _op_case(lib, lambda lib, x: lib.nn.functional.avg_pool2d(x, 2) ** 2,
+def avg_pool2d(lib, device="cpu"):
+    return _op_case(lib, device, lambda lib, x: lib.nn.functional.avg_pool2d(x, 2) ** 2,
                     (64, 32, 26, 26))
 
 
-def sdpa(lib):
-    return _op_case(lib, lambda lib, q, k, v: lib.nn.functional.scaled_dot_product_attention(q, k, v),
+def sdpa(lib, device="cpu"):
+    return _op_case(lib, device, lambda lib, q, k, v: lib.nn.functional.scaled_dot_product_attention(q, k, v),
                     (8, 4, 64, 32), (8, 4, 64, 32), (8, 4, 64, 32))
 
 
-def transformer_layer(lib):
+def transformer_layer(lib, device="cpu"):
     nn = lib.nn
     layer = nn.TransformerEncoderLayer(d_model=128, nhead=4, dim_feedforward=256,
                                        dropout=0.0, batch_first=True)
-    model = _init_params(lib, nn.Sequential(layer, nn.Flatten(0, 1), nn.Linear(128, 10)))
+    model = _init_params(lib, nn.Sequential(layer, nn.Flatten(0, 1), nn.Linear(128, 10)),
+                         device)
     opt = lib.optim.SGD(model.parameters(), lr=0.01)
-    x = _tensor(lib, _rng(1).standard_normal((16, 32, 128)).astype(np.float32))
-    return _train(lib, model, opt, x, _labels(lib, 16 * 32, 10))
+    x = _tensor(lib, _rng(1).standard_normal((16, 32, 128)).astype(np.float32), device)
+    return _train(lib, model, opt, x, _labels(lib, 16 * 32, 10, device))
 
 
-def gru(lib):
+def gru(lib, device="cpu"):
     nn = lib.nn
 
     class Head(nn.Module):
@@ -391,10 +402,10 @@ def gru(lib):
         def forward(self, x):
             return self.head(self.rnn(x)[0][:, -1])
 
-    model = _init_params(lib, Head())
+    model = _init_params(lib, Head(), device)
     opt = lib.optim.SGD(model.parameters(), lr=0.01)
-    x = _tensor(lib, _rng(1).standard_normal((32, 35, 64)).astype(np.float32))
-    return _train(lib, model, opt, x, _labels(lib, 32, 10))
+    x = _tensor(lib, _rng(1).standard_normal((32, 35, 64)).astype(np.float32), device)
+    return _train(lib, model, opt, x, _labels(lib, 32, 10, device))
 
 
 EXTRA = {
@@ -411,3 +422,45 @@ EXTRA = {
 ALL = {**WORKLOADS, **EXTRA}
 
 BLAS = {"matmul": matmul_blas}
+
+
+# -- GPU-sized single ops, timed for a rate (gpu_check.py) ------------------------------
+
+def matmul_large(lib, device="cpu", size=8192):
+    """One float32 (size x size) @ (size x size) product: 2 size³ flops, cuBLAS's rate."""
+    rng = _rng(1)
+    a, b = (_tensor(lib, rng.standard_normal((size, size), dtype=np.float32), device)
+            for _ in range(2))
+
+    def step():
+        a @ b
+    return step
+
+
+def add_large(lib, device="cpu", size=256 * 2 ** 20):
+    """``a + b`` on ``size`` float32 elements: two reads and one write, memory-bound."""
+    a = lib.full((size,), 1.5, device=device)
+    b = lib.full((size,), 2.5, device=device)
+
+    def step():
+        a + b
+    return step
+
+
+def copy_large(lib, device="cpu", size=256 * 2 ** 20):
+    """A device-to-device copy of ``size`` float32 elements: the card's usable bandwidth,
+    the reference the elementwise op is measured against."""
+    src = lib.full((size,), 1.5, device=device)
+    dst = lib.empty((size,), device=device)
+
+    def step():
+        dst.copy_(src)
+    return step
+
+
+# name: (make, work of one step for a size: flops or bytes, unit)
+RATES = {
+    "matmul_large": (matmul_large, lambda n: 2 * n ** 3, "flop"),
+    "add_large": (add_large, lambda n: 3 * 4 * n, "byte"),
+    "copy_large": (copy_large, lambda n: 2 * 4 * n, "byte"),
+}

@@ -19,24 +19,17 @@ import torch
 import ember
 from ember import _device, _standin, nn
 from ember.utils.data import DataLoader, TensorDataset
+from tests._devices import cuda_backend
 
 CUDA0 = ember.device("cuda", 0)
 CUDA1 = ember.device("cuda", 1)
 
 
 @pytest.fixture
-def cuda(monkeypatch):
+def cuda():
     """cuda backed by the stand-in (two devices) for one test; everything restored after."""
-    monkeypatch.setattr(_device, "_cupy", _device._cupy)
-    monkeypatch.setattr(_device, "_cupyx", _device._cupyx)
-    monkeypatch.setattr(ember.cuda, "_initialized", ember.cuda._initialized)
-    monkeypatch.setattr(ember.cuda, "_peak", dict(ember.cuda._peak))
-    for key in ("device", "count", "allocator"):
-        monkeypatch.setitem(_standin._state, key, _standin._state[key])
-    saved = _standin._current_stream[0], _device._default_device[0]
-    _device.use_standin()
-    yield
-    _standin._current_stream[0], _device._default_device[0] = saved
+    with cuda_backend("standin"):
+        yield
 
 
 @pytest.fixture
@@ -832,3 +825,20 @@ def test_linear_backward_of_a_sum_on_cuda(cuda):
     m.cuda()
     m(x.cuda()).sum().backward()
     assert m.weight.grad.device == CUDA0 and m.weight.grad.cpu().tolist() == want
+
+
+def test_custom_function_unused_output_gets_zero_grad_on_its_device(cuda):
+    class Two(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            assert ga.device == gb.device == CUDA0
+            return ga * 2 + gb * 3
+
+    x = ember.ones(3, device="cuda", requires_grad=True)
+    a, _ = Two.apply(x)
+    a.sum().backward()
+    assert x.grad.device == CUDA0 and x.grad.cpu().tolist() == [2.0, 2.0, 2.0]

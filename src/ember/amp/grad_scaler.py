@@ -42,7 +42,8 @@ class GradScaler:
             self._per_optimizer_states = {}
 
     def _lazy_init(self, device):
-        # on the device of the first outputs scaled, as torch's
+        # As torch: the scale lives on the device of the first outputs scaled, so that
+        # scaling a loss there is one kernel, not a copy from the host each step.
         from .. import full, float32, int32
         self._scale = full((), self._init_scale, dtype=float32, device=device)
         self._growth_tracker = full((), self._init_growth_tracker, dtype=int32, device=device)
@@ -74,8 +75,8 @@ class GradScaler:
         return apply_scale(outputs)
 
     def _unscale_grads(self, optimizer, inv_scale):
-        from .. import no_grad, isfinite
-        found_inf = False
+        from .. import no_grad, isfinite, stack
+        finite = []
         with no_grad():
             for group in optimizer.param_groups:
                 for p in group["params"]:
@@ -83,9 +84,9 @@ class GradScaler:
                     if g is None:
                         continue
                     g.mul_(inv_scale)
-                    if not bool(isfinite(g).all()):
-                        found_inf = True
-        return found_inf
+                    finite.append(isfinite(g).all().to(self._scale.device))
+            # One device-to-host read for all the gradients, not one per parameter.
+            return bool(finite) and not bool(stack(finite).all())
 
     def unscale_(self, optimizer):
         if not self._enabled:
@@ -137,7 +138,7 @@ class GradScaler:
                     raise AssertionError("new_scale should be a float or a 1-element "
                                          "torch.cuda.FloatTensor or torch.FloatTensor with "
                                          "requires_grad=False.")
-                self._scale = new_scale.detach().clone().reshape(())
+                self._scale = new_scale.detach().to(self._scale.device, copy=True).reshape(())
         else:
             found = [s["found_inf"] for s in self._per_optimizer_states.values()
                      if s["found_inf"] is not None]
@@ -211,11 +212,12 @@ class GradScaler:
         self._init_scale = float(state_dict["scale"])
         if self._scale is not None:
             from .. import full, float32
-            self._scale = full((), self._init_scale, dtype=float32)
+            self._scale = full((), self._init_scale, dtype=float32, device=self._scale.device)
         self._growth_factor = float(state_dict["growth_factor"])
         self._backoff_factor = float(state_dict["backoff_factor"])
         self._growth_interval = int(state_dict["growth_interval"])
         self._init_growth_tracker = int(state_dict["_growth_tracker"])
         if self._growth_tracker is not None:
             from .. import full, int32
-            self._growth_tracker = full((), self._init_growth_tracker, dtype=int32)
+            self._growth_tracker = full((), self._init_growth_tracker, dtype=int32,
+                                        device=self._growth_tracker.device)

@@ -48,7 +48,8 @@ class BackwardCFunction(Node, FunctionCtx):
         cls = self._cls
         if self._materialize_grads:
             from .._creation import zeros
-            grads = [zeros(meta[0], dtype=meta[1]) if g is None and meta is not None else g
+            grads = [zeros(meta[0], dtype=meta[1], device=meta[2])
+                     if g is None and meta is not None else g
                      for g, meta in zip(grads, self._output_meta)]
         result = cls.backward(self, *grads)
         if not isinstance(result, tuple):
@@ -171,7 +172,7 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                 o = _alias(o)  # an input returned unchanged becomes a new output tensor
             if id(o) in dirty:
                 o._vc[0] += 1
-            metas.append((o._data.shape, o.dtype))
+            metas.append((o._data.shape, o.dtype, o.device))
             if id(o) not in non_diff and o.dtype.category >= 2:
                 if id(o) in dirty:
                     # The one in-place mechanism's rebase: through a view, the base's history

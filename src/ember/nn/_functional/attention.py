@@ -21,7 +21,7 @@ def _additive_mask(mask, like):
 def neg_inf_where(mask, dtype):
     """-inf where ``mask`` is True, 0 elsewhere (a constant: bool masks carry no grad)."""
     from ... import _creation
-    out = _creation.zeros(tuple(mask.shape), dtype=dtype)._data
+    out = _creation.zeros(tuple(mask.shape), dtype=dtype, device=mask.device)._data
     out[mask._data] = -np.inf
     return _make(out)
 
@@ -105,7 +105,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
     v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
     if add_zero_attn:
-        zeros = _creation.zeros((bsz * num_heads, 1, head_dim), dtype=q.dtype)
+        zeros = _creation.zeros((bsz * num_heads, 1, head_dim), dtype=q.dtype, device=q.device)
         k = join.cat([k, zeros], 1)
         v = join.cat([v, zeros], 1)
         if attn_mask is not None:

@@ -147,7 +147,7 @@ def _avg_pool(d, input, kernel_size, stride, padding, ceil_mode, count_include_p
     for i in reversed(range(d)):
         pads += [p[i], p[i] + extra[i]]
     xp_ = nn_ops.pad(x.reshape((n * c, 1) + tuple(x.shape[2:])), pads)
-    kernel = ones((1, 1) + k, dtype=x.dtype)
+    kernel = ones((1, 1) + k, dtype=x.dtype, device=x.device)
     sums = _conv.convolution(xp_, kernel, None, s, 0, 1, 1, d)
     if divisor_override:
         y = sums / divisor_override
@@ -315,7 +315,7 @@ def pixel_unshuffle(input, downscale_factor):
 def _identity_patch_weight(c, k, like):
     from ..._creation import eye
     ck = c * int(np.prod(k))
-    return eye(ck, dtype=like.dtype).reshape((ck, c) + tuple(k))
+    return eye(ck, dtype=like.dtype, device=like.device).reshape((ck, c) + tuple(k))
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):

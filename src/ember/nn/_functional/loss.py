@@ -359,7 +359,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     x = input if input.dim() > 1 else input.unsqueeze(0)
     t = target.reshape(-1)
     c = x.shape[1]
-    onehot = t.unsqueeze(1) == arange(c).unsqueeze(0)
+    onehot = t.unsqueeze(1) == arange(c, device=x.device).unsqueeze(0)
     picked = where(onehot, x, 0.0).sum(1, keepdim=True)
     z = relu(x - picked + margin)
     if p == 2:

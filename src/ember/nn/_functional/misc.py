@@ -8,7 +8,7 @@ from ..._device import array_module
 from ... import _ops as ops
 from ..._ops import nn_ops
 from ..._ops.registry import AUTOCAST_LOWER, autocast_entry
-from ..._tensor import _make
+from ..._tensor import _host, _make
 from ...autograd import grad_mode
 
 
@@ -182,7 +182,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     else:
         if offsets is None:
             raise ValueError("offsets has to be a 1D Tensor but got None")
-        off = np.asarray(offsets._data).astype(np.int64)
+        off = _host(offsets._data).astype(np.int64)
         flat = input
         starts = off[:-1] if include_last_offset else off
         ends = np.append(off[1:], idx.size) if not include_last_offset else off[1:]
@@ -190,18 +190,19 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if max_norm is not None:
         _renorm_rows(weight, flat, max_norm, norm_type)
     rows = nn_ops.embedding_lookup(weight, flat, padding_idx)
-    flat_idx = np.asarray(flat._data)
+    # The bags' layout is read on the host: it decides the shape of the weighting matrix.
+    flat_idx = _host(flat._data)
     valid = flat_idx != padding_idx if padding_idx is not None else np.ones(flat_idx.shape, bool)
     if mode == "max":
         from ..._ops.reduction import max as _max
-        from ..._creation import tensor as _tensor
+        xp = array_module(rows._data)
         outs = []
         for i in range(b):
             sel = np.nonzero(valid[starts[i]:ends[i]])[0] + starts[i]
             if sel.size == 0:
                 outs.append(rows[0:1] * 0)
             else:
-                outs.append(_max(nn_ops.index_gather(rows, 0, _tensor(sel)._data), 0,
+                outs.append(_max(nn_ops.index_gather(rows, 0, xp.asarray(sel)), 0,
                                  keepdim=True)[0])
         from ..._ops import join
         return join.cat(outs, 0)

@@ -61,12 +61,19 @@ class _LayerDirection(Function):
                                                                w_hr)), alive, reverse)
         ctx.mode, ctx.alive, ctx.reverse, ctx.workspace = mode, alive, reverse, ws
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
+        # Unused outputs' gradients are made here, as zeros on the outputs' device (the
+        # engine's materialised zeros would be host arrays).
+        ctx.set_materialize_grads(False)
+        ctx.outputs = [(array_module(a), a.shape, a.dtype) for a in (out, h, c) if a is not None]
         if c is None:
             return _make(out), _make(h)
         return _make(out), _make(h), _make(c)
 
     @staticmethod
-    def backward(ctx, d_out, d_hn, d_cn=None):
+    def backward(ctx, *grads):
+        d_out, d_hn, d_cn = [_make(xp.zeros(shape, dtype)) if g is None else g
+                             for g, (xp, shape, dtype) in zip(grads, ctx.outputs)] + \
+            [None] * (3 - len(ctx.outputs))
         saved = ctx.saved_tensors
         if grad_mode.is_grad_enabled():
             return (None, None, None) + _vjp_by_ops(ctx, saved, (d_out, d_hn, d_cn))

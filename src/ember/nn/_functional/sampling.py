@@ -342,8 +342,8 @@ def _scalar_name(dtype):
 def _base_coords(n, align_corners, like):
     """torch's linspace(-1, 1, n), shrunk by (n-1)/n without align_corners; 0 for n = 1."""
     if n <= 1:
-        return _creation.zeros((1,), dtype=like.dtype)
-    coords = _creation.linspace(-1.0, 1.0, n, dtype=like.dtype)
+        return _creation.zeros((1,), dtype=like.dtype, device=like.device)
+    coords = _creation.linspace(-1.0, 1.0, n, dtype=like.dtype, device=like.device)
     return coords if align_corners else coords * ((n - 1) / n)
 
 
@@ -389,7 +389,7 @@ def affine_grid(theta, size, align_corners=None):
         shape = [1] * d
         shape[dim] = spatial[dim]
         cols.append(axes[dim].reshape(shape).expand(spatial))
-    cols.append(_creation.ones(spatial, dtype=theta.dtype))
+    cols.append(_creation.ones(spatial, dtype=theta.dtype, device=theta.device))
     base = ops.stack(cols, -1).reshape((1, -1, d + 1))
     grid = ops.matmul(base, theta.transpose(1, 2))
     return grid.reshape((size[0],) + tuple(spatial) + (d,))

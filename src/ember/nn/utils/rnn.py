@@ -7,6 +7,7 @@ from ... import _creation
 from ... import _dtype as D
 from ..._ops import join
 from ..._ops import nn_ops
+from ..._tensor import _host
 
 
 class PackedSequence(namedtuple("PackedSequence",
@@ -19,8 +20,13 @@ class PackedSequence(namedtuple("PackedSequence",
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
     def to(self, *args, **kwargs):
-        return type(self)(self.data.to(*args, **kwargs), self.batch_sizes, self.sorted_indices,
-                          self.unsorted_indices)
+        # As torch: the indices follow the data's device; batch_sizes stay on the CPU.
+        data = self.data.to(*args, **kwargs)
+        if data is self.data:
+            return self
+        move = lambda t: None if t is None else t.to(data.device)  # noqa: E731
+        return type(self)(data, self.batch_sizes, move(self.sorted_indices),
+                          move(self.unsorted_indices))
 
     @property
     def is_cuda(self):
@@ -29,8 +35,8 @@ class PackedSequence(namedtuple("PackedSequence",
 
 def _invert(perm):
     inv = np.empty(len(perm), dtype=np.int64)
-    inv[np.asarray(perm._data)] = np.arange(len(perm))
-    return _creation.tensor(inv)
+    inv[_host(perm._data)] = np.arange(len(perm))
+    return _creation.tensor(inv, device=perm.device)
 
 
 def _lengths_list(lengths):
@@ -50,7 +56,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
         sorted_indices = None
     else:
         order = np.argsort(-np.asarray(lengths), kind="stable")
-        sorted_indices = _creation.tensor(order.astype(np.int64))
+        sorted_indices = _creation.tensor(order.astype(np.int64), device=input.device)
         lengths = [lengths[i] for i in order]
         input = input.index_select(0 if batch_first else 1, sorted_indices)
     if batch_first:
@@ -78,7 +84,8 @@ def _pad_sorted(sequence, padding_value, total_length=None):
         rows.append(nn_ops.pad(chunk, trailing + [0, b - bs], value=padding_value))
         offset += bs
     if total_length is not None and total_length > steps:
-        fill = _creation.full((b,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype)
+        fill = _creation.full((b,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype,
+                              device=data.device)
         rows += [fill] * (total_length - steps)
     lengths = [sum(1 for bs in batch_sizes if bs > i) for i in range(b)]
     return join.stack(rows, 0), lengths
@@ -91,10 +98,11 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
                          f"sequence in input, but got total_length={total_length} and max "
                          f"sequence length being {steps}")
     padded, lengths = _pad_sorted(sequence, padding_value, total_length)
+    # torch returns the lengths on the CPU whatever the data's device.
     lengths = _creation.tensor(lengths, dtype=D.int64)
     if sequence.unsorted_indices is not None:
         padded = padded.index_select(1, sequence.unsorted_indices)
-        lengths = lengths.index_select(0, sequence.unsorted_indices)
+        lengths = lengths.index_select(0, sequence.unsorted_indices.cpu())
     if batch_first:
         padded = padded.transpose(0, 1)
     return padded, lengths
