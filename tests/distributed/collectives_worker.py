@@ -187,16 +187,26 @@ else:
     assert dist.get_rank(evens) == -1
 dist.barrier()
 
-# without the fingerprint exchange (EMBER_DISTRIBUTED_CHECKS=0) the results are the same
+# without the fingerprint exchange (EMBER_DISTRIBUTED_CHECKS=0 when a group is made) the
+# results are the same; the setting is read when a group is made, so the world keeps checking
+assert dist.group.WORLD.checks
 os.environ["EMBER_DISTRIBUTED_CHECKS"] = "0"
+unchecked = dist.new_group()
+del os.environ["EMBER_DISTRIBUTED_CHECKS"]
+assert not unchecked.checks
 t = ember.full((3, 2), float(RANK))
-dist.all_reduce(t, op=dist.ReduceOp.MAX)
+dist.all_reduce(t, op=dist.ReduceOp.MAX, group=unchecked)
 same(t, np.full((3, 2), WORLD - 1), "unchecked all_reduce")
 recv = [ember.zeros(i + RANK + 1) for i in range(WORLD)]
-dist.all_to_all(recv, [ember.full((RANK + j + 1,), RANK * 10.0 + j) for j in range(WORLD)])
+dist.all_to_all(recv, [ember.full((RANK + j + 1,), RANK * 10.0 + j) for j in range(WORLD)],
+                group=unchecked)
 for i in range(WORLD):
     same(recv[i], np.full(i + RANK + 1, i * 10 + RANK), "unchecked all_to_all")
-del os.environ["EMBER_DISTRIBUTED_CHECKS"]
+# one rank alone asking for no checks does not turn them off: the ranks agree on checking
+if RANK == 0:
+    os.environ["EMBER_DISTRIBUTED_CHECKS"] = "0"
+assert dist.new_group().checks
+os.environ.pop("EMBER_DISTRIBUTED_CHECKS", None)
 
 # mismatches: the same clear error on every rank, and the group goes on working after it
 errors = []

@@ -8,7 +8,6 @@ non-blocking on contiguous buffers (a non-contiguous tensor goes through a conti
 that is written back on completion), and a ``Work`` handle completes it: ``wait()`` for
 ``async_op=False`` at once, or later by the caller.
 """
-import os
 import pickle
 import time
 import zlib
@@ -26,6 +25,7 @@ _DTYPES = ("float32", "float64", "float16", "bfloat16", "int8", "int16", "int32"
            "uint8", "uint16", "uint32", "uint64", "bool", "complex64", "complex128")
 _MAXDIM = 10
 _HEAD = 5 + _MAXDIM       # op, root, failed, dtype, ndim, dims...
+_FP_MASK = (1 << 62) - 1  # fingerprints in [0, 2**62): their negations fit an int64 too
 
 
 class ReduceOpMeta(type):
@@ -124,10 +124,18 @@ class Work:
         self.wait()
 
 
-def _finished(work, async_op):
+def _started(g, backend, handle, describe, finish=None, outputs=(), async_op=False):
+    """An operation the backend started: a ``Work`` for ``async_op``, else completed here
+    at once (no handle object for the common blocking call)."""
     if async_op:
-        return work
-    work.wait()
+        return Work(g, backend, handle, describe, finish, outputs)
+    try:
+        backend.wait(handle, g.deadline(), describe)
+    except Exception:
+        _mpi.broken = True
+        raise
+    if finish is not None:
+        finish()
     return None
 
 
@@ -139,9 +147,14 @@ def _device(t):
     return t.device.type
 
 
+_Tensor = []      # ember's Tensor class, looked up on first use (it imports this package)
+
+
 def _check_tensor(t, name="tensor"):
-    from .._tensor import Tensor
-    if not isinstance(t, Tensor):
+    if not _Tensor:
+        from .._tensor import Tensor
+        _Tensor.append(Tensor)
+    if not isinstance(t, _Tensor[0]):
         raise TypeError(f"Invalid function argument. Expected parameter `{name}` of type "
                         f"torch.Tensor\n             but got {type(t)} instead.")
 
@@ -154,23 +167,25 @@ def _describe_row(row, world):
             + (" with arguments it rejected" if failed else ""))
 
 
-def checks_enabled():
-    """Whether collectives compare fingerprints first (EMBER_DISTRIBUTED_CHECKS=0 turns it
-    off: one round trip less per call, and a mismatch is then MPI's garbage or a timeout,
-    as torch's without TORCH_DISTRIBUTED_DEBUG)."""
-    return os.environ.get("EMBER_DISTRIBUTED_CHECKS", "1") != "0"
+_codes = {}        # ember dtype -> its number in the fingerprints
 
 
-def _agree(g, op, tensor=None, root=-1, error=None, extra=None):
-    """All ranks of ``g`` confirm they run the same operation on the same kind of tensor;
-    ``error`` is this rank's own argument error, raised once every rank knows of it."""
-    if not checks_enabled():
-        if error is not None:
-            raise error
-        return None
-    size = g.size()
-    row = np.zeros(_HEAD + 2 * size, np.int64)
-    row[0], row[1], row[2] = _OPNAMES.index(op), root, error is not None
+def _fingerprint(opcode, tensor, root, failed):
+    """The operation, root, argument check and tensor kind of a collective as one number,
+    equal on two ranks exactly when their rows (``_row``) are (hash of a tuple of ints: the
+    same in every process, unlike a str's)."""
+    if tensor is None:
+        return hash((opcode, root, failed)) & _FP_MASK
+    dt = tensor.dtype
+    code = _codes.get(dt)
+    if code is None:
+        code = _codes[dt] = _dtype_code(dt)
+    return hash((opcode, root, failed, code, *tensor.shape)) & _FP_MASK
+
+
+def _row(g, opcode, tensor, root, failed, extra):
+    row = np.zeros(_HEAD + 2 * g.size(), np.int64)
+    row[0], row[1], row[2] = opcode, root, failed
     if tensor is not None:
         shape = tuple(tensor.shape)
         row[3], row[4] = _dtype_code(tensor.dtype), len(shape)
@@ -179,10 +194,50 @@ def _agree(g, op, tensor=None, root=-1, error=None, extra=None):
             row[5 + _MAXDIM - 1] = zlib.crc32(repr(shape).encode())
     if extra is not None:
         row[_HEAD:_HEAD + len(extra)] = extra
+    return row
+
+
+def _agree(g, op, tensor=None, root=-1, error=None, extra=None):
+    """All ranks of ``g`` confirm they run the same operation on the same kind of tensor;
+    ``error`` is this rank's own argument error, raised once every rank knows of it.
+    Returns every rank's ``extra`` (all-to-all's counts), or None when there are none.
+
+    The data operation starts after this check, never beside it: MPI with mismatched
+    counts or operations is undefined."""
+    if not g.checks:
+        if error is not None:
+            raise error
+        return None
+    opcode, failed = _OPNAMES.index(op), error is not None
+    same = _fingerprints_match(g, _fingerprint(opcode, tensor, root, failed), op)
+    if same and extra is None:
+        if error is not None:
+            raise error
+        return None
+    # every rank gets here together: all saw the mismatch, or all run the same all-to-all
+    return _compare_rows(g, op, tensor, root, error, extra, same)
+
+
+def _fingerprints_match(g, mine, op):
+    """Whether every rank of ``g`` passed the same fingerprint: each contributes [f, -f]
+    to one 16-byte MAX all-reduce, whose result is [f, -f] on every rank exactly when all
+    are equal, so all ranks learn the answer together."""
+    box = np.array((mine, -mine), np.int64)
+    request = g.meta.Iallreduce(_mpi.IN_PLACE, box, _mpi.MAX)
+    if not request.Test():
+        _mpi.poll_until(request.Test, g.deadline(),
+                        lambda: f"[Rank {g.rank()}] {op} (checking that every rank runs it)")
+    return box.tolist() == [mine, -mine]
+
+
+def _compare_rows(g, op, tensor, root, error, extra, same):
+    """Every rank's full row (what the fingerprint summarises, and ``extra``): raises the
+    error naming the difference, else returns the ranks' ``extra`` columns."""
+    size, me = g.size(), g.rank()
+    row = _row(g, _OPNAMES.index(op), tensor, root, error is not None, extra)
     rows = np.empty((size, row.size), np.int64)
-    me = g.rank()
     _mpi.wait([g.meta.Iallgather(row, rows)], g.deadline(),
-              lambda: f"[Rank {me}] {op} (checking that every rank runs it)")
+              lambda: f"[Rank {me}] {op} (comparing the ranks' collectives)")
     if error is not None:
         raise error
     failed = [r for r in range(size) if rows[r, 2]]
@@ -191,11 +246,15 @@ def _agree(g, op, tensor=None, root=-1, error=None, extra=None):
                            f"there); no data was exchanged")
     head = rows[:, :_HEAD]
     for r in range(size):
-        if r != me and not np.array_equal(head[r], head[me]):
+        if not np.array_equal(head[r], head[me]):
             raise RuntimeError(
                 f"Detected mismatch between collectives on ranks. Rank {me} is running "
                 f"collective: {_describe_row(head[me], size)}, but Rank {r} is running "
                 f"collective: {_describe_row(head[r], size)}")
+    if not same:     # rows agree only in what they show (the dims past the 10th)
+        raise RuntimeError(f"Detected mismatch between collectives on ranks. Rank {me} is "
+                           f"running collective: {_describe_row(head[me], size)}, and another "
+                           f"rank the same collective on a tensor of another shape")
     return rows[:, _HEAD:]
 
 
@@ -251,19 +310,61 @@ def _average(op, g, buf):
         buf /= g.size()
 
 
+# (ReduceOp value, NumPy dtype, shape) -> (fingerprint, MPI op, whether MPI takes the array
+# itself, whether to average) of an all_reduce that passed its argument checks: what a
+# training loop's repeated calls would otherwise work out again every time
+_all_reduce_plans = {}
+
+
+def _all_reduce_plan(op, tensor):
+    error = _reduce_checks(op, tensor, "all_reduce")
+    if error is not None:
+        return error
+    a = _arr(tensor)
+    if len(_all_reduce_plans) > 1024:
+        _all_reduce_plans.clear()
+    plan = _all_reduce_plans[op.value, a.dtype, a.shape] = (
+        _fingerprint(_OPNAMES.index("all_reduce"), tensor, -1, False),
+        _mpi.reduce_op(_op_name(op), a.dtype) if isinstance(a, np.ndarray) else None,
+        _mpi.buffer(a) is a, op.name == "AVG")
+    return plan
+
+
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     _check_tensor(tensor)
     g = resolve(group)
-    _agree(g, "all_reduce", tensor, error=_reduce_checks(op, tensor, "all_reduce"))
-    backend = g.backend_for(_device(tensor))
-    s = _Staged(tensor)
+    a = _arr(tensor)
+    plan = _all_reduce_plans.get((op.value, a.dtype, a.shape)) if type(op) is RedOpType \
+        else None
+    if plan is None:
+        plan = _all_reduce_plan(op, tensor)
+        if not isinstance(plan, tuple):      # this rank's arguments are wrong: raises
+            _agree(g, "all_reduce", tensor, error=plan)
+    if g.checks and not _fingerprints_match(g, plan[0], "all_reduce"):
+        _compare_rows(g, "all_reduce", tensor, -1, None, None, False)   # raises
+    if async_op or not plan[2] or type(a) is not np.ndarray or not a.flags.c_contiguous \
+            or g.name() == "nccl":
+        backend = g.backend_for(_device(tensor))
+        s = _Staged(tensor)
 
-    def finish():
-        _average(op, g, s.buf)
-        s.commit()
-    work = Work(g, backend, backend.allreduce(s.buf, _op_name(op)),
-                _describer(g, "all_reduce", tensor), finish, [tensor])
-    return _finished(work, async_op)
+        def finish():
+            _average(op, g, s.buf)
+            s.commit()
+        return _started(g, backend, backend.allreduce(s.buf, _op_name(op)),
+                        _describer(g, "all_reduce", tensor), finish, [tensor],
+                        async_op=async_op)
+    # the common call, a contiguous CPU tensor of a type MPI knows, waited for at once:
+    # straight to mpi4py on the tensor's own memory, as a program calling it would
+    request = g.comm.Iallreduce(_mpi.IN_PLACE, a, plan[1])
+    if not request.Test():
+        try:
+            _mpi.poll_until(request.Test, g.deadline(), _describer(g, "all_reduce", tensor))
+        except Exception:
+            _mpi.broken = True
+            raise
+    if plan[3]:
+        a /= g.size()
+    tensor._vc[0] += 1
 
 
 def _root(g, global_rank, name):
@@ -280,9 +381,8 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     _agree(g, "broadcast", tensor, root, error)
     backend = g.backend_for(_device(tensor))
     s = _Staged(tensor)
-    work = Work(g, backend, backend.broadcast(s.buf, root), _describer(g, "broadcast", tensor),
-                s.commit, [tensor])
-    return _finished(work, async_op)
+    return _started(g, backend, backend.broadcast(s.buf, root), _describer(g, "broadcast", tensor),
+                s.commit, [tensor], async_op=async_op)
 
 
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
@@ -297,9 +397,8 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
         if g.rank() == root:
             _average(op, g, s.buf)
             s.commit()
-    work = Work(g, backend, backend.reduce(s.buf, _op_name(op), root),
-                _describer(g, "reduce", tensor), finish, [tensor])
-    return _finished(work, async_op)
+    return _started(g, backend, backend.reduce(s.buf, _op_name(op), root),
+                _describer(g, "reduce", tensor), finish, [tensor], async_op=async_op)
 
 
 def _same_as(t, ref, name, index):
@@ -349,9 +448,8 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     backend = g.backend_for(_device(tensor))
     send = _contiguous(tensor)
     recv = _empty_like(send, send.size * g.size())
-    work = Work(g, backend, backend.allgather(send, recv), _describer(g, "all_gather", tensor),
-                lambda: _write_parts(tensor_list, recv), tensor_list)
-    return _finished(work, async_op)
+    return _started(g, backend, backend.allgather(send, recv), _describer(g, "all_gather", tensor),
+                lambda: _write_parts(tensor_list, recv), tensor_list, async_op=async_op)
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
@@ -366,10 +464,9 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     _agree(g, "all_gather_into_tensor", input_tensor, error=error)
     backend = g.backend_for(_device(input_tensor))
     s = _Staged(output_tensor, copy=False)
-    work = Work(g, backend, backend.allgather(_contiguous(input_tensor), s.buf),
+    return _started(g, backend, backend.allgather(_contiguous(input_tensor), s.buf),
                 _describer(g, "all_gather_into_tensor", input_tensor), s.commit,
-                [output_tensor])
-    return _finished(work, async_op)
+                [output_tensor], async_op=async_op)
 
 
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
@@ -386,10 +483,9 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
     backend = g.backend_for(_device(tensor))
     send = _contiguous(tensor)
     recv = _empty_like(send, send.size * g.size()) if is_root else None
-    work = Work(g, backend, backend.gather(send, recv, root), _describer(g, "gather", tensor),
+    return _started(g, backend, backend.gather(send, recv, root), _describer(g, "gather", tensor),
                 (lambda: _write_parts(gather_list, recv)) if is_root else None,
-                gather_list or [])
-    return _finished(work, async_op)
+                gather_list or [], async_op=async_op)
 
 
 def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
@@ -410,9 +506,8 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
         xp = np if isinstance(_arr(tensor), np.ndarray) else __import__("cupy")
         send = xp.concatenate([_contiguous(t) for t in scatter_list])
     s = _Staged(tensor, copy=False)
-    work = Work(g, backend, backend.scatter(send, s.buf, root), _describer(g, "scatter", tensor),
-                s.commit, [tensor])
-    return _finished(work, async_op)
+    return _started(g, backend, backend.scatter(send, s.buf, root), _describer(g, "scatter", tensor),
+                s.commit, [tensor], async_op=async_op)
 
 
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
@@ -446,9 +541,8 @@ def _reduce_scatter(g, op, send, output, async_op):
     def finish():
         _average(op, g, s.buf)
         s.commit()
-    work = Work(g, backend, backend.reduce_scatter(send, s.buf, _op_name(op)),
-                _describer(g, "reduce_scatter", output), finish, [output])
-    return _finished(work, async_op)
+    return _started(g, backend, backend.reduce_scatter(send, s.buf, _op_name(op)),
+                _describer(g, "reduce_scatter", output), finish, [output], async_op=async_op)
 
 
 class _DtypeOnly:
@@ -479,9 +573,8 @@ def _alltoall(g, name, send, send_counts, recv, recv_counts, ref, error, finish,
     if table is not None:
         _check_counts(g, name, table)
     backend = g.backend_for(_device(ref))
-    work = Work(g, backend, backend.alltoallv(send, send_counts, recv, recv_counts),
-                _describer(g, name, ref), finish, outputs)
-    return _finished(work, async_op)
+    return _started(g, backend, backend.alltoallv(send, send_counts, recv, recv_counts),
+                _describer(g, name, ref), finish, outputs, async_op=async_op)
 
 
 def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False):
@@ -534,8 +627,7 @@ def all_to_all_single(output, input, output_split_sizes=None, input_split_sizes=
 
 def barrier(group=None, async_op=False, device_ids=None):
     g = resolve(group)
-    work = Work(g, g.mpi, [g.meta.Ibarrier()], _describer(g, "barrier"))
-    return _finished(work, async_op)
+    return _started(g, g.mpi, [g.meta.Ibarrier()], _describer(g, "barrier"), async_op=async_op)
 
 
 # point to point: a small header (dtype and shape) travels with each tensor on a tag of
