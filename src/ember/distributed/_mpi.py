@@ -119,8 +119,9 @@ def wait(requests, deadline, describe, statuses=None):
     poll_until(poll, deadline, describe)
 
 
-def poll_until(poll, deadline, describe):
-    """Call ``poll`` until it returns true; DistBackendError once ``deadline`` passes."""
+def poll_until(poll, deadline, describe, *args):
+    """Call ``poll`` until it returns true; DistBackendError once ``deadline`` passes,
+    saying what timed out with ``describe(*args)`` (called only then)."""
     global broken
     try:
         if poll():
@@ -134,7 +135,7 @@ def poll_until(poll, deadline, describe):
             if now > deadline:
                 broken = True
                 raise DistBackendError(
-                    f"{describe()} timed out: not every rank of the group took part in it "
+                    f"{describe(*args)} timed out: not every rank of the group took part in it "
                     f"before the process group's timeout (a rank exited, hung, or is "
                     f"running a different collective)")
             if patient is None:
@@ -145,7 +146,7 @@ def poll_until(poll, deadline, describe):
                 os.sched_yield()
     except mpi().Exception as e:
         broken = True
-        raise DistBackendError(f"{describe()} failed in MPI: {e}") from e
+        raise DistBackendError(f"{describe(*args)} failed in MPI: {e}") from e
 
 
 def test(requests, statuses=None):
