@@ -15,9 +15,15 @@ from .errors import DistBackendError
 
 _MPI = None
 IN_PLACE = MAX = None     # MPI's, once mpi() has imported it (for the per-call paths)
-# how long a wait polls MPI without yielding the core: a transfer in progress advances
-# only inside Test, and a yield on a busy machine costs a whole time slice
-_SPIN_SECONDS = 0.002
+# How long a wait polls MPI before it starts yielding the core between bursts of polls;
+# None: never. Yielding is for a machine running more of the job's ranks than it has cores
+# (init_process_group decides, as Open MPI turns on yield_when_idle when oversubscribed):
+# there a spinning rank holds the core its peer needs. Otherwise a transfer advances only
+# inside Test and a yield to other work costs a whole time slice: with yields after 2 ms,
+# a 16 MB all_reduce yielded 165-250 times a call and took 70-80% longer than mpi4py's
+# loop on a machine busy with other programs.
+yield_after = None
+SPIN_SECONDS = 0.002
 # set once an operation timed out or failed: its peers' requests may never complete, so
 # MPI_Finalize must not run at exit (see _group._at_exit)
 broken = False
@@ -35,6 +41,22 @@ def mpi():
                 "pip install 'ember[distributed]' (mpi4py and the mpich wheel)") from e
         _MPI, IN_PLACE, MAX = MPI, MPI.IN_PLACE, MPI.MAX
     return _MPI
+
+
+def oversubscribed(comm):
+    """Whether the ranks of ``comm`` on this machine outnumber the cores they may run on
+    (the union of their CPU affinities; each rank may be bound to fewer)."""
+    MPI = mpi()
+    local = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    try:
+        try:
+            cores = sorted(os.sched_getaffinity(0))
+        except AttributeError:                 # not Linux
+            cores = list(range(os.cpu_count() or 1))
+        usable = set().union(*local.allgather(cores))
+        return local.Get_size() > len(usable)
+    finally:
+        local.Free()
 
 
 def available():
@@ -138,11 +160,12 @@ def poll_until(poll, deadline, describe, *args):
                     f"{describe(*args)} timed out: not every rank of the group took part in it "
                     f"before the process group's timeout (a rank exited, hung, or is "
                     f"running a different collective)")
+            if yield_after is None:
+                continue
             if patient is None:
-                patient = now + _SPIN_SECONDS
+                patient = now + yield_after
             elif now > patient:
-                # a long wait is for a peer, not for data in flight; processes may
-                # outnumber cores, so let that peer run
+                # ranks outnumber cores: the peer this waits for may need this one
                 os.sched_yield()
     except mpi().Exception as e:
         broken = True
