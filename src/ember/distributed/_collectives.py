@@ -398,8 +398,8 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     _agree(g, "broadcast", tensor, root, error)
     backend = g.backend_for(_device(tensor))
     s = _Staged(tensor)
-    return _started(g, backend, backend.broadcast(s.buf, root), _describer(g, "broadcast", tensor),
-                s.commit, [tensor], async_op=async_op)
+    return _started(g, backend, backend.broadcast(s.buf, root),
+                    _describer(g, "broadcast", tensor), s.commit, [tensor], async_op=async_op)
 
 
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
@@ -415,7 +415,7 @@ def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_
             _average(op, g, s.buf)
             s.commit()
     return _started(g, backend, backend.reduce(s.buf, _op_name(op), root),
-                _describer(g, "reduce", tensor), finish, [tensor], async_op=async_op)
+                    _describer(g, "reduce", tensor), finish, [tensor], async_op=async_op)
 
 
 def _same_as(t, ref, name, index):
@@ -465,8 +465,9 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
     backend = g.backend_for(_device(tensor))
     send = _contiguous(tensor)
     recv = _empty_like(send, send.size * g.size())
-    return _started(g, backend, backend.allgather(send, recv), _describer(g, "all_gather", tensor),
-                lambda: _write_parts(tensor_list, recv), tensor_list, async_op=async_op)
+    return _started(g, backend, backend.allgather(send, recv),
+                    _describer(g, "all_gather", tensor), lambda: _write_parts(tensor_list, recv),
+                    tensor_list, async_op=async_op)
 
 
 def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=False):
@@ -482,8 +483,8 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     backend = g.backend_for(_device(input_tensor))
     s = _Staged(output_tensor, copy=False)
     return _started(g, backend, backend.allgather(_contiguous(input_tensor), s.buf),
-                _describer(g, "all_gather_into_tensor", input_tensor), s.commit,
-                [output_tensor], async_op=async_op)
+                    _describer(g, "all_gather_into_tensor", input_tensor), s.commit,
+                    [output_tensor], async_op=async_op)
 
 
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
@@ -500,9 +501,10 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
     backend = g.backend_for(_device(tensor))
     send = _contiguous(tensor)
     recv = _empty_like(send, send.size * g.size()) if is_root else None
-    return _started(g, backend, backend.gather(send, recv, root), _describer(g, "gather", tensor),
-                (lambda: _write_parts(gather_list, recv)) if is_root else None,
-                gather_list or [], async_op=async_op)
+    return _started(g, backend, backend.gather(send, recv, root),
+                    _describer(g, "gather", tensor),
+                    (lambda: _write_parts(gather_list, recv)) if is_root else None,
+                    gather_list or [], async_op=async_op)
 
 
 def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, group_src=None):
@@ -523,8 +525,8 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
         xp = np if isinstance(_arr(tensor), np.ndarray) else __import__("cupy")
         send = xp.concatenate([_contiguous(t) for t in scatter_list])
     s = _Staged(tensor, copy=False)
-    return _started(g, backend, backend.scatter(send, s.buf, root), _describer(g, "scatter", tensor),
-                s.commit, [tensor], async_op=async_op)
+    return _started(g, backend, backend.scatter(send, s.buf, root),
+                    _describer(g, "scatter", tensor), s.commit, [tensor], async_op=async_op)
 
 
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
@@ -559,7 +561,7 @@ def _reduce_scatter(g, op, send, output, async_op):
         _average(op, g, s.buf)
         s.commit()
     return _started(g, backend, backend.reduce_scatter(send, s.buf, _op_name(op)),
-                _describer(g, "reduce_scatter", output), finish, [output], async_op=async_op)
+                    _describer(g, "reduce_scatter", output), finish, [output], async_op=async_op)
 
 
 class _DtypeOnly:
@@ -591,7 +593,7 @@ def _alltoall(g, name, send, send_counts, recv, recv_counts, ref, error, finish,
         _check_counts(g, name, table)
     backend = g.backend_for(_device(ref))
     return _started(g, backend, backend.alltoallv(send, send_counts, recv, recv_counts),
-                _describer(g, name, ref), finish, outputs, async_op=async_op)
+                    _describer(g, name, ref), finish, outputs, async_op=async_op)
 
 
 def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False):
