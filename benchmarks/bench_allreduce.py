@@ -14,7 +14,10 @@ data). The DDP part times one training
 step (forward, backward with the bucketed gradient all-reduce, SGD step) of an MLP with a
 per-rank batch B, the same step without DDP in one process on batch B (what each rank
 computes), and the same DDP step with overlap disabled (backward under no_sync, then one
-all_reduce per gradient), which shows what launching buckets during backward buys.
+all_reduce per gradient), which shows what launching buckets during backward buys. The
+launcher gives each process one BLAS thread (OMP_NUM_THREADS=1, as torchrun); started with
+mpiexec directly, set it yourself, or OpenBLAS's spinning threads of both ranks share the
+cores and the DDP figures measure that.
 """
 import argparse
 import os
