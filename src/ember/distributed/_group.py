@@ -190,7 +190,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
             f"{mpi_size}, but was asked for rank {wanted_rank} of world size {wanted_size}. "
             f"Start the processes with `python -m ember.distributed.run --nproc-per-node N "
             f"script.py` or `mpiexec -n N python script.py`.")
-    _mpi.yield_after = _mpi.SPIN_SECONDS if _mpi.oversubscribed(world) else None
+    _mpi.yield_every = 1 if _mpi.oversubscribed(world) else 16
     _state.world = ProcessGroup(world, list(range(mpi_size)), name, _seconds(timeout))
     _state.groups = [_state.world]
     if not getattr(_state, "exit_hooks", False):

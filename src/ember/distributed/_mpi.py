@@ -15,15 +15,19 @@ from .errors import DistBackendError
 
 _MPI = None
 IN_PLACE = MAX = None     # MPI's, once mpi() has imported it (for the per-call paths)
-# How long a wait polls MPI before it starts yielding the core between bursts of polls;
-# None: never. Yielding is for a machine running more of the job's ranks than it has cores
-# (init_process_group decides, as Open MPI turns on yield_when_idle when oversubscribed):
-# there a spinning rank holds the core its peer needs. Otherwise a transfer advances only
-# inside Test and a yield to other work costs a whole time slice: with yields after 2 ms,
-# a 16 MB all_reduce yielded 165-250 times a call and took 70-80% longer than mpi4py's
-# loop on a machine busy with other programs.
-yield_after = None
+# A wait polls MPI without yielding the core for its first SPIN_SECONDS (a transfer
+# advances only inside Test, and on an idle machine all_reduce up to ~4 MB is done by then),
+# then yields it every `yield_every` bursts of 64 polls. Yielding is what lets a peer that
+# shares this core run: with none at all, runs on a busy machine sometimes had both ranks
+# on one core and every call of 4 KB-4 MB took 8-24 ms (whole time slices), the same
+# with mpi4py's own Test loop. But every yield while other programs wait for the core
+# gives them a time slice mid-transfer: yielding every burst, a 16 MB all_reduce yielded
+# 165-250 times a call. So a burst in 16, about MPICH's own 1000 polls between yields
+# (MPIR_CVAR_POLLS_BEFORE_YIELD), unless this machine runs more of the job's ranks than it
+# has cores (init_process_group decides): then a waiting rank holds the core its peer
+# needs, and yields every burst.
 SPIN_SECONDS = 0.002
+yield_every = 16
 # set once an operation timed out or failed: its peers' requests may never complete, so
 # MPI_Finalize must not run at exit (see _group._at_exit)
 broken = False
@@ -149,6 +153,7 @@ def poll_until(poll, deadline, describe, *args):
         if poll():
             return
         patient = None
+        bursts = 0
         while True:
             for _ in _BURST:
                 if poll():
@@ -160,13 +165,12 @@ def poll_until(poll, deadline, describe, *args):
                     f"{describe(*args)} timed out: not every rank of the group took part in it "
                     f"before the process group's timeout (a rank exited, hung, or is "
                     f"running a different collective)")
-            if yield_after is None:
-                continue
             if patient is None:
-                patient = now + yield_after
+                patient = now + SPIN_SECONDS
             elif now > patient:
-                # ranks outnumber cores: the peer this waits for may need this one
-                os.sched_yield()
+                bursts += 1
+                if bursts % yield_every == 0:
+                    os.sched_yield()
     except mpi().Exception as e:
         broken = True
         raise DistBackendError(f"{describe(*args)} failed in MPI: {e}") from e
