@@ -6,20 +6,23 @@ arrays, and DistributedDataParallel's step time against one process.
 
 Sizes 4 KB .. 64 MB of float32; the median of ``--repeats`` timed calls each, ember and
 raw mpi4py (blocking ``Allreduce``, and ``Iallreduce`` polled with ``Test``, which is what
-ember runs underneath) alternating so load changes hit all alike; "vs best" is ember's
-time over the faster mpi4py one; "unchecked" is ember with EMBER_DISTRIBUTED_CHECKS=0
-(no fingerprint exchange before the data). The DDP part times one training
+ember runs underneath) alternating, in a rotating order, so load changes hit all alike;
+all four work in place on the same memory (the tensor's, which mpi4py gets as the NumPy
+array ``t.numpy()``); "vs best" is ember's time over the faster mpi4py one; "unchecked" is
+ember on a group made with EMBER_DISTRIBUTED_CHECKS=0 (no fingerprint exchange before the
+data). The DDP part times one training
 step (forward, backward with the bucketed gradient all-reduce, SGD step) of an MLP with a
 per-rank batch B, the same step without DDP in one process on batch B (what each rank
 computes), and the same DDP step with overlap disabled (backward under no_sync, then one
-all_reduce per gradient), which shows what launching buckets during backward buys.
+all_reduce per gradient), which shows what launching buckets during backward buys. The
+launcher gives each process one BLAS thread (OMP_NUM_THREADS=1, as torchrun); started with
+mpiexec directly, set it yourself, or OpenBLAS's spinning threads of both ranks share the
+cores and the DDP figures measure that.
 """
 import argparse
 import os
 import statistics
 import time
-
-import numpy as np
 
 import ember
 import ember.distributed as dist
@@ -31,26 +34,35 @@ def bandwidth(repeats):
     from mpi4py import MPI
     comm = MPI.COMM_WORLD
     world = dist.get_world_size()
+    # the same ranks without the fingerprint check (the setting is read when a group is made)
+    os.environ["EMBER_DISTRIBUTED_CHECKS"] = "0"
+    unchecked = dist.new_group()
+    del os.environ["EMBER_DISTRIBUTED_CHECKS"]
     rows = []
     size = 4 * 1024
     while size <= 64 * 1024 * 1024:
         n = size // 4
-        t = ember.ones(n)
-        raw = np.ones(n, np.float32)
+        # zeros: sums of ones would double every call and overflow in long runs
+        t = ember.zeros(n)
+        # mpi4py works on the tensor's own NumPy array, so that both sides move the same
+        # memory: two separately allocated buffers differ by up to 20% at 1 MB on their own
+        raw = t.numpy()
         times = {"ember": [], "unchecked": [], "mpi4py": [], "mpi4py_i": []}
         for _ in range(2):            # warm up every path
             dist.all_reduce(t)
+            dist.all_reduce(t, group=unchecked)
             comm.Allreduce(MPI.IN_PLACE, raw, MPI.SUM)
-        for _ in range(repeats):
-            for name in times:
+        order = list(times)
+        for i in range(repeats):
+            # a different order each round, so that no form always runs first after the
+            # barrier or right after a particular other one
+            for name in order[i % 4:] + order[:i % 4]:
                 dist.barrier()
                 start = time.perf_counter()
                 if name == "ember":
                     dist.all_reduce(t)
                 elif name == "unchecked":
-                    os.environ["EMBER_DISTRIBUTED_CHECKS"] = "0"
-                    dist.all_reduce(t)
-                    del os.environ["EMBER_DISTRIBUTED_CHECKS"]
+                    dist.all_reduce(t, group=unchecked)
                 elif name == "mpi4py":
                     comm.Allreduce(MPI.IN_PLACE, raw, MPI.SUM)
                 else:         # what ember does underneath, without its checks

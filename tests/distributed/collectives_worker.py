@@ -187,16 +187,26 @@ else:
     assert dist.get_rank(evens) == -1
 dist.barrier()
 
-# without the fingerprint exchange (EMBER_DISTRIBUTED_CHECKS=0) the results are the same
+# without the fingerprint exchange (EMBER_DISTRIBUTED_CHECKS=0 when a group is made) the
+# results are the same; the setting is read when a group is made, so the world keeps checking
+assert dist.group.WORLD.checks
 os.environ["EMBER_DISTRIBUTED_CHECKS"] = "0"
+unchecked = dist.new_group()
+del os.environ["EMBER_DISTRIBUTED_CHECKS"]
+assert not unchecked.checks
 t = ember.full((3, 2), float(RANK))
-dist.all_reduce(t, op=dist.ReduceOp.MAX)
+dist.all_reduce(t, op=dist.ReduceOp.MAX, group=unchecked)
 same(t, np.full((3, 2), WORLD - 1), "unchecked all_reduce")
 recv = [ember.zeros(i + RANK + 1) for i in range(WORLD)]
-dist.all_to_all(recv, [ember.full((RANK + j + 1,), RANK * 10.0 + j) for j in range(WORLD)])
+dist.all_to_all(recv, [ember.full((RANK + j + 1,), RANK * 10.0 + j) for j in range(WORLD)],
+                group=unchecked)
 for i in range(WORLD):
     same(recv[i], np.full(i + RANK + 1, i * 10 + RANK), "unchecked all_to_all")
-del os.environ["EMBER_DISTRIBUTED_CHECKS"]
+# one rank alone asking for no checks does not turn them off: the ranks agree on checking
+if RANK == 0:
+    os.environ["EMBER_DISTRIBUTED_CHECKS"] = "0"
+assert dist.new_group().checks
+os.environ.pop("EMBER_DISTRIBUTED_CHECKS", None)
 
 # mismatches: the same clear error on every rank, and the group goes on working after it
 errors = []
@@ -204,12 +214,15 @@ for call in (lambda: dist.all_reduce(ember.ones(2 + RANK)),
              lambda: dist.all_reduce(ember.ones(2, dtype=ember.float32 if RANK else ember.int32)),
              lambda: (dist.broadcast(ember.ones(2), src=0) if RANK
                       else dist.all_reduce(ember.ones(2))),
-             lambda: dist.all_gather([ember.ones(2)] * (WORLD + RANK), ember.ones(2))):
+             lambda: dist.all_gather([ember.ones(2)] * (WORLD + RANK), ember.ones(2)),
+             lambda: dist.all_reduce(ember.ones(2), op=dist.ReduceOp.MAX if RANK else
+                                     dist.ReduceOp.SUM)):
     try:
         call()
     except RuntimeError as e:
         errors.append(str(e))
-assert len(errors) == 4, errors
+assert len(errors) == 5, errors
+assert "op=SUM" in errors[4] and "op=MAX" in errors[4], errors[4]
 assert "Detected mismatch between collectives on ranks" in errors[0] and "shape=[2]" in errors[0]
 assert "torch.int32" in errors[1] and "torch.float32" in errors[1]
 assert "broadcast" in errors[2] and "all_reduce" in errors[2]
@@ -237,6 +250,20 @@ if WORLD > 1:
 t = ember.ones(3)
 dist.all_reduce(t)
 same(t, np.full(3, WORLD), "all_reduce after the errors")
+# a contiguous tensor on some ranks, a strided view of the same shape on the others
+values = ember.arange(6.0).reshape(2, 3) + RANK
+if RANK % 2:
+    base = ember.zeros(3, 2)
+    t = base.t()
+    t.copy_(values)
+    assert not t.is_contiguous()
+else:
+    t = values.clone()
+dist.all_reduce(t)
+expected = sum(np.arange(6.0).reshape(2, 3) + r for r in range(WORLD))
+same(t, expected, "all_reduce on strided and contiguous tensors")
+if RANK % 2:
+    same(base.t(), expected, "all_reduce written through a view")
 dist.destroy_process_group()
 assert not dist.is_initialized()
 print(f"collectives ok {RANK}", flush=True)

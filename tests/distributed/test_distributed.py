@@ -81,15 +81,24 @@ def test_launcher_sets_torchrun_environment(tmp_path):
         "import os, sys\nimport ember.distributed as dist\n"
         "dist.init_process_group('gloo', init_method='env://')\n"
         "words = ['env', *(os.environ[k] for k in ('RANK', 'LOCAL_RANK', 'WORLD_SIZE',"
-        " 'LOCAL_WORLD_SIZE', 'MASTER_ADDR')), dist.get_rank(), dist.get_world_size(),"
-        " *sys.argv[1:]]\n"
+        " 'LOCAL_WORLD_SIZE', 'MASTER_ADDR', 'OMP_NUM_THREADS')), dist.get_rank(),"
+        " dist.get_world_size(), *sys.argv[1:]]\n"
         f"open(os.path.join({str(tmp_path)!r}, f'env{{dist.get_rank()}}.txt'), 'w')"
         ".write(' '.join(map(str, words)))\n")
-    result = _run([sys.executable, "-m", "ember.distributed.run", "--nproc-per-node", "2",
-                   str(script), "--lr", "0.5"])
-    assert result.returncode == 0, result.stdout + result.stderr
-    lines = [(tmp_path / f"env{r}.txt").read_text() for r in range(2)]
-    assert lines == [f"env {r} {r} 2 2 127.0.0.1 {r} 2 --lr 0.5" for r in range(2)]
+    env = _env()
+    env.pop("OMP_NUM_THREADS", None)
+    # unset: one thread a process, as torchrun sets it (and says so); set: left alone
+    for threads, expected in ((None, "1"), ("3", "3")):
+        if threads is not None:
+            env["OMP_NUM_THREADS"] = threads
+        result = _run([sys.executable, "-m", "ember.distributed.run", "--nproc-per-node", "2",
+                       str(script), "--lr", "0.5"], env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert ("Setting OMP_NUM_THREADS environment variable for each process to be 1"
+                in result.stderr) == (threads is None), result.stderr
+        lines = [(tmp_path / f"env{r}.txt").read_text() for r in range(2)]
+        assert lines == [f"env {r} {r} 2 2 127.0.0.1 {expected} {r} 2 --lr 0.5"
+                         for r in range(2)]
 
 
 def test_launcher_command_for_several_machines():

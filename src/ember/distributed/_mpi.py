@@ -14,9 +14,20 @@ import numpy as np
 from .errors import DistBackendError
 
 _MPI = None
-# how long a wait polls MPI without yielding the core: a transfer in progress advances
-# only inside Test, and a yield on a busy machine costs a whole time slice
-_SPIN_SECONDS = 0.002
+IN_PLACE = MAX = None     # MPI's, once mpi() has imported it (for the per-call paths)
+# A wait polls MPI without yielding the core for its first SPIN_SECONDS (a transfer
+# advances only inside Test, and on an idle machine all_reduce up to ~4 MB is done by then),
+# then yields it every `yield_every` bursts of 64 polls. Yielding is what lets a peer that
+# shares this core run: with none at all, runs on a busy machine sometimes had both ranks
+# on one core and every call of 4 KB-4 MB took 8-24 ms (whole time slices), the same
+# with mpi4py's own Test loop. But every yield while other programs wait for the core
+# gives them a time slice mid-transfer: yielding every burst, a 16 MB all_reduce yielded
+# 165-250 times a call. So a burst in 16, about MPICH's own 1000 polls between yields
+# (MPIR_CVAR_POLLS_BEFORE_YIELD), unless this machine runs more of the job's ranks than it
+# has cores (init_process_group decides): then a waiting rank holds the core its peer
+# needs, and yields every burst.
+SPIN_SECONDS = 0.002
+yield_every = 16
 # set once an operation timed out or failed: its peers' requests may never complete, so
 # MPI_Finalize must not run at exit (see _group._at_exit)
 broken = False
@@ -24,7 +35,7 @@ broken = False
 
 def mpi():
     """mpi4py's MPI module, imported (and MPI initialised) on the first call."""
-    global _MPI
+    global _MPI, IN_PLACE, MAX
     if _MPI is None:
         try:
             from mpi4py import MPI
@@ -32,8 +43,24 @@ def mpi():
             raise RuntimeError(
                 "ember.distributed runs on MPI through mpi4py, which is not installed: "
                 "pip install 'ember[distributed]' (mpi4py and the mpich wheel)") from e
-        _MPI = MPI
+        _MPI, IN_PLACE, MAX = MPI, MPI.IN_PLACE, MPI.MAX
     return _MPI
+
+
+def oversubscribed(comm):
+    """Whether the ranks of ``comm`` on this machine outnumber the cores they may run on
+    (the union of their CPU affinities; each rank may be bound to fewer)."""
+    MPI = mpi()
+    local = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    try:
+        try:
+            cores = sorted(os.sched_getaffinity(0))
+        except AttributeError:                 # not Linux
+            cores = list(range(os.cpu_count() or 1))
+        usable = set().union(*local.allgather(cores))
+        return local.Get_size() > len(usable)
+    finally:
+        local.Free()
 
 
 def available():
@@ -57,7 +84,7 @@ _UFUNCS = {"SUM": np.add, "AVG": np.add, "PRODUCT": np.multiply, "MIN": np.minim
            "BXOR": np.bitwise_xor}
 _NATIVE_CODES = set("efdgbBhHiIlLqQFDG")
 _byte_types = {}
-_user_ops = {}
+_ops = {}          # (ReduceOp name, NumPy dtype) -> MPI op
 
 
 def buffer(array):
@@ -79,50 +106,74 @@ def _bytes_type(itemsize):
 
 def reduce_op(name, dtype):
     """The MPI op reducing arrays of ``dtype`` as torch's ReduceOp ``name``."""
+    key = (name, dtype)
+    op = _ops.get(key)
+    if op is None:
+        op = _ops[key] = _make_op(name, dtype)
+    return op
+
+
+def _make_op(name, dtype):
     MPI = mpi()
     if dtype.char in _NATIVE_CODES:
         return getattr(MPI, _NATIVE_OPS[name])
     if dtype == np.bool_:
         return getattr(MPI, _BOOL_OPS[name])
-    key = (name, dtype)
-    op = _user_ops.get(key)
-    if op is None:
-        ufunc = _UFUNCS[name]
+    ufunc = _UFUNCS[name]
 
-        def apply(inbuf, inoutbuf, datatype):
-            acc = np.frombuffer(inoutbuf, dtype)
-            ufunc(np.frombuffer(inbuf, dtype), acc, out=acc)
+    def apply(inbuf, inoutbuf, datatype):
+        acc = np.frombuffer(inoutbuf, dtype)
+        ufunc(np.frombuffer(inbuf, dtype), acc, out=acc)
 
-        op = _user_ops[key] = MPI.Op.Create(apply, commute=True)
-    return op
+    return MPI.Op.Create(apply, commute=True)
+
+
+# polls between two looks at the clock: a Test that finds nothing new costs ~0.2 us, a
+# clock read about as much again
+_BURST = range(64)
 
 
 def wait(requests, deadline, describe, statuses=None):
     """Complete ``requests`` (a list) or raise DistBackendError once ``deadline`` passes."""
+    if statuses is None and len(requests) == 1:
+        poll = requests[0].Test      # what a caller of mpi4py itself would poll
+    else:
+        Testall = mpi().Request.Testall
+
+        def poll():
+            return Testall(requests, statuses)
+    poll_until(poll, deadline, describe)
+
+
+def poll_until(poll, deadline, describe, *args):
+    """Call ``poll`` until it returns true; DistBackendError once ``deadline`` passes,
+    saying what timed out with ``describe(*args)`` (called only then)."""
     global broken
-    Test = mpi().Request.Testall
     try:
-        if Test(requests, statuses):
+        if poll():
             return
-        spins = 0
-        patient = time.monotonic() + _SPIN_SECONDS
-        while not Test(requests, statuses):
-            spins += 1
-            if spins & 63 == 0:
-                now = time.monotonic()
-                if now > deadline:
-                    broken = True
-                    raise DistBackendError(
-                        f"{describe()} timed out: not every rank of the group took part in it "
-                        f"before the process group's timeout (a rank exited, hung, or is "
-                        f"running a different collective)")
-                if now > patient:
-                    # a long wait is for a peer, not for data in flight; processes may
-                    # outnumber cores, so let that peer run
+        patient = None
+        bursts = 0
+        while True:
+            for _ in _BURST:
+                if poll():
+                    return
+            now = time.monotonic()
+            if now > deadline:
+                broken = True
+                raise DistBackendError(
+                    f"{describe(*args)} timed out: not every rank of the group took part in it "
+                    f"before the process group's timeout (a rank exited, hung, or is "
+                    f"running a different collective)")
+            if patient is None:
+                patient = now + SPIN_SECONDS
+            elif now > patient:
+                bursts += 1
+                if bursts % yield_every == 0:
                     os.sched_yield()
     except mpi().Exception as e:
         broken = True
-        raise DistBackendError(f"{describe()} failed in MPI: {e}") from e
+        raise DistBackendError(f"{describe(*args)} failed in MPI: {e}") from e
 
 
 def test(requests, statuses=None):

@@ -30,6 +30,7 @@ class _Bucket:
         self.pending = len(params)
         self.buffer = None
         self.handle = None
+        self.spare = None      # the last completed reduction's buffer, for the next one
 
 
 class DistributedDataParallel(Module):
@@ -190,11 +191,16 @@ class DistributedDataParallel(Module):
 
     def _launch(self, bucket):
         first = bucket.params[0]
-        flat = array_module(first._data).zeros(bucket.offsets[-1], first._data.dtype)
+        xp = array_module(first._data)
+        flat, bucket.spare = bucket.spare, None
+        if flat is None:
+            flat = xp.empty(bucket.offsets[-1], first._data.dtype)
+        size = self.process_group.size()
         for p, start, end in zip(bucket.params, bucket.offsets, bucket.offsets[1:]):
-            if p.grad is not None:
-                flat[start:end] = p.grad._data.reshape(-1)
-        flat /= self.process_group.size()
+            if p.grad is None:
+                flat[start:end] = 0
+            else:    # copied and divided in one pass over the gradient
+                xp.divide(p.grad._data.reshape(-1), size, out=flat[start:end])
         bucket.buffer = flat
         bucket.handle = self.process_group.backend_for(first.device.type).allreduce(flat, "SUM")
 
@@ -222,6 +228,9 @@ class DistributedDataParallel(Module):
                 else:
                     p.grad._data[...] = value
                     p.grad._vc[0] += 1
+            # completed and copied out: the next backward may fill it again (a buffer whose
+            # reduction never completed is never reused, MPI may still write to it)
+            bucket.spare = flat
             bucket.buffer = bucket.handle = None
         self._expect_finish = False
         self._reduced = True
