@@ -45,6 +45,15 @@ def load_cupyx():
     return _cupyx
 
 
+def load_nccl():
+    """``cupy.cuda.nccl`` (a submodule CuPy does not import by itself), or the stand-in's."""
+    cp = _load_cupy()
+    if getattr(cp, "_ember_standin", False):
+        return cp.cuda.nccl
+    from cupy.cuda import nccl
+    return nccl
+
+
 def special_module(array):
     """scipy.special for host arrays (and scalars), cupyx.scipy.special for device arrays."""
     if isinstance(array, (np.ndarray, np.generic, int, float, complex)):

@@ -4,8 +4,12 @@ N processes with per-rank batch B train 20 steps; every rank also trains the sam
 alone on the whole batch of N*B (the reference) and the parameters must agree after each
 step, and be identical on all ranks. Buckets are made small so several reductions are in
 flight during backward. Then no_sync, find_unused_parameters, broadcast_buffers, the
-state_dict prefix and the unused-parameter error."""
+state_dict prefix and the unused-parameter error.
+
+``ddp_worker.py nccl``: the same with the model on CUDA and the NCCL backend (on the CUDA
+stand-in in CI)."""
 import datetime
+import sys
 
 import numpy as np
 
@@ -14,8 +18,12 @@ import ember.distributed as dist
 import ember.nn as nn
 from ember.nn.parallel import DistributedDataParallel as DDP
 
-dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=30))
+BACKEND = sys.argv[1] if len(sys.argv) > 1 else "gloo"
+dist.init_process_group(BACKEND, timeout=datetime.timedelta(seconds=30))
 RANK, WORLD = dist.get_rank(), dist.get_world_size()
+if BACKEND == "nccl":
+    ember.cuda.set_device(0)
+    ember.set_default_device("cuda")   # models, batches and gradients live on the GPU
 B = 4
 
 
@@ -26,7 +34,7 @@ def make_model(seed):
 
 
 def all_ranks_equal(tensors, what):
-    mine = [t.detach().numpy().copy() for t in tensors]
+    mine = [t.detach().cpu().numpy().copy() for t in tensors]
     everyone = [None] * WORLD
     dist.all_gather_object(everyone, mine)
     for other in everyone:
@@ -37,8 +45,9 @@ def all_ranks_equal(tensors, what):
 model = DDP(make_model(seed=RANK), bucket_cap_mb=0.0002)   # each rank starts differently
 assert len(model._buckets) >= 3, len(model._buckets)
 reference = make_model(seed=0)                             # rank 0's start, alone
+assert all(p.is_cuda == (BACKEND == "nccl") for p in model.parameters())
 for p, q in zip(model.module.parameters(), reference.parameters()):
-    assert np.array_equal(p.detach().numpy(), q.detach().numpy()), "rank 0's parameters"
+    assert np.array_equal(p.detach().cpu().numpy(), q.detach().cpu().numpy()), "rank 0's parameters"
 assert list(model.state_dict()) == ["module." + k for k in reference.state_dict()]
 
 opt = ember.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
@@ -55,7 +64,7 @@ for step in range(20):
     nn.functional.cross_entropy(reference(x), y).backward()
     ref_opt.step()
     for p, q in zip(model.module.parameters(), reference.parameters()):
-        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-4,
+        np.testing.assert_allclose(p.detach().cpu().numpy(), q.detach().cpu().numpy(), rtol=1e-4,
                                    atol=1e-5, err_msg=f"step {step}")
     all_ranks_equal(list(model.parameters()), f"ranks differ after step {step}")
 
@@ -72,11 +81,11 @@ nn.functional.cross_entropy(model(x[1, mine]), y[1, mine]).backward()
 for i in range(2):
     nn.functional.cross_entropy(reference(x[i]), y[i]).backward()
 for p, q in zip(model.parameters(), reference.parameters()):
-    np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.cpu().numpy(), rtol=1e-4, atol=1e-6)
 all_ranks_equal([p.grad for p in model.parameters()], "no_sync gradients")
 if WORLD > 1:
     everyone = [None] * WORLD
-    dist.all_gather_object(everyone, local[0].numpy())
+    dist.all_gather_object(everyone, local[0].cpu().numpy())
     assert not np.array_equal(everyone[0], everyone[1]), "no_sync reduced"
 
 

@@ -55,6 +55,21 @@ def test_ddp_matches_single_process_training_on_the_whole_batch(n):
     _expect_ok(_mpiexec(n, "ddp_worker.py"), "ddp", n)
 
 
+# The NCCL backend on CUDA tensors, on the CUDA stand-in: Ember's NCCLBackend makes the
+# same cupy.cuda.nccl calls as on a GPU, carried over MPI by the stand-in's NCCL.
+@pytest.mark.parametrize("n", [2, 4])
+def test_every_collective_through_nccl_on_cuda_tensors(n):
+    _expect_ok(_run([find_mpiexec(), "-n", str(n), sys.executable,
+                     os.path.join(HERE, "collectives_worker.py"), "nccl"],
+                    env=_env(EMBER_CUDA_STANDIN="1")), "collectives", n)
+
+
+def test_ddp_on_cuda_through_nccl_matches_single_process_training():
+    _expect_ok(_run([find_mpiexec(), "-n", "2", sys.executable,
+                     os.path.join(HERE, "ddp_worker.py"), "nccl"],
+                    env=_env(EMBER_CUDA_STANDIN="1")), "ddp", 2)
+
+
 def test_a_rank_that_never_arrives_raises_after_the_timeout():
     start = time.monotonic()
     result = _mpiexec(2, "failure_worker.py", "timeout", mpiexec_args=["-disable-auto-cleanup"])

@@ -198,7 +198,7 @@ class _Runtime:
 
     @staticmethod
     def deviceSynchronize():
-        pass
+        _nccl.complete(_nccl.inflight(), wait=True)
 
     @staticmethod
     def runtimeGetVersion():
@@ -228,16 +228,18 @@ class Event:
         self.disable_timing = disable_timing
         self.ptr = next(Event._ptrs)
         self._t = None
+        self._after = []    # the NCCL stand-in's sends/receives posted before the record
 
     def record(self, stream=None):
         self._t = time.perf_counter()
+        self._after = _nccl.inflight()
 
     def synchronize(self):
-        pass
+        _nccl.complete(self._after, wait=True)
 
     @property
     def done(self):
-        return True
+        return _nccl.complete(self._after, wait=False)
 
 
 class Stream:
@@ -261,7 +263,7 @@ class Stream:
         return self
 
     def synchronize(self):
-        pass
+        _nccl.complete(_nccl.inflight(), wait=True)
 
     def record(self, event=None):
         event = event or Event()

@@ -6,6 +6,11 @@ signatures, the same ``groupStart``/``groupEnd`` batching of sends and receives.
 call completes before it returns (NCCL would enqueue it on the stream); buffers are read
 and written through their addresses, as NCCL does.
 
+Sends and receives are asynchronous, as NCCL's are on a stream: ``groupEnd`` posts them as
+non-blocking MPI requests, and the stand-in's CUDA events recorded after them complete
+when they have (``inflight``/``complete``), so ``event.done`` and ``synchronize`` mean what
+they mean on a GPU.
+
 A communicator knows only (size, unique id, rank), as NCCL's does, so it cannot make an
 MPI communicator collectively (the processes outside it never call).  The unique id
 carries the world rank of the process that made it; at construction every rank reports
@@ -40,6 +45,7 @@ _REDUCE = {NCCL_SUM: np.add, NCCL_PROD: np.multiply, NCCL_MAX: np.maximum,
 _TAG_BASE = 1 << 20
 _pending = []      # (kind, comm, ptr, count, datatype, peer) between groupStart and groupEnd
 _group_depth = [0]
+_inflight = []     # the MPI requests of posted sends and receives, oldest first
 
 
 class NcclError(RuntimeError):
@@ -82,16 +88,31 @@ def groupEnd():
     _group_depth[0] -= 1
     if _group_depth[0] == 0:
         todo, _pending[:] = list(_pending), []
-        MPI = _mpi()
-        reqs = []
+        world = _mpi().COMM_WORLD
         for kind, comm, ptr, count, datatype, peer in todo:
-            buf = _view(ptr, count, datatype)
-            target = comm._world[peer]
-            if kind == "send":
-                reqs.append(MPI.COMM_WORLD.Issend(buf.view(np.uint8), target, comm._tag))
-            else:
-                reqs.append(MPI.COMM_WORLD.Irecv(buf.view(np.uint8), target, comm._tag))
-        MPI.Request.Waitall(reqs)
+            buf = _view(ptr, count, datatype).view(np.uint8)
+            post = world.Isend if kind == "send" else world.Irecv
+            _inflight.append(post(buf, comm._world[peer], comm._p2p_tag))
+
+
+def inflight():
+    """The requests posted so far: what an event recorded now waits for."""
+    return list(_inflight)
+
+
+def complete(requests, wait):
+    """Whether ``requests`` have completed (waiting for them if ``wait``)."""
+    if not requests:
+        return True
+    MPI = _mpi()
+    done = True
+    if wait:
+        MPI.Request.Waitall(requests)
+    else:
+        done = MPI.Request.Testall(requests)
+    if done:
+        _inflight[:] = [r for r in _inflight if r not in requests]
+    return done
 
 
 class NcclCommunicator:
@@ -101,6 +122,7 @@ class NcclCommunicator:
         root, salt = struct.unpack("<iq", commId[:12])
         self._size, self._rank = ndev, rank
         self._tag = _TAG_BASE + salt % (1 << 19)
+        self._p2p_tag = self._tag + (1 << 19)    # never matched by a collective's message
         me = world.Get_rank()
         if rank == 0:
             table = [me] + [0] * (ndev - 1)

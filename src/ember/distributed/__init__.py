@@ -46,13 +46,11 @@ def is_gloo_available():
 
 
 def is_nccl_available():
-    import importlib.util
-    if importlib.util.find_spec("cupy") is None:
-        return False
+    from .. import _device
     try:
-        from cupy.cuda import nccl
-    except ImportError:
-        return False
+        nccl = _device.load_nccl()
+    except (AssertionError, RuntimeError, ImportError):
+        return False   # no CuPy, or a CuPy built without NCCL
     return bool(getattr(nccl, "available", False))
 
 

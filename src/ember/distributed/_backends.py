@@ -86,8 +86,9 @@ class NCCLBackend:
     _OPS = {"SUM": "NCCL_SUM", "PRODUCT": "NCCL_PROD", "MIN": "NCCL_MIN", "MAX": "NCCL_MAX"}
 
     def __init__(self, mpi_comm):
-        import cupy
-        from cupy.cuda import nccl
+        from .. import _device
+        # CuPy, or the stand-in with its NCCL carried over MPI
+        cupy, nccl = _device._load_cupy(), _device.load_nccl()
         self.cupy, self.nccl = cupy, nccl
         rank, size = mpi_comm.Get_rank(), mpi_comm.Get_size()
         uid = nccl.get_unique_id() if rank == 0 else None
@@ -101,7 +102,14 @@ class NCCLBackend:
             raise DistBackendError(f"NCCL has no data type for {buf.dtype.name} tensors")
         return getattr(self.nccl, name)
 
+    @staticmethod
+    def _real(buf):
+        """A complex buffer as its (real, imag) pairs, as torch hands complex tensors to NCCL."""
+        return buf.view(buf.real.dtype) if buf.dtype.kind == "c" else buf
+
     def _op(self, op, buf):
+        if buf.dtype.kind == "c" and op != "SUM":    # AVG reaches a backend as SUM
+            raise RuntimeError(f"all_reduce does not support RedOpType.{op} on complex tensors")
         if buf.dtype == np.bool_:     # logical or/and on 0/1 bytes, as torch does
             op = {"SUM": "MAX", "PRODUCT": "MIN"}.get(op, op)
         name = self._OPS.get(op)
@@ -118,27 +126,32 @@ class NCCLBackend:
         return event
 
     def allreduce(self, buf, op):
-        self.comm.allReduce(buf.data.ptr, buf.data.ptr, buf.size, self._dtype(buf),
-                            self._op(op, buf), self._stream())
+        nop, buf = self._op(op, buf), self._real(buf)
+        self.comm.allReduce(buf.data.ptr, buf.data.ptr, buf.size, self._dtype(buf), nop,
+                            self._stream())
         return self._done()
 
     def broadcast(self, buf, root):
+        buf = self._real(buf)
         self.comm.bcast(buf.data.ptr, buf.size, self._dtype(buf), root, self._stream())
         return self._done()
 
     def reduce(self, buf, op, root):
-        self.comm.reduce(buf.data.ptr, buf.data.ptr, buf.size, self._dtype(buf),
-                         self._op(op, buf), root, self._stream())
+        nop, buf = self._op(op, buf), self._real(buf)
+        self.comm.reduce(buf.data.ptr, buf.data.ptr, buf.size, self._dtype(buf), nop, root,
+                         self._stream())
         return self._done()
 
     def allgather(self, send, recv):
+        send, recv = self._real(send), self._real(recv)
         self.comm.allGather(send.data.ptr, recv.data.ptr, send.size, self._dtype(send),
                             self._stream())
         return self._done()
 
     def reduce_scatter(self, send, recv, op):
+        nop, send, recv = self._op(op, send), self._real(send), self._real(recv)
         self.comm.reduceScatter(send.data.ptr, recv.data.ptr, recv.size, self._dtype(send),
-                                self._op(op, send), self._stream())
+                                nop, self._stream())
         return self._done()
 
     def _grouped(self, pairs):
@@ -150,6 +163,7 @@ class NCCLBackend:
             for kind, array, peer in pairs:
                 if array.size == 0:
                     continue
+                array = self._real(array)
                 if kind == "send":
                     self.comm.send(array.data.ptr, array.size, self._dtype(array), peer, stream)
                 else:

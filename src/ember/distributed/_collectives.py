@@ -16,6 +16,7 @@ import zlib
 
 import numpy as np
 
+from .._device import array_module
 from .._tensor import Tensor
 from . import _mpi
 from ._group import _state, resolve
@@ -287,7 +288,7 @@ class _Staged:
         if self.direct:
             self.buf = a.reshape(-1)
         else:
-            xp = np if isinstance(a, np.ndarray) else __import__("cupy")
+            xp = array_module(a)
             self.buf = (xp.ascontiguousarray(a) if copy else xp.empty(a.shape, a.dtype)).reshape(-1)
 
     def commit(self):
@@ -300,7 +301,10 @@ def _reduce_checks(op, t, name):
     if not isinstance(op, RedOpType):
         raise TypeError(f"{name}: op must be a ReduceOp, got {op!r}")
     dt = t.dtype
-    if op.name in ("MIN", "MAX") and dt.is_complex:
+    # torch views complex tensors as real pairs, so only sums (and averages) reduce them;
+    # all_reduce says so for products too
+    if dt.is_complex and (op.name in ("MIN", "MAX") or
+                          op.name == "PRODUCT" and name == "all_reduce"):
         return ValueError(f"{name} does not support {op} on complex tensors")
     if op.name in ("BAND", "BOR", "BXOR") and (dt.is_floating_point or dt.is_complex):
         return RuntimeError(f"Cannot use ReduceOp.{op.name} with non-integral dtype")
@@ -446,7 +450,7 @@ def _contiguous(t):
 
 
 def _empty_like(a, n):
-    xp = np if isinstance(a, np.ndarray) else __import__("cupy")
+    xp = array_module(a)
     return xp.empty(n, a.dtype)
 
 
@@ -522,7 +526,7 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
     backend = g.backend_for(_device(tensor))
     send = None
     if is_root:
-        xp = np if isinstance(_arr(tensor), np.ndarray) else __import__("cupy")
+        xp = array_module(_arr(tensor))
         send = xp.concatenate([_contiguous(t) for t in scatter_list])
     s = _Staged(tensor, copy=False)
     return _started(g, backend, backend.scatter(send, s.buf, root),
@@ -535,7 +539,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     error = _reduce_checks(op, output, "reduce_scatter") or \
         _list_error(input_list, output, g.size(), "reduce_scatter", "input tensor list")
     _agree(g, "reduce_scatter", output, error=error, reduce_op=op)
-    xp = np if isinstance(_arr(output), np.ndarray) else __import__("cupy")
+    xp = array_module(_arr(output))
     send = xp.concatenate([_contiguous(t) for t in input_list])
     return _reduce_scatter(g, op, send, output, async_op)
 
@@ -605,7 +609,7 @@ def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op=False
                              f"{len(input_tensor_list)} and {len(output_tensor_list)}")
     elif any(t.dtype != ref.dtype for t in output_tensor_list + input_tensor_list):
         error = TypeError("all_to_all: all tensors must have the same dtype")
-    xp = np if isinstance(_arr(ref), np.ndarray) else __import__("cupy")
+    xp = array_module(_arr(ref))
     send = xp.concatenate([_contiguous(t) for t in input_tensor_list]) if error is None else None
     send_counts = [t.numel() for t in input_tensor_list] if error is None else [0] * g.size()
     recv_counts = [t.numel() for t in output_tensor_list] if error is None else [0] * g.size()
