@@ -96,3 +96,11 @@ def test_views_stay_on_their_base_device():
     v, r = a[1:], a.reshape(2, 3)
     assert v.device.id == 1 and r.device.id == 1
     assert (a + 1).device.id == 0  # computed on the current device, as CuPy allocates
+
+
+def test_keywords_cupy_does_not_take_are_refused():
+    with pytest.raises(TypeError, match="indices\\(\\) got an unexpected keyword argument 'sparse'"):
+        cp.indices((2, 2), sparse=True)   # NumPy's option, not CuPy's
+    with pytest.raises(TypeError, match="unexpected keyword argument 'like'"):
+        cp.zeros(3, like=cp.zeros(1))
+    assert cp.arange(3).sum(keepdims=True).shape == (1,)

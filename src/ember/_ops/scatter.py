@@ -168,7 +168,10 @@ def index_fill(input, dim, index, value):
 def _positions(index, dim):
     """The full index tuple that puts index[i0..in] at position dim of each element."""
     xp = array_module(index)
-    grids = list(xp.indices(index.shape, sparse=True))
+    shape = index.shape
+    # open grids (NumPy's indices(sparse=True), which CuPy's lacks)
+    grids = [xp.arange(n).reshape((1,) * k + (n,) + (1,) * (len(shape) - k - 1))
+             for k, n in enumerate(shape)]
     grids[dim] = index
     return tuple(grids)
 

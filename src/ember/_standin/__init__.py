@@ -25,7 +25,7 @@ import weakref
 import numpy as np
 
 from . import _nccl
-from ._names import NAMES, NDARRAY
+from ._names import KEYWORDS, NAMES, NDARRAY
 
 _CUPY_ONLY = frozenset({"get", "set", "device", "data", "scatter_add", "scatter_max",
                         "scatter_min"})
@@ -71,8 +71,13 @@ def _call(fn, args, kwargs):
     return _wrap(result)
 
 
-def _function(fn):
+def _function(fn, keywords=None, name=None):
+    """``fn`` on stand-in arrays; ``keywords``: the only keyword arguments CuPy's takes."""
     def call(*args, **kwargs):
+        if keywords is not None:
+            for k in kwargs:
+                if k not in keywords:
+                    raise TypeError(f"{name}() got an unexpected keyword argument '{k}'")
         return _call(fn, args, kwargs)
     call.__name__ = call.__qualname__ = getattr(fn, "__name__", "function")
     call.__doc__ = getattr(fn, "__doc__", None)
@@ -392,10 +397,10 @@ class ndarray:
     def __getattr__(self, name):
         if name not in NDARRAY or name.startswith("_"):
             raise AttributeError(f"'cupy.ndarray' object has no attribute '{name}'")
-        method = getattr(self._a, name)
+        method = _function(getattr(self._a, name), KEYWORDS.get("ndarray." + name), name)
 
         def call(*args, **kwargs):
-            return self._result(_call(method, args, kwargs))
+            return self._result(method(*args, **kwargs))
         return call
 
     def _result(self, r):
@@ -537,7 +542,7 @@ def _namespace(name, source, extra=None):
         if isinstance(val, np.ufunc):
             val = ufunc(val)
         elif callable(val) and not isinstance(val, type):
-            val = _function(val)
+            val = _function(val, KEYWORDS.get(f"{name}.{attr}"), attr)
         setattr(mod, attr, val)
     for attr, val in (extra or {}).items():
         setattr(mod, attr, val)
