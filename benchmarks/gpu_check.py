@@ -191,7 +191,8 @@ def tests(clock, env, standin, quick, out_dir):
     results = {}
     for name, (path, k) in runs.items():
         # -o addopts= drops the project's -q, so that "-q" leaves pytest's summary line.
-        cmd = [sys.executable, "-m", "pytest", path, "-k", k, "-x", "-q", "-p",
+        # --maxfail rather than -x: one op off by a tolerance on a GPU must not hide the rest
+        cmd = [sys.executable, "-m", "pytest", path, "-k", k, "--maxfail=30", "-q", "-p",
                "no:cacheprovider", "-o", "addopts="]
         t0 = time.monotonic()
         rc, out, err = run(cmd, clock.cap(CAPS[name]), env)
