@@ -7,6 +7,7 @@ from ._declare import declare
 from .inplace import apply_inplace
 from .registry import apply, defop, zeros_from_meta
 from .shape import _is_advanced
+from ._xp import ufunc_at
 
 
 def _to_index(i, dev):
@@ -53,7 +54,7 @@ def _index_put_fwd(a, v, index, accumulate):
     out = a.copy()
     try:
         if accumulate:
-            array_module(out).add.at(out, index, v)
+            ufunc_at("add", out, index, v)
         else:
             out[index] = v
     except IndexError as e:

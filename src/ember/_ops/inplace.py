@@ -24,6 +24,7 @@ from .._device import array_module, data_ptr
 from .._tensor import _make
 from ..autograd.saved import save_result
 from .registry import _EMPTY, _record, _state, apply, defop
+from ._xp import ufunc_at
 
 
 def _address(a):
@@ -85,13 +86,9 @@ def _as_strided_bwd(ctx, g):
 def _as_strided_scatter_fwd(base, src, pos):
     # Overlapping positions (an expanded view) accumulate, as the gradient of a gather must.
     out = base.copy()
-    xp = array_module(out)
     flat = out.reshape(-1)
     idx = _positions(pos, out).reshape(-1)
-    if xp is np:
-        np.add.at(flat, idx, src.reshape(-1))
-    else:
-        xp.add.at(flat, idx, src.reshape(-1))
+    ufunc_at("add", flat, idx, src.reshape(-1))
     return out
 
 

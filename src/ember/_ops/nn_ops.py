@@ -13,6 +13,7 @@ from .._device import array_module, special_module
 from ._declare import declare
 from ._rows import by_rows, host_blocks
 from .registry import PROMOTE, apply, defop
+from ._xp import ufunc_at
 
 
 _special = special_module
@@ -376,7 +377,7 @@ def _embedding_backward_fwd(g, indices, num_weights, padding_idx):
     if padding_idx is not None:
         keep = flat_idx != padding_idx
         flat_idx, flat_g = flat_idx[keep], flat_g[keep]
-    np.add.at(out, flat_idx, flat_g) if xp is np else xp.add.at(out, flat_idx, flat_g)
+    ufunc_at("add", out, flat_idx, flat_g)
     return out
 
 

@@ -13,6 +13,7 @@ from .pointwise import where
 from .registry import apply, defop
 from .sorting import _no_complex, _returns, scatter_add_along_dim
 from .unary import _not_implemented, exp
+from ._xp import accumulate
 
 
 def _scan_dtype(a, dtype):
@@ -99,7 +100,7 @@ def cumprod(input, dim, *, dtype=None):
 def _cumextreme_fwd(a, dim, largest):
     if a.ndim == 0 or a.size == 0:
         return a.copy(), array_module(a).zeros(a.shape, dtype=np.int64)
-    values = (np.maximum if largest else np.minimum).accumulate(a, axis=dim)
+    values = accumulate("maximum" if largest else "minimum", a, dim)
     # The index of the running extreme: the latest position that equals it (ties move the
     # index forward, as torch); a NaN holds it from then on.
     hit = a == values
@@ -111,7 +112,7 @@ def _cumextreme_fwd(a, dim, largest):
     shape = [1] * a.ndim
     shape[dim] = a.shape[dim]
     pos = np.where(hit, array_module(a).arange(a.shape[dim]).reshape(shape), 0)
-    return values, np.maximum.accumulate(pos, axis=dim).astype(np.int64)
+    return values, accumulate("maximum", pos, dim).astype(np.int64)
 
 
 def _cumextreme_bwd(ctx, g, g_indices=None):
@@ -153,7 +154,7 @@ def _logcumsumexp_fwd(a, dim):
         return a.copy()
     if a.dtype.kind == "c":
         return _complex_logcumsumexp(a, dim)
-    return np.logaddexp.accumulate(a, axis=dim)
+    return accumulate("logaddexp", a, dim)
 
 
 def _complex_logaddexp(xp, a, b):

@@ -12,6 +12,7 @@ from .._tensor import Tensor, _make, _wrap_dim
 from ._declare import declare
 from .inplace import apply_inplace
 from .registry import PROMOTE, apply, defop, zeros_from_meta
+from ._xp import ufunc_at
 
 
 def _index_array(index, name, *, vector=False):
@@ -33,7 +34,7 @@ def _check_bounds(idx, size, dim, exc=RuntimeError):
 
 
 def _at(xp, ufunc):
-    return getattr(xp, ufunc.__name__).at
+    return lambda out, index, values: ufunc_at(ufunc.__name__, out, index, values)
 
 
 def _scalar_value(value, like):

@@ -14,6 +14,7 @@ from .._tensor import _make, _wrap_dim
 from ._declare import declare
 from .reduction import _named as _returns
 from .registry import apply, defop
+from ._xp import accumulate, ufunc_at
 
 # ---- gather / scatter-add along a dim: the gradient pair of every selection -------------
 def _grid(xp, shape, dim, index):
@@ -34,7 +35,7 @@ def _gather_fwd(a, index, dim):
 def _scatter_add_fwd(src, index, dim, size):
     xp = array_module(src)
     out = xp.zeros(size, dtype=src.dtype)
-    xp.add.at(out, _grid(xp, index.shape, dim, index), src)
+    ufunc_at("add", out, _grid(xp, index.shape, dim, index), src)
     return out
 
 
@@ -275,7 +276,7 @@ def _mode_fwd(a, dim, keepdim):
     edge = xp.ones(s.shape[:-1] + (1,), dtype=bool)
     starts = xp.concatenate([edge, change], axis=-1)
     ends = xp.concatenate([change, edge], axis=-1)
-    start_pos = np.maximum.accumulate(np.where(starts, pos, 0), axis=-1)
+    start_pos = accumulate("maximum", xp.where(starts, pos, 0), -1)
     length = np.where(ends, pos - start_pos + 1, 0)
     best = length.argmax(axis=-1)[..., None]
     v = np.take_along_axis(s, best, axis=-1)

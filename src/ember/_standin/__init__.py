@@ -98,10 +98,38 @@ class ufunc:
     def __getattr__(self, method):
         if method not in ("reduce", "accumulate", "reduceat", "outer", "at"):
             raise AttributeError(method)
-        return _function(getattr(self._uf, method))
+        fn = _function(getattr(self._uf, method))
+        if method == "outer":
+            return fn
+        if self.__name__ not in _UFUNC_METHODS[method]:
+            def refuse(*args, **kwargs):
+                raise NotImplementedError(f"`cupy_{self.__name__}.{method}` is not supported yet")
+            return refuse
+        if method != "at":
+            return fn
+
+        def at(a, indices, b=None):
+            allowed = _AT_DTYPES[self.__name__]
+            if a.dtype.name not in allowed:
+                raise TypeError(f"cupy.{self.__name__}.at only supports "
+                                f"{', '.join(sorted(allowed))} as data type")
+            return fn(a, indices, b)
+        return at
 
     def __repr__(self):
         return f"<ufunc '{self.__name__}'>"
+
+
+# What CuPy's ufunc methods support (cupy/_core/_kernel.pyx and _routines_indexing.pyx):
+# reduce and accumulate only for add and multiply, reduceat only for add, and ``at``
+# (a scatter kernel with atomics) only for these ufuncs, each for these dtypes.
+_INTS = {"int32", "int64", "uint32", "uint64"}
+_AT_DTYPES = {"add": _INTS | {"float16", "float32", "float64"},
+              "subtract": {"int32", "uint32"},
+              "maximum": _INTS | {"float32", "float64"}, "minimum": _INTS | {"float32", "float64"},
+              "bitwise_and": _INTS, "bitwise_or": _INTS, "bitwise_xor": _INTS}
+_UFUNC_METHODS = {"reduce": {"add", "multiply"}, "accumulate": {"add", "multiply"},
+                  "reduceat": {"add"}, "at": set(_AT_DTYPES)}
 
 
 # ---- devices, memory, streams ---------------------------------------------------------------
@@ -340,7 +368,10 @@ class ndarray:
     def __array_ufunc__(self, uf, method, *inputs, **kwargs):
         if uf.__name__ not in NAMES["cupy"] and uf.__name__ not in NAMES["cupyx.scipy.special"]:
             return NotImplemented
-        return _call(getattr(uf, method) if method != "__call__" else uf, inputs, kwargs)
+        if method == "__call__":
+            return _call(uf, inputs, kwargs)
+        # ufunc methods as CuPy's ufunc has them (see _UFUNC_METHODS)
+        return getattr(ufunc(uf), method)(*inputs, **kwargs)
 
     def __array_function__(self, func, types_, args, kwargs):
         where = func.__module__.replace("numpy", "cupy", 1) if func.__module__ else "cupy"

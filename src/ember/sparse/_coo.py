@@ -13,20 +13,17 @@ dense results. Ops whose result torch keeps sparse are methods here.
 """
 import numpy as np
 
-from .._device import array_module, device_of, load_cupyx
+from .._device import array_module, device_of
 from .._layout import sparse_coo
 from .._ops.registry import apply, defop
 from .._tensor import Tensor, _make, _tuple_new, Size, _parse_to
+from .._ops._xp import ufunc_at
 
 _new = object.__new__
 
 
 def _scatter_add(out, idx, vals):
-    xp = array_module(out)
-    if xp is np:
-        np.add.at(out, idx, vals)
-    else:
-        load_cupyx().scatter_add(out, idx, vals)
+    ufunc_at("add", out, idx, vals)
 
 
 def _linear(indices, size):
