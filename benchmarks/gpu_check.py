@@ -24,6 +24,7 @@ whole run takes seconds; tests/test_gpu_check.py runs ``--standin --quick``.
 """
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import re
@@ -100,6 +101,10 @@ def probe():
 
     import numpy
     info = {"python": platform.python_version(), "numpy": numpy.__version__}
+    missing = [m for m in ("pytest", "ml_dtypes", "scipy", "tqdm", "threadpoolctl")
+               if importlib.util.find_spec(m) is None]
+    if missing:   # scripts/gpu_deps.sh builds the pure-Python ones for the machine
+        info["missing_modules"] = ", ".join(missing)
     standin = os.environ.get("EMBER_CUDA_STANDIN", "0") not in ("", "0")
     if standin:
         info["cupy"] = "ember._standin (CPU stand-in, EMBER_CUDA_STANDIN=1)"
@@ -189,6 +194,12 @@ def tests(clock, env, standin, quick, out_dir):
     runs = {"op_table": ("tests/ops/test_op_table.py", op_k),
             "layers": ("tests/nn/test_cuda_layers.py", layer_k)}
     results = {}
+    if importlib.util.find_spec("pytest") is None:
+        for name in runs:
+            results[name] = {"status": "not run: pytest is not installed here (build .gpu_deps "
+                             "with scripts/gpu_deps.sh and carry it over)",
+                             "counts": {}, "failures": [], "seconds": 0, "command": "-"}
+        return results
     for name, (path, k) in runs.items():
         # -o addopts= drops the project's -q, so that "-q" leaves pytest's summary line.
         # --maxfail rather than -x: one op off by a tolerance on a GPU must not hide the rest

@@ -12,6 +12,11 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 export PYTHONPATH="src${PYTHONPATH:+:$PYTHONPATH}"
+# Packages the GPU machine lacks (pytest, ml_dtypes...), made here by scripts/gpu_deps.sh
+# and carried over with the working tree; the machine's own NumPy, CuPy and torch stay.
+if [ -d .gpu_deps ]; then
+    export PYTHONPATH="$PYTHONPATH:$PWD/.gpu_deps"
+fi
 PY="${PYTHON:-$(command -v python || command -v python3)}"
 # The driver keeps its own budget (285 s); this is the backstop if it hangs anyway.
 if command -v timeout >/dev/null; then
