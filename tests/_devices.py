@@ -1,6 +1,7 @@
 """Whether this machine has a real CUDA GPU (the cuda test params run only there), and the
 switch between the CUDA stand-in and a real GPU for a test."""
 import contextlib
+import copy
 
 
 def _real_gpu():
@@ -23,7 +24,7 @@ def cuda_backend(kind):
     (``"cuda"``) inside the block; every piece of device state is restored after it."""
     import ember
     from ember import _device, _standin
-    saved = (_device._cupy, _device._cupyx, ember.cuda._initialized, dict(ember.cuda._peak),
+    saved = (_device._cupy, _device._cupyx, ember.cuda._initialized, copy.deepcopy(ember.cuda._peak),
              dict(_standin._state), _standin._current_stream[0], _device._default_device[0])
     if kind == "standin":
         _device.use_standin()

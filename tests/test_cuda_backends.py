@@ -150,7 +150,7 @@ def fake_gpu(monkeypatch):
     cp, state, pool = _fake_cupy()
     monkeypatch.setattr(_device, "_cupy", cp)
     monkeypatch.setattr(ember.cuda, "_initialized", False)
-    monkeypatch.setattr(ember.cuda, "_peak", {"allocated": 0, "reserved": 0})
+    monkeypatch.setattr(ember.cuda, "_peak", {})
     return cp, state, pool
 
 

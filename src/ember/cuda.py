@@ -11,8 +11,8 @@ from ._device import cuda_device_count, cuda_is_available
 from . import cuda_amp as amp  # torch.cuda.amp (deprecated aliases of ember.amp)
 
 _initialized = False
-# CuPy's pool keeps no high-water mark, so Ember keeps one: see _track_peak.
-_peak = {"allocated": 0, "reserved": 0}
+# CuPy's pool keeps no high-water mark, so Ember keeps one per device: see _track_peak.
+_peak = {}
 
 
 def is_available():
@@ -387,52 +387,70 @@ def _pool():
 
 def _track_peak(cp):
     """Route CuPy's allocations through the pool with a high-water mark taken after each one
-    (a peak can only follow an allocation, so this records the true maximum from here on)."""
+    (a peak can only follow an allocation, so this records the true maximum from here on).
+    CuPy allocates on the current device, and its pool answers for the current device."""
     pool = cp.get_default_memory_pool()
+    runtime = cp.cuda.runtime
 
     def malloc(size):
         ptr = pool.malloc(size)
-        _peak["allocated"] = max(_peak["allocated"], pool.used_bytes())
-        _peak["reserved"] = max(_peak["reserved"], pool.total_bytes())
+        peak = _peak.setdefault(runtime.getDevice(), {"allocated": 0, "reserved": 0})
+        peak["allocated"] = max(peak["allocated"], pool.used_bytes())
+        peak["reserved"] = max(peak["reserved"], pool.total_bytes())
         return ptr
 
     cp.cuda.set_allocator(malloc)
 
 
+def _on(device, fn):
+    """``fn(pool)`` with ``device`` (default: the current one) current; 0 without CUDA."""
+    pool = _pool()
+    if pool is None:
+        return 0
+    idx = current_device() if device is None else _index(device, optional=True)
+    with _device._load_cupy().cuda.Device(idx):
+        return fn(pool)
+
+
+def _peak_of(device, key):
+    idx = current_device() if device is None else _index(device, optional=True)
+    return _peak.get(idx, {}).get(key, 0)
+
+
 def empty_cache():
     pool = _pool()
     if pool is not None:
-        pool.free_all_blocks()
+        for idx in range(cuda_device_count()):
+            with _device._load_cupy().cuda.Device(idx):
+                pool.free_all_blocks()
 
 
 def memory_allocated(device=None):
-    pool = _pool()
-    return 0 if pool is None else pool.used_bytes()
+    return _on(device, lambda pool: pool.used_bytes())
 
 
 def memory_reserved(device=None):
-    pool = _pool()
-    return 0 if pool is None else pool.total_bytes()
+    return _on(device, lambda pool: pool.total_bytes())
 
 
 def max_memory_allocated(device=None):
     if _pool() is None:
         return 0
     init()
-    return max(_peak["allocated"], memory_allocated())
+    return max(_peak_of(device, "allocated"), memory_allocated(device))
 
 
 def max_memory_reserved(device=None):
     if _pool() is None:
         return 0
     init()
-    return max(_peak["reserved"], memory_reserved())
+    return max(_peak_of(device, "reserved"), memory_reserved(device))
 
 
 def reset_peak_memory_stats(device=None):
     init()
-    _peak["allocated"] = memory_allocated()
-    _peak["reserved"] = memory_reserved()
+    idx = current_device() if device is None else _index(device, optional=True)
+    _peak[idx] = {"allocated": memory_allocated(idx), "reserved": memory_reserved(idx)}
 
 
 def is_bf16_supported(including_emulation=True):

@@ -134,29 +134,33 @@ _UFUNC_METHODS = {"reduce": {"add", "multiply"}, "accumulate": {"add", "multiply
 
 # ---- devices, memory, streams ---------------------------------------------------------------
 class _Pool:
+    """CuPy's default pool: one pool per device, each call answering for the current one."""
+
     def __init__(self):
-        self._used = 0
-        self._total = 0
+        self._used = {}
+        self._total = {}
 
     def malloc(self, size):
-        self._used += size
-        self._total = max(self._total, self._used)
+        dev = _state["device"]
+        self._used[dev] = self._used.get(dev, 0) + size
+        self._total[dev] = max(self._total.get(dev, 0), self._used[dev])
         return size
 
-    def _free(self, size):
-        self._used -= size
+    def _free(self, size, dev):
+        self._used[dev] -= size
 
     def used_bytes(self):
-        return self._used
+        return self._used.get(_state["device"], 0)
 
     def total_bytes(self):
-        return self._total
+        return self._total.get(_state["device"], 0)
 
     def free_bytes(self):
-        return self._total - self._used
+        return self.total_bytes() - self.used_bytes()
 
     def free_all_blocks(self, stream=None):
-        self._total = self._used
+        dev = _state["device"]
+        self._total[dev] = self._used.get(dev, 0)
 
     def n_free_blocks(self):
         return 0
@@ -167,10 +171,10 @@ _pinned_pool = _Pool()
 
 
 def _account(a):
-    """Count a newly owned buffer in the pool until NumPy frees it."""
+    """Count a newly owned buffer in the current device's pool until NumPy frees it."""
     if a.flags.owndata and a.nbytes:
         (_state["allocator"] or _pool.malloc)(a.nbytes)
-        weakref.finalize(a, _pool._free, a.nbytes)
+        weakref.finalize(a, _pool._free, a.nbytes, _state["device"])
 
 
 class Device:
