@@ -467,7 +467,8 @@ def test_cuda_class_signatures_as_torch(name):
     "m.cuda.current_stream()", "m.cuda.default_stream()", "m.cuda.stream(None).__enter__()",
     "m.cuda.set_stream(None)", "m.ones(2).cuda()", "m.ones(2).to('cuda')",
     "m.zeros(2, device='cuda')", "m.ones(2).pin_memory()", "m.ones(2).is_pinned()",
-    "m.empty(2, pin_memory=True)",
+    "m.empty(2, pin_memory=True)", "m.rand(2, pin_memory=True)",
+    "m.zeros_like(m.ones(2), pin_memory=True)", "m.linspace(0, 1, 3, pin_memory=True)",
 ])
 def test_without_cuda_as_torchs_cpu_build(nocuda, expr):
     t = _outcome(lambda m: eval(expr, {"m": m}), torch)
@@ -856,3 +857,17 @@ def test_memory_counters_are_per_device(cuda):
     assert ember.cuda.memory_allocated(1) == before1
     ember.cuda.reset_peak_memory_stats(1)
     assert ember.cuda.max_memory_allocated(1) == before1
+
+
+@pytest.mark.parametrize("expr", [
+    "ember.rand(2, pin_memory=True)", "ember.randn(2, pin_memory=True)",
+    "ember.randperm(3, pin_memory=True)", "ember.zeros_like(ember.ones(2), pin_memory=True)",
+    "ember.empty_like(ember.ones(2), pin_memory=True)",
+    "ember.full_like(ember.ones(2), 3.0, pin_memory=True)",
+    "ember.rand_like(ember.ones(2), pin_memory=True)",
+    "ember.randint_like(ember.ones(2), 5, pin_memory=True)",
+    "ember.linspace(0, 1, 3, pin_memory=True)", "ember.logspace(0, 1, 3, pin_memory=True)",
+])
+def test_factories_pin_memory(cuda, expr):
+    t = eval(expr)
+    assert t.is_pinned() and t.device == ember.device("cpu")

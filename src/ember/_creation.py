@@ -391,7 +391,7 @@ def _like(fill_name):
         with device_scope(dev):
             arr = xp.zeros(input._data.shape, dtype=d.np) if fill_name != "ones" else \
                 xp.ones(input._data.shape, dtype=d.np)
-        return _leaf(arr, requires_grad)
+        return _pinned_if(_leaf(arr, requires_grad), pin_memory)
     make.__name__ = fill_name + "_like"
     return make
 
@@ -411,7 +411,7 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
     xp = module_for(dev)
     with device_scope(dev):
         arr = xp.full(input._data.shape, fill_value, dtype=d.np)
-    return _leaf(arr, requires_grad)
+    return _pinned_if(_leaf(arr, requires_grad), pin_memory)
 
 
 def _num(x):
@@ -497,7 +497,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
                       dtype=np.complex128 if dtype.category == D._COMPLEX else np.float64)
     if dtype.category <= D._INT:
         arr = np.trunc(arr)
-    return _finish(arr.astype(dtype.np), dtype, device, requires_grad)
+    return _pinned_if(_finish(arr.astype(dtype.np), dtype, device, requires_grad), pin_memory)
 
 
 @with_out
@@ -505,7 +505,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
              requires_grad=False, pin_memory=False):
     d = dtype or D.get_default_dtype()
     arr = np.power(float(base), np.linspace(_num(start), _num(end), steps, dtype=np.float64))
-    return _finish(arr.astype(d.np), d, device, requires_grad)
+    return _pinned_if(_finish(arr.astype(d.np), d, device, requires_grad), pin_memory)
 
 
 @with_out

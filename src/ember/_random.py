@@ -18,7 +18,7 @@ import numpy as np
 
 from . import _dtype as D
 from ._device import as_device, factory_device, to_device_array
-from ._creation import _leaf, _size
+from ._creation import _leaf, _pinned_if, _size
 from ._tensor import Tensor, _make
 from ._ops._common import with_out
 
@@ -321,7 +321,8 @@ def rand(*args, size=None, generator=None, out=None, dtype=None, layout=None, de
     """Uniform samples on [0, 1)."""
     shape = _shape(args if size is None else (size,), "rand")
     d = _float_dtype(dtype, "check_uniform_bounds")
-    return _finish(_uniform_shaped(_gen(generator), shape, d), d, device, requires_grad)
+    return _pinned_if(_finish(_uniform_shaped(_gen(generator), shape, d), d, device,
+                              requires_grad), pin_memory)
 
 
 @with_out
@@ -330,7 +331,8 @@ def randn(*args, size=None, generator=None, out=None, dtype=None, layout=None, d
     """Standard normal samples (complex: real and imaginary parts each of variance 1/2)."""
     shape = _shape(args if size is None else (size,), "randn")
     d = _float_dtype(dtype, "normal_kernel_cpu")
-    return _finish(_normal(_gen(generator), shape, d), d, device, requires_grad)
+    return _pinned_if(_finish(_normal(_gen(generator), shape, d), d, device, requires_grad),
+                      pin_memory)
 
 
 @with_out
@@ -360,27 +362,31 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
              requires_grad=False, pin_memory=False):
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
-    return _finish(_randperm(_gen(generator), n), dtype or D.int64, device, requires_grad)
+    return _pinned_if(_finish(_randperm(_gen(generator), n), dtype or D.int64, device,
+                              requires_grad), pin_memory)
 
 
 def rand_like(input, *, generator=None, dtype=None, layout=None, device=None,
               requires_grad=False, pin_memory=False, memory_format=None):
     return rand(input.shape, generator=generator, dtype=dtype or input.dtype,
-                device=device or input.device, requires_grad=requires_grad)
+                device=device or input.device, requires_grad=requires_grad,
+                pin_memory=pin_memory)
 
 
 def randn_like(input, *, generator=None, dtype=None, layout=None, device=None,
                requires_grad=False, pin_memory=False, memory_format=None):
     return randn(input.shape, generator=generator, dtype=dtype or input.dtype,
-                 device=device or input.device, requires_grad=requires_grad)
+                 device=device or input.device, requires_grad=requires_grad,
+                 pin_memory=pin_memory)
 
 
 def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None,
                  device=None, requires_grad=False, pin_memory=False, memory_format=None):
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), generator=generator, dtype=dtype or input.dtype,
-                   device=device or input.device, requires_grad=requires_grad)
+    return _pinned_if(randint(low, high, tuple(input.shape), generator=generator,
+                              dtype=dtype or input.dtype, device=device or input.device,
+                              requires_grad=requires_grad), pin_memory)
 
 
 def _fmt_double(x):
