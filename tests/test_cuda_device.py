@@ -847,16 +847,19 @@ def test_custom_function_unused_output_gets_zero_grad_on_its_device(cuda):
 
 def test_memory_counters_are_per_device(cuda):
     gc.collect()
-    before0, before1 = ember.cuda.memory_allocated(0), ember.cuda.memory_allocated("cuda:1")
-    x = ember.zeros(1 << 18, device="cuda:1")             # 1 MiB of float32 on device 1
-    assert ember.cuda.memory_allocated(1) == before1 + (1 << 20)
-    assert ember.cuda.memory_allocated(0) == before0
-    assert ember.cuda.max_memory_allocated(1) >= before1 + (1 << 20)
-    del x
-    gc.collect()
-    assert ember.cuda.memory_allocated(1) == before1
-    ember.cuda.reset_peak_memory_stats(1)
-    assert ember.cuda.max_memory_allocated(1) == before1
+    gc.disable()   # no collection of other tests' arrays between the readings
+    try:
+        before0, before1 = ember.cuda.memory_allocated(0), ember.cuda.memory_allocated("cuda:1")
+        x = ember.zeros(1 << 18, device="cuda:1")             # 1 MiB of float32 on device 1
+        assert ember.cuda.memory_allocated(1) == before1 + (1 << 20)
+        assert ember.cuda.memory_allocated(0) == before0
+        assert ember.cuda.max_memory_allocated(1) >= before1 + (1 << 20)
+        del x
+        assert ember.cuda.memory_allocated(1) == before1
+        ember.cuda.reset_peak_memory_stats(1)
+        assert ember.cuda.max_memory_allocated(1) == before1
+    finally:
+        gc.enable()
 
 
 @pytest.mark.parametrize("expr", [

@@ -52,12 +52,15 @@ def test_devices_streams_events_and_memory():
         b = cp.zeros(1000, dtype=np.float64)
     assert b.device.id == 1 and cp.cuda.runtime.getDevice() == 0
     gc.collect()
-    before = cp.get_default_memory_pool().used_bytes()
-    c = cp.empty(1 << 16, dtype=np.uint8)
-    assert cp.get_default_memory_pool().used_bytes() == before + (1 << 16)
-    del c
-    gc.collect()
-    assert cp.get_default_memory_pool().used_bytes() == before
+    gc.disable()   # no collection of other tests' arrays between the readings
+    try:
+        before = cp.get_default_memory_pool().used_bytes()
+        c = cp.empty(1 << 16, dtype=np.uint8)
+        assert cp.get_default_memory_pool().used_bytes() == before + (1 << 16)
+        del c
+        assert cp.get_default_memory_pool().used_bytes() == before
+    finally:
+        gc.enable()
     start, end = cp.cuda.Event(), cp.cuda.Event()
     start.record()
     end.record()
