@@ -46,6 +46,13 @@ def _finish(arr, dtype, device, requires_grad):
     return _leaf(arr, requires_grad)
 
 
+def _made_on(dev, make):
+    """``make(xp)`` with ``dev``'s array module, allocating on ``dev`` (CuPy allocates on
+    its current device)."""
+    with device_scope(dev):
+        return make(module_for(dev))
+
+
 def _pinned_if(t, pin_memory):
     """``pin_memory=True`` of a factory: a host tensor marked pinned (see Tensor.pin_memory)."""
     if pin_memory:
@@ -344,9 +351,7 @@ def _factory(fill):
         if dev is None:   # the hot case, without a device scope
             arr = fill(np, shape, d.np)
         else:
-            xp = module_for(dev)
-            with device_scope(dev):
-                arr = fill(xp, shape, d.np)
+            arr = _made_on(dev, lambda xp: fill(xp, shape, d.np))
         return _pinned_if(_leaf(arr, requires_grad), pin_memory)
     return make
 
@@ -370,10 +375,7 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
     if dtype is None:
         dtype = D.scalar_dtype(fill_value)
     fill_value = _check_fill(fill_value, dtype)
-    dev = factory_device(device)
-    xp = module_for(dev)
-    with device_scope(dev):
-        arr = xp.full(shape, fill_value, dtype=dtype.np)
+    arr = _made_on(factory_device(device), lambda xp: xp.full(shape, fill_value, dtype=dtype.np))
     return _pinned_if(_leaf(arr, requires_grad), pin_memory)
 
 
@@ -387,10 +389,8 @@ def _like(fill_name):
              pin_memory=False, memory_format=None):
         d = dtype or input.dtype
         dev = as_device(device) or input.device
-        xp = module_for(dev)
-        with device_scope(dev):
-            arr = xp.zeros(input._data.shape, dtype=d.np) if fill_name != "ones" else \
-                xp.ones(input._data.shape, dtype=d.np)
+        fill = "ones" if fill_name == "ones" else "zeros"   # empty_like gives zeros too
+        arr = _made_on(dev, lambda xp: getattr(xp, fill)(input._data.shape, dtype=d.np))
         return _pinned_if(_leaf(arr, requires_grad), pin_memory)
     make.__name__ = fill_name + "_like"
     return make
@@ -408,9 +408,7 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     fill_value = _check_fill(fill_value, d)
-    xp = module_for(dev)
-    with device_scope(dev):
-        arr = xp.full(input._data.shape, fill_value, dtype=d.np)
+    arr = _made_on(dev, lambda xp: xp.full(input._data.shape, fill_value, dtype=d.np))
     return _pinned_if(_leaf(arr, requires_grad), pin_memory)
 
 
@@ -457,12 +455,10 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if (end - start) / step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     n = math.ceil((end - start) / step)
-    dev = factory_device(device)
-    xp = module_for(dev)
-    with device_scope(dev):
-        # computed in float64 then cast, so float32 steps accumulate no error (as torch)
-        arr = (start + step * xp.arange(n, dtype=np.float64)).astype(dtype.np) \
-            if dtype.category >= D._FLOAT else xp.arange(start, end, step, dtype=dtype.np)
+    # computed in float64 then cast, so float32 steps accumulate no error (as torch)
+    arr = _made_on(factory_device(device), lambda xp: (
+        (start + step * xp.arange(n, dtype=np.float64)).astype(dtype.np)
+        if dtype.category >= D._FLOAT else xp.arange(start, end, step, dtype=dtype.np)))
     return _leaf(arr, requires_grad)
 
 
@@ -515,10 +511,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     if m is not None and m < 0:
         raise RuntimeError(f"m must be greater or equal to 0, got {m}")
     d = dtype or D.get_default_dtype()
-    dev = factory_device(device)
-    xp = module_for(dev)
-    with device_scope(dev):
-        arr = xp.eye(n, m, dtype=d.np)
+    arr = _made_on(factory_device(device), lambda xp: xp.eye(n, m, dtype=d.np))
     return _leaf(arr, requires_grad)
 
 

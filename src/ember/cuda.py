@@ -106,7 +106,7 @@ class device:
 def _props(dev):
     cp = _cupy()
     init()
-    idx = current_device() if dev is None else _index(dev, optional=True)
+    idx = _index(dev, optional=True)
     if not 0 <= idx < cuda_device_count():
         raise AssertionError("Invalid device id")
     return cp.cuda.runtime.getDeviceProperties(idx)
@@ -146,7 +146,7 @@ def get_device_capability(device=None):
 def synchronize(device=None):
     cp = _cupy()
     init()
-    idx = current_device() if device is None else _index(device, optional=True)
+    idx = _index(device, optional=True)
     with cp.cuda.Device(idx):
         cp.cuda.runtime.deviceSynchronize()
 
@@ -407,14 +407,9 @@ def _on(device, fn):
     pool = _pool()
     if pool is None:
         return 0
-    idx = current_device() if device is None else _index(device, optional=True)
+    idx = _index(device, optional=True)
     with _device._load_cupy().cuda.Device(idx):
         return fn(pool)
-
-
-def _peak_of(device, key):
-    idx = current_device() if device is None else _index(device, optional=True)
-    return _peak.get(idx, {}).get(key, 0)
 
 
 def empty_cache():
@@ -433,23 +428,25 @@ def memory_reserved(device=None):
     return _on(device, lambda pool: pool.total_bytes())
 
 
-def max_memory_allocated(device=None):
+def _high_water(device, key, now):
+    """The device's peak of ``key`` since the last reset, or ``now`` if that is higher."""
     if _pool() is None:
         return 0
     init()
-    return max(_peak_of(device, "allocated"), memory_allocated(device))
+    return max(_peak.get(_index(device, optional=True), {}).get(key, 0), now(device))
+
+
+def max_memory_allocated(device=None):
+    return _high_water(device, "allocated", memory_allocated)
 
 
 def max_memory_reserved(device=None):
-    if _pool() is None:
-        return 0
-    init()
-    return max(_peak_of(device, "reserved"), memory_reserved(device))
+    return _high_water(device, "reserved", memory_reserved)
 
 
 def reset_peak_memory_stats(device=None):
     init()
-    idx = current_device() if device is None else _index(device, optional=True)
+    idx = _index(device, optional=True)
     _peak[idx] = {"allocated": memory_allocated(idx), "reserved": memory_reserved(idx)}
 
 

@@ -16,9 +16,6 @@ from .registry import PROMOTE, apply, defop
 from ._xp import ufunc_at
 
 
-_special = special_module
-
-
 def _check_float(x, name):
     if x._data.dtype.kind not in "fcV":
         raise RuntimeError(f'"{name}" not implemented for \'{x.dtype._legacy}\'')
@@ -251,7 +248,7 @@ def _gelu_exact(x, g=None):
     inputs (computed in float32) block by block; float64 keeps scipy's exact ndtr."""
     xp = array_module(x)
     if x.dtype.itemsize == 8:
-        phi = _special(x).ndtr(x)
+        phi = special_module(x).ndtr(x)
         if g is None:
             return x * phi
         return g * (phi + x * xp.exp(x * x * -0.5) * _INV_SQRT_2PI)

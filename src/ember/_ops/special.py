@@ -18,13 +18,10 @@ _SQRT_2PI = math.sqrt(2 * math.pi)
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 
-_sp = special_module
-
-
 def _keep(fn):
     """Run a SciPy function and return the input's (float) dtype, as torch does."""
     def fwd(a, *rest):
-        return array_module(a).asarray(fn(_sp(a), a, *rest)).astype(a.dtype, copy=False)
+        return array_module(a).asarray(fn(special_module(a), a, *rest)).astype(a.dtype, copy=False)
     return fwd
 
 

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .._device import array_module
+from .._device import array_module, special_module
 from .._parallel import MIN_WORK
 from .._tensor import Tensor
 from ..autograd.saved import result_array
@@ -21,7 +21,7 @@ from ._rows import host_blocks
 from .inplace import apply_view
 from .pointwise import abs, where
 from .registry import FLOAT, apply, array_result, defop, plain_backward
-from .special import _sp
+
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -110,7 +110,7 @@ def _same_dtype(fn, kernel):
     """Wrap a SciPy function so its result keeps the input's float dtype (torch has no
     complex kernel for these)."""
     def fwd(a):
-        return array_module(a).asarray(fn(_sp(a))(a)).astype(a.dtype, copy=False)
+        return array_module(a).asarray(fn(special_module(a))(a)).astype(a.dtype, copy=False)
     return real_only(fwd, kernel, suffix="_vml_cpu")
 
 
@@ -123,7 +123,7 @@ erfc_op = _float_op("erfc", _same_dtype(lambda s: s.erfc, "erfc"),
 erfinv_op = _result_op("erfinv", _same_dtype(lambda s: s.erfinv, "erfinv"),
                        lambda ctx, g: g * (math.sqrt(math.pi) / 2) * exp(ctx.result * ctx.result))
 def _lgamma_fwd(a):
-    r = array_module(a).asarray(_sp(a).gammaln(a)).astype(a.dtype, copy=False)
+    r = array_module(a).asarray(special_module(a).gammaln(a)).astype(a.dtype, copy=False)
     # log|Gamma(-inf)| is +inf in torch (SciPy gives -inf).
     return np.where(a == -np.inf, np.inf, r).astype(a.dtype, copy=False)
 
@@ -134,7 +134,7 @@ lgamma_op = _float_op("lgamma", real_only(_lgamma_fwd, "lgamma", suffix="_vml_cp
 
 def _digamma_fwd(a):
     # torch defines digamma(0) as -inf (SciPy gives nan for the pole at 0).
-    r = array_module(a).asarray(_sp(a).psi(a)).astype(a.dtype, copy=False)
+    r = array_module(a).asarray(special_module(a).psi(a)).astype(a.dtype, copy=False)
     return np.where(a == 0, -np.inf, r).astype(a.dtype, copy=False)
 
 
@@ -146,7 +146,7 @@ def _polygamma_fwd(a, n):
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     if n == 0:
         return _digamma_fwd(a)
-    return array_module(a).asarray(_sp(a).polygamma(n, a)).astype(a.dtype, copy=False)
+    return array_module(a).asarray(special_module(a).polygamma(n, a)).astype(a.dtype, copy=False)
 
 
 digamma_op = _float_op("digamma", real_only(_digamma_fwd, "digamma", suffix=""), lambda ctx, g: g * polygamma(1, ctx.saved[0]))
